@@ -1,0 +1,25 @@
+"""CloudFront origin-response function: render and store a variant that S3 does not have yet."""
+
+from functools import partial
+from typing import Any
+
+from edge.config import load_config
+from edge.events import OriginResponse
+from edge.log import emit
+from edge.produce import handle_origin_response
+from edge.render import Limits, render
+from edge.store import store_for
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    """Return the origin's response unchanged, or the rendered variant (inline, or a redirect when too large
+    for Lambda@Edge's 1 MB generated-response limit), or a generated error (4xx short-cached, 5xx no-store)."""
+    config = load_config()
+    result = handle_origin_response(
+        OriginResponse(event),
+        config,
+        stores=partial(store_for, config),
+        renderer=partial(render, limits=Limits.from_config(config)),
+    )
+    emit("origin-response", result.log)
+    return result.response

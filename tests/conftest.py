@@ -1,0 +1,154 @@
+"""Shared fixtures: the owner's image corpus, CloudFront events, moto S3, configurations."""
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+
+from edge.config import CONFIG_ENV_VAR, Config, load_config
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client as S3Client
+else:
+    S3Client = Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpus"
+CORPUS_ABSENT = f"image corpus not found at {CORPUS_DIR} (it lives in ../shared/corpus beside the project)"
+
+
+@dataclass(frozen=True)
+class CorpusImage:
+    """One row of ``../shared/corpus/MANIFEST.tsv``."""
+
+    path: Path
+    format: str
+    width: int | None
+    height: int | None
+    mode: str
+    category: str
+    tests: str
+
+
+def corpus_images() -> list[CorpusImage]:
+    """Rows of the corpus manifest; empty when the corpus is absent (tests then skip with ``CORPUS_ABSENT``)."""
+    manifest = CORPUS_DIR / "MANIFEST.tsv"
+    if not manifest.is_file():
+        return []
+    with manifest.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return [
+        CorpusImage(
+            path=CORPUS_DIR / row["file"],
+            format=row["format"],
+            width=int(row["width"]) if row["width"] else None,
+            height=int(row["height"]) if row["height"] else None,
+            mode=row["mode"],
+            category=row["category"],
+            tests=row["tests"],
+        )
+        for row in rows
+    ]
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    if not (CORPUS_DIR / "MANIFEST.tsv").is_file():
+        pytest.skip(CORPUS_ABSENT)
+    return CORPUS_DIR
+
+
+EVENTS_DIR = Path(__file__).resolve().parent / "events"
+TEST_BUCKET = "imgedge-test-bucket"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A fresh copy of ``tests/events/<name>.json``."""
+    return json.loads((EVENTS_DIR / f"{name}.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def viewer_event(
+    uri: str, querystring: str = "", *, accept: str | None = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The documented viewer-request event with ``uri``, ``querystring`` and optionally another ``Accept``
+    (``None`` keeps Chrome's) and extra headers (name -> value)."""
+    event = load_event("viewer-request")
+    request = event["Records"][0]["cf"]["request"]
+    request["uri"] = uri
+    request["querystring"] = querystring
+    if accept is not None:
+        request["headers"]["accept"] = [{"key": "Accept", "value": accept}]
+    for name, value in (headers or {}).items():
+        request["headers"][name.lower()] = [{"key": name, "value": value}]
+    return event
+
+
+def origin_event(status: int, uri: str, marker: str | None, *, bucket: str = TEST_BUCKET) -> dict[str, Any]:
+    """The origin-response event for an S3 answer ``status`` to ``uri``, with the marker header (or none)."""
+    event = load_event(f"origin-response-{status}")
+    request = event["Records"][0]["cf"]["request"]
+    request["uri"] = uri
+    if marker is None:
+        del request["headers"]["x-imgedge-original"]
+    else:
+        request["headers"]["x-imgedge-original"] = [{"key": "x-imgedge-original", "value": marker}]
+    domain = f"{bucket}.s3.us-east-1.amazonaws.com"
+    request["origin"]["s3"]["domainName"] = domain
+    request["headers"]["host"] = [{"key": "Host", "value": domain}]
+    return event
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and region so boto3 never looks for real ones."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def s3(aws_env: None) -> Iterator[S3Client]:
+    """A moto S3 with the empty test bucket; the store's client cache is reset around it."""
+    from moto import mock_aws
+
+    from edge.store import s3_client
+
+    s3_client.cache_clear()
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=TEST_BUCKET)
+        yield client
+    s3_client.cache_clear()
+
+
+ConfigSetter = Callable[..., Config]
+
+
+@pytest.fixture
+def use_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConfigSetter]:
+    """``use_config(**overrides)`` makes both handlers load a configuration with these overrides (through the
+    bundled-file mechanism, via ``IMGEDGE_CONFIG``) and returns it. Defaults apply until it is called."""
+    monkeypatch.delenv(CONFIG_ENV_VAR, raising=False)
+    load_config.cache_clear()
+
+    def apply(**overrides: Any) -> Config:
+        config = Config.from_mapping(overrides)
+        path = tmp_path / "imgedge-config.json"
+        path.write_text(config.to_json(), encoding="utf-8")
+        monkeypatch.setenv(CONFIG_ENV_VAR, str(path))
+        load_config.cache_clear()
+        return config
+
+    yield apply
+    load_config.cache_clear()

@@ -1,0 +1,285 @@
+"""edge.config: documented defaults, JSON round trip, validation naming the bad key, loading once per container."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edge import config as config_module
+from edge.config import (
+    CONFIG_ENV_VAR,
+    DEFAULT_QUALITIES,
+    DEFAULT_SIZES,
+    DEFAULT_SOURCE_EXTENSIONS,
+    Config,
+    SizePolicy,
+    load_config,
+)
+from edge.errors import ConfigError
+from edge.options import FormatChoice
+
+
+@pytest.fixture
+def fresh_load(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``load_config`` with an empty cache and no ``IMGEDGE_CONFIG``, restored afterwards."""
+    monkeypatch.delenv(CONFIG_ENV_VAR, raising=False)
+    load_config.cache_clear()
+    yield
+    load_config.cache_clear()
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    config = Config()
+    assert config.size_policy is SizePolicy.SNAP
+    assert config.sizes == DEFAULT_SIZES
+    assert config.max_dimension == 4096
+    assert config.qualities == DEFAULT_QUALITIES == (30, 40, 50, 60, 70, 80, 90, 100)
+    assert dict(config.default_quality) == {"avif": 50, "webp": 80, "jpeg": 80}
+    assert config.default_format is FormatChoice.AUTO
+    assert config.source_extensions == DEFAULT_SOURCE_EXTENSIONS
+    assert config.max_source_bytes == 32 * 1024 * 1024
+    assert config.max_source_pixels == 100_000_000
+    assert config.cache_control == "public, max-age=31536000, immutable"
+    assert config.error_max_age == 60
+    assert config.missing_max_age == 60
+    assert config.max_response_bytes == 1_000_000
+    assert config.bucket is None
+    assert config.region is None
+    assert config.s3_max_attempts == 3
+    assert config.tag_variants is False
+
+
+def test_default_sizes_keep_the_issue_examples_exact_and_reach_4k() -> None:
+    sizes = Config().sizes
+    for size in (100, 150, 200, 300, 400, 600, 800, 1200):
+        assert size in sizes
+    assert sizes[-1] == 3840
+    assert list(sizes) == sorted(set(sizes))
+
+
+def test_default_sizes_include_framework_breakpoints() -> None:
+    next_image_device_sizes = (640, 750, 828, 1080, 1200, 1920, 2048, 3840)
+    next_image_sizes = (16, 32, 48, 64, 96, 128, 256, 384)
+    assert set(next_image_device_sizes) | set(next_image_sizes) <= set(DEFAULT_SIZES)
+
+
+def test_round_trip_of_defaults_through_json() -> None:
+    config = Config()
+    assert Config.from_mapping(json.loads(config.to_json())) == config
+
+
+def test_round_trip_of_every_non_default_value() -> None:
+    config = Config(
+        size_policy=SizePolicy.STRICT,
+        sizes=(10, 20, 40),
+        max_dimension=500,
+        qualities=(25, 75),
+        default_quality={"avif": 25, "webp": 75, "jpeg": 75},
+        default_format=FormatChoice.WEBP,
+        source_extensions=("png", "jpg"),
+        max_source_bytes=1000,
+        max_source_pixels=2000,
+        cache_control="public, max-age=60",
+        error_max_age=0,
+        missing_max_age=5,
+        max_response_bytes=1234,
+        bucket="some-bucket",
+        region="eu-west-1",
+        s3_max_attempts=5,
+        s3_connect_timeout=0.5,
+        s3_read_timeout=2,
+        tag_variants=True,
+    )
+    again = Config.from_mapping(json.loads(config.to_json()))
+    assert again == config
+    assert again.size_policy is SizePolicy.STRICT
+    assert again.default_format is FormatChoice.WEBP
+    assert again.sizes == (10, 20, 40)
+
+
+def test_to_json_is_plain_json_with_every_key() -> None:
+    data = json.loads(Config().to_json())
+    assert set(data) == set(Config.__dataclass_fields__)
+    assert data["size_policy"] == "snap"
+    assert data["sizes"] == list(DEFAULT_SIZES)
+
+
+def test_from_mapping_coerces_lists_and_enum_names() -> None:
+    config = Config.from_mapping({"size_policy": "any", "sizes": [100, 200], "default_format": "png"})
+    assert config.size_policy is SizePolicy.ANY
+    assert config.sizes == (100, 200)
+    assert config.default_format is FormatChoice.PNG
+
+
+def test_from_mapping_of_empty_object_is_the_defaults() -> None:
+    assert Config.from_mapping({}) == Config()
+
+
+def test_from_mapping_refuses_a_non_object() -> None:
+    with pytest.raises(ConfigError, match="JSON object"):
+        Config.from_mapping([1, 2])  # type: ignore[arg-type]
+
+
+def test_unknown_key_is_named() -> None:
+    with pytest.raises(ConfigError, match="'max_widht'"):
+        Config.from_mapping({"max_widht": 10})
+
+
+BAD_VALUES: list[tuple[str, Any]] = [
+    ("size_policy", "round"),
+    ("size_policy", 3),
+    ("sizes", "100,200"),
+    ("sizes", []),
+    ("sizes", [200, 100]),
+    ("sizes", [100, 100]),
+    ("sizes", [0, 100]),
+    ("sizes", [100, 5000]),
+    ("sizes", [100, "200"]),
+    ("sizes", [True]),
+    ("max_dimension", 0),
+    ("max_dimension", 20000),
+    ("max_dimension", "4096"),
+    ("max_dimension", True),
+    ("qualities", []),
+    ("qualities", [0, 50, 80]),
+    ("qualities", [50, 80, 101]),
+    ("qualities", [80, 50]),
+    ("qualities", 80),
+    ("default_quality", {"avif": 50, "webp": 80}),
+    ("default_quality", {"avif": 50, "webp": 80, "jpeg": 80, "png": 80}),
+    ("default_quality", {"avif": 55, "webp": 80, "jpeg": 80}),
+    ("default_quality", {"avif": "50", "webp": 80, "jpeg": 80}),
+    ("default_quality", [50, 80, 80]),
+    ("default_format", "gif"),
+    ("default_format", None),
+    ("source_extensions", []),
+    ("source_extensions", ["PNG"]),
+    ("source_extensions", [".png"]),
+    ("source_extensions", ["png", "png"]),
+    ("source_extensions", ["png", 5]),
+    ("source_extensions", [f"e{i}" for i in range(13)]),
+    ("source_extensions", "png"),
+    ("max_source_bytes", 0),
+    ("max_source_bytes", 1.5),
+    ("max_source_pixels", -1),
+    ("max_response_bytes", None),
+    ("s3_max_attempts", 0),
+    ("error_max_age", -1),
+    ("error_max_age", "60"),
+    ("missing_max_age", -5),
+    ("s3_connect_timeout", 0),
+    ("s3_connect_timeout", 31),
+    ("s3_read_timeout", "3"),
+    ("s3_read_timeout", False),
+    ("cache_control", ""),
+    ("cache_control", "public\r\nSet-Cookie: x=1"),
+    ("cache_control", 5),
+    ("cache_control", "x" * 201),
+    ("tag_variants", "yes"),
+    ("tag_variants", 1),
+    ("bucket", ""),
+    ("bucket", 5),
+    ("bucket", "bad\nname"),
+    ("region", ""),
+    ("region", ["us-east-1"]),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), BAD_VALUES)
+def test_each_bad_value_raises_config_error_naming_its_key(key: str, value: Any) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Config.from_mapping({key: value})
+    assert f"'{key}'" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_direct_construction_is_validated_too() -> None:
+    with pytest.raises(ConfigError, match="'max_dimension'"):
+        Config(max_dimension=0)
+
+
+def test_config_is_frozen() -> None:
+    config = Config()
+    with pytest.raises(AttributeError):
+        config.max_dimension = 10  # type: ignore[misc]
+
+
+def test_config_error_is_a_value_error_not_an_edge_error() -> None:
+    from edge.errors import EdgeError
+
+    assert issubclass(ConfigError, ValueError)
+    assert not issubclass(ConfigError, EdgeError)
+
+
+def test_load_config_reads_the_file_named_by_the_env_var(
+    fresh_load: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "custom.json"
+    path.write_text(json.dumps({"size_policy": "strict", "max_response_bytes": 5000}), encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(path))
+    config = load_config()
+    assert config.size_policy is SizePolicy.STRICT
+    assert config.max_response_bytes == 5000
+    assert config.sizes == DEFAULT_SIZES
+
+
+def test_load_config_reads_once_per_container(
+    fresh_load: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"error_max_age": 1}), encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(path))
+    first = load_config()
+    path.write_text(json.dumps({"error_max_age": 2}), encoding="utf-8")
+    assert load_config() is first
+    assert load_config().error_max_age == 1
+
+
+def test_load_config_env_var_naming_a_missing_file_is_an_error(
+    fresh_load: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(tmp_path / "absent.json"))
+    with pytest.raises(ConfigError, match=CONFIG_ENV_VAR):
+        load_config()
+
+
+def test_load_config_invalid_json_is_a_config_error(
+    fresh_load: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text("{not json", encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(path))
+    with pytest.raises(ConfigError, match="cannot read configuration"):
+        load_config()
+
+
+def test_load_config_names_the_bad_key_of_the_file(
+    fresh_load: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"qualities": [50, 500]}), encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(path))
+    with pytest.raises(ConfigError, match="'qualities'"):
+        load_config()
+
+
+def test_load_config_without_any_file_gives_defaults(
+    fresh_load: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config_module, "bundled_config_path", lambda: tmp_path / "imgedge-config.json")
+    assert load_config() == Config()
+
+
+def test_load_config_reads_the_bundled_file(fresh_load: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bundled = tmp_path / "imgedge-config.json"
+    bundled.write_text(json.dumps({"tag_variants": True}), encoding="utf-8")
+    monkeypatch.setattr(config_module, "bundled_config_path", lambda: bundled)
+    assert load_config().tag_variants is True
+
+
+def test_bundled_config_path_sits_at_the_bundle_root() -> None:
+    path = config_module.bundled_config_path()
+    assert path.name == "imgedge-config.json"
+    assert (path.parent / "edge" / "config.py").is_file()

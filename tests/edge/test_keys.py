@@ -1,0 +1,275 @@
+"""edge.keys: one canonical variant key per rendering; decode and encode are inverse; nothing outside the grammar."""
+
+import re
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from edge.config import Config
+from edge.errors import BadRequest
+from edge.keys import (
+    InvalidVariantKey,
+    VariantKey,
+    decode_key,
+    default_quality,
+    encode_key,
+    spec_token,
+    variant_s3_key,
+    viewer_query,
+)
+from edge.options import Fit, OutputFormat, RenderSpec
+from edge.paths import encode_path
+from edge.rewrite import rewrite
+from tests.edge.conftest import STEMS, render_specs
+
+CONFIG = Config()
+# The grammar of the module docstring, written out independently of the codec.
+GRAMMAR = re.compile(
+    r"/(?:[1-9][0-9]{0,5}x[1-9][0-9]{0,5}(?:-(?:contain|fill|inside|outside))?|[1-9][0-9]{0,5}|x[1-9][0-9]{0,5})"
+    r"(?:-q(?:100|[1-9][0-9]?))?"
+    r"/(?:[A-Za-z0-9_.~-]|%[0-9A-F]{2})+(?:/(?:[A-Za-z0-9_.~-]|%[0-9A-F]{2})+)*"
+    r"\.(?:avif|webp|jpg|png)"
+)
+
+
+def _variant(
+    width: int | None,
+    height: int | None,
+    fit: Fit,
+    fmt: OutputFormat,
+    quality: int | None,
+    stem: str = "image",
+) -> VariantKey:
+    return VariantKey(RenderSpec(width, height, fit, fmt, quality), stem)
+
+
+@pytest.mark.parametrize(
+    ("variant", "key"),
+    [
+        (_variant(300, None, Fit.INSIDE, OutputFormat.AVIF, 50), "/300/image.avif"),
+        (_variant(300, 200, Fit.COVER, OutputFormat.AVIF, 50), "/300x200/image.avif"),
+        (_variant(300, 300, Fit.CONTAIN, OutputFormat.AVIF, 60), "/300x300-contain-q60/image.avif"),
+        (_variant(None, 200, Fit.INSIDE, OutputFormat.WEBP, 80), "/x200/image.webp"),
+        (_variant(300, 200, Fit.INSIDE, OutputFormat.JPEG, 80), "/300x200-inside/image.jpg"),
+        (_variant(300, 200, Fit.OUTSIDE, OutputFormat.JPEG, 30), "/300x200-outside-q30/image.jpg"),
+        (_variant(300, 200, Fit.FILL, OutputFormat.PNG, None), "/300x200-fill/image.png"),
+        (_variant(16, None, Fit.INSIDE, OutputFormat.WEBP, 100), "/16-q100/image.webp"),
+        (_variant(300, None, Fit.INSIDE, OutputFormat.AVIF, 50, "photos/cat"), "/300/photos/cat.avif"),
+        (_variant(300, None, Fit.INSIDE, OutputFormat.AVIF, 50, "café/a b"), "/300/caf%C3%A9/a%20b.avif"),
+    ],
+)
+def test_encode_and_decode_known_keys(variant: VariantKey, key: str) -> None:
+    assert encode_key(variant, CONFIG) == key
+    assert decode_key(key, CONFIG) == variant
+
+
+def test_s3_key_is_the_decoded_key_without_leading_slash() -> None:
+    variant = _variant(300, None, Fit.INSIDE, OutputFormat.AVIF, 50, "café/a b")
+    assert variant_s3_key(variant, CONFIG) == "300/café/a b.avif"
+    assert (
+        variant_s3_key(_variant(300, 300, Fit.CONTAIN, OutputFormat.JPEG, 60), CONFIG)
+        == "300x300-contain-q60/image.jpg"
+    )
+
+
+def test_default_quality_per_format() -> None:
+    assert default_quality(OutputFormat.AVIF, CONFIG) == 50
+    assert default_quality(OutputFormat.WEBP, CONFIG) == 80
+    assert default_quality(OutputFormat.JPEG, CONFIG) == 80
+    assert default_quality(OutputFormat.PNG, CONFIG) is None
+
+
+def test_default_quality_follows_the_config() -> None:
+    config = Config(default_quality={"avif": 60, "webp": 70, "jpeg": 90})
+    variant = _variant(300, None, Fit.INSIDE, OutputFormat.AVIF, 60)
+    assert encode_key(variant, config) == "/300/image.avif"
+    assert encode_key(variant, CONFIG) == "/300-q60/image.avif"
+
+
+def test_spec_token_needs_a_dimension() -> None:
+    with pytest.raises(ValueError, match="width or a height"):
+        spec_token(RenderSpec(None, None, Fit.INSIDE, OutputFormat.PNG, None), CONFIG)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "/",
+        "300/image.avif",
+        "/300",
+        "/300/",
+        "/300/image",
+        "/300/image.",
+        "/300/image.jpeg",
+        "/300/image.JPG",
+        "/300/image.gif",
+        "/300/image.avif/",
+        "/0300/image.avif",
+        "/0/image.avif",
+        "/1000000/image.avif",
+        "/300x/image.avif",
+        "/x/image.avif",
+        "/300x0/image.avif",
+        "/300X200/image.avif",
+        "/300x200-cover/image.avif",
+        "/300-inside/image.avif",
+        "/300-contain/image.avif",
+        "/x200-fill/image.avif",
+        "/300-q50/image.avif",
+        "/300-q80/image.webp",
+        "/300-q80/image.jpg",
+        "/300-q60/image.png",
+        "/300-q0/image.avif",
+        "/300-q101/image.avif",
+        "/300-q060/image.avif",
+        "/300x300-q60-contain/image.avif",
+        "/300x300-contain-contain/image.avif",
+        "/300x300-contain-fill/image.avif",
+        "/300-q60-q70/image.avif",
+        "/300-/image.avif",
+        "/300--q60/image.avif",
+        "/300-x/image.avif",
+        "//image.avif",
+        "/300//image.avif",
+        "/300/a//b.avif",
+        "/300/../image.avif",
+        "/300/a/../image.avif",
+        "/300/%2e%2e/image.avif",
+        "/300/a%2Fb.avif",
+        "/300/a b.avif",
+        "/300/caf%c3%a9.avif",
+        "/300/café.avif",
+        "/300/%41.avif",
+        "/300/a%.avif",
+        "/300/a%ff.avif",
+        "/300/a%00.avif",
+        "/300/.avif",
+        "/300/..avif",
+        "/300/x/..avif",
+        "/300/image.avif?w=1",
+        "/\u0663\u0660\u0660/image.avif",
+    ],
+)
+def test_non_canonical_or_malformed_keys_are_refused(key: str) -> None:
+    with pytest.raises(InvalidVariantKey) as caught:
+        decode_key(key, CONFIG)
+    assert caught.value.status == 400
+
+
+def test_invalid_variant_key_is_a_bad_request() -> None:
+    assert issubclass(InvalidVariantKey, BadRequest)
+
+
+def test_six_digit_sizes_are_in_the_grammar_and_the_policy_judges_them() -> None:
+    variant = decode_key("/999999x1/image.avif", CONFIG)
+    assert variant.spec.width == 999999
+    assert variant.spec.fit is Fit.COVER
+
+
+@given(render_specs(), STEMS)
+@example(RenderSpec(300, 300, Fit.CONTAIN, OutputFormat.AVIF, 60), "image")
+@example(RenderSpec(300, None, Fit.INSIDE, OutputFormat.AVIF, 50), "a.b/c.d")
+@example(RenderSpec(None, 1, Fit.INSIDE, OutputFormat.PNG, None), "%2e%2e")
+def test_encode_then_decode_is_identity(spec: RenderSpec, stem: str) -> None:
+    variant = VariantKey(spec, stem)
+    key = encode_key(variant, CONFIG)
+    assert GRAMMAR.fullmatch(key), key
+    decoded = decode_key(key, CONFIG)
+    assert decoded == variant
+    assert encode_key(decoded, CONFIG) == key
+    assert variant_s3_key(variant, CONFIG) == f"{spec_token(spec, CONFIG)}/{stem}.{spec.format.extension}"
+
+
+_KEY_PIECES = st.sampled_from(
+    [
+        "/",
+        "300",
+        "0300",
+        "x",
+        "200",
+        "-",
+        "contain",
+        "cover",
+        "inside",
+        "q60",
+        "q50",
+        "q050",
+        "q101",
+        ".",
+        "..",
+        "avif",
+        "jpg",
+        "jpeg",
+        "png",
+        "webp",
+        "%2F",
+        "%2e",
+        "%C3%A9",
+        "%c3%a9",
+        "%",
+        "é",
+        " ",
+        "a",
+    ]
+)
+_KEY_TEXT = st.one_of(
+    st.text(max_size=60),
+    st.lists(_KEY_PIECES, max_size=16).map("".join),
+    st.lists(_KEY_PIECES, max_size=12).map(lambda pieces: "/" + "".join(pieces)),
+)
+
+
+@given(_KEY_TEXT)
+@example("/300x300-contain-q60/image.avif")
+@example("/300x300-q60-contain/image.avif")
+def test_decode_accepts_only_what_re_encodes_to_exactly_the_input(text: str) -> None:
+    try:
+        variant = decode_key(text, CONFIG)
+    except InvalidVariantKey:
+        return
+    assert encode_key(variant, CONFIG) == text
+    assert GRAMMAR.fullmatch(text), text
+    spec = variant.spec
+    assert spec.width is not None or spec.height is not None
+    assert (spec.quality is None) is (spec.format is OutputFormat.PNG)
+    if spec.width is None or spec.height is None:
+        assert spec.fit is Fit.INSIDE
+
+
+@given(st.data())
+def test_decode_of_any_key_either_refuses_or_round_trips(data: st.DataObject) -> None:
+    # Keys built from valid pieces in a random order: exactly the canonical arrangements survive.
+    size = data.draw(st.sampled_from(["300", "x300", "300x200", "0300", "300x", ""]))
+    tokens = data.draw(st.lists(st.sampled_from(["contain", "cover", "fill", "q60", "q50", "q80", ""]), max_size=3))
+    ext = data.draw(st.sampled_from(["avif", "webp", "jpg", "jpeg", "png"]))
+    stem = data.draw(st.sampled_from(["a", "a/b", "a%20b", "a b", "%2e", "a.b"]))
+    key = "/" + "-".join([size, *tokens]) + f"/{stem}.{ext}"
+    try:
+        variant = decode_key(key, CONFIG)
+    except InvalidVariantKey:
+        return
+    assert encode_key(variant, CONFIG) == key
+
+
+@given(render_specs(CONFIG), STEMS, st.sampled_from(["png", "jpg", "JPEG"]), st.sampled_from(["image/avif", "*/*", ""]))
+def test_viewer_query_maps_back_to_the_same_key_whatever_the_accept_header(
+    spec: RenderSpec, stem: str, extension: str, accept: str
+) -> None:
+    variant = VariantKey(spec, stem)
+    query = viewer_query(spec, CONFIG)
+    assert query.endswith(f"format={spec.format.value}")
+    result = rewrite(encode_path(f"{stem}.{extension}"), query, accept, CONFIG)
+    assert result is not None
+    assert result.uri == encode_key(variant, CONFIG)
+    assert result.variant == variant
+
+
+def test_viewer_query_spells_only_non_defaults() -> None:
+    assert viewer_query(RenderSpec(300, None, Fit.INSIDE, OutputFormat.AVIF, 50), CONFIG) == "w=300&format=avif"
+    assert (
+        viewer_query(RenderSpec(300, 300, Fit.CONTAIN, OutputFormat.JPEG, 60), CONFIG)
+        == "w=300&h=300&fit=contain&q=60&format=jpeg"
+    )
+    assert viewer_query(RenderSpec(None, 200, Fit.INSIDE, OutputFormat.PNG, None), CONFIG) == "h=200&format=png"

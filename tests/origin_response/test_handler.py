@@ -1,0 +1,212 @@
+"""The real origin-response handler on documented CloudFront events, against moto S3."""
+
+import base64
+import io
+import json
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from origin_response.handler import handler
+from tests.conftest import TEST_BUCKET, ConfigSetter, S3Client, origin_event
+
+
+@pytest.fixture(autouse=True)
+def defaults(use_config: ConfigSetter) -> None:
+    """Every test starts from the default configuration."""
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (800, 600), mode: str = "RGBA") -> bytes:
+    image = Image.new(mode, size, (200, 30, 30, 255) if mode == "RGBA" else (200, 30, 30))
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def put(s3: S3Client, key: str, body: bytes, content_type: str = "image/png") -> None:
+    s3.put_object(Bucket=TEST_BUCKET, Key=key, Body=body, ContentType=content_type)
+
+
+def decoded(response: dict[str, Any]) -> Image.Image:
+    assert response["bodyEncoding"] == "base64"
+    return Image.open(io.BytesIO(base64.b64decode(response["body"])))
+
+
+def header(response: dict[str, Any], name: str) -> str:
+    entries = response["headers"][name]
+    assert entries[0]["key"].lower() == name
+    return str(entries[0]["value"])
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_miss_renders_stores_and_returns_the_variant_inline(s3: S3Client, status: int) -> None:
+    put(s3, "photos/cat.png", image_bytes())
+    response = handler(origin_event(status, "/300/photos/cat.avif", "/photos/cat.png"), None)
+
+    assert response["status"] == "200"
+    assert header(response, "content-type") == "image/avif"
+    assert header(response, "cache-control") == "public, max-age=31536000, immutable"
+    image = decoded(response)
+    assert (image.format, image.size) == ("AVIF", (300, 225))
+    # The S3 403/404 answer carried Transfer-Encoding, which origin-response may not change.
+    assert response["headers"]["transfer-encoding"] == [{"key": "Transfer-Encoding", "value": "chunked"}]
+
+    stored = s3.get_object(Bucket=TEST_BUCKET, Key="300/photos/cat.avif")
+    assert stored["Body"].read() == base64.b64decode(response["body"])
+    assert stored["ContentType"] == "image/avif"
+    assert stored["CacheControl"] == "public, max-age=31536000, immutable"
+    assert stored["Metadata"]["imgedge-source"] == "photos/cat.png"
+    original_etag = s3.head_object(Bucket=TEST_BUCKET, Key="photos/cat.png")["ETag"].strip('"')
+    assert stored["Metadata"]["imgedge-source-etag"] == original_etag
+
+
+@pytest.mark.parametrize("status", [200, 304])
+def test_hits_and_other_answers_pass_through_unchanged(s3: S3Client, status: int) -> None:
+    event = origin_event(status, "/300/photos/cat.avif", "/photos/cat.png")
+    expected = json.loads(json.dumps(event["Records"][0]["cf"]["response"]))
+    assert handler(event, None) == expected
+    assert s3.list_objects_v2(Bucket=TEST_BUCKET)["KeyCount"] == 0
+
+
+def test_second_request_is_served_from_s3(s3: S3Client) -> None:
+    put(s3, "photos/cat.png", image_bytes())
+    first = handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
+    assert first["status"] == "200"
+    # CloudFront now finds the object in S3: the origin answers 200 and the function must not touch it.
+    second_event = origin_event(200, "/300/photos/cat.avif", "/photos/cat.png")
+    assert handler(second_event, None) == second_event["Records"][0]["cf"]["response"]
+
+
+def test_miss_for_a_path_that_is_not_a_variant_key_passes_through(s3: S3Client) -> None:
+    event = origin_event(403, "/photos/missing.png", None)
+    assert handler(event, None) == event["Records"][0]["cf"]["response"]
+
+
+def test_missing_original_is_a_short_cached_404(s3: S3Client) -> None:
+    response = handler(origin_event(403, "/300/photos/none.avif", "/photos/none.png"), None)
+    assert response["status"] == "404"
+    assert header(response, "cache-control") == "public, max-age=60"
+    assert response["body"] == "original image not found\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [
+        (b"<html><body>Error</body></html>", "415", "original is not a supported image\n"),
+        (b"", "415", "original is not a supported image\n"),
+        (image_bytes("JPEG", mode="RGB")[:2000], "422", "original image is corrupt or truncated\n"),
+    ],
+)
+def test_bad_original_is_a_4xx_with_its_reason(s3: S3Client, body: bytes, status: str, reason: str) -> None:
+    put(s3, "photos/cat.jpg", body, "image/jpeg")
+    response = handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.jpg"), None)
+    assert (response["status"], response["body"]) == (status, reason)
+    assert header(response, "cache-control") == "public, max-age=60"
+    assert s3.list_objects_v2(Bucket=TEST_BUCKET, Prefix="300/")["KeyCount"] == 0
+
+
+def test_original_over_the_byte_limit_is_refused(s3: S3Client, use_config: ConfigSetter) -> None:
+    use_config(max_source_bytes=1000)
+    put(s3, "photos/cat.png", image_bytes())
+    response = handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
+    assert (response["status"], response["body"]) == ("422", "original image exceeds the size limits\n")
+
+
+def test_concurrent_render_that_lost_the_race_is_not_an_error(s3: S3Client) -> None:
+    put(s3, "photos/cat.png", image_bytes())
+    # Another render stored the variant after S3 answered 403 to this request.
+    put(s3, "300/photos/cat.avif", b"winner's bytes", "image/avif")
+    response = handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
+    assert response["status"] == "200"
+    assert decoded(response).size == (300, 225)
+    assert s3.get_object(Bucket=TEST_BUCKET, Key="300/photos/cat.avif")["Body"].read() == b"winner's bytes"
+
+
+def test_oversize_variant_is_stored_and_the_viewer_redirected(s3: S3Client, use_config: ConfigSetter) -> None:
+    use_config(max_response_bytes=500)
+    put(s3, "photos/cat.png", image_bytes())
+    response = handler(origin_event(403, "/300x200-contain-q60/photos/cat.avif", "/photos/cat.png"), None)
+    assert response["status"] == "302"
+    assert header(response, "location") == "/photos/cat.png?w=300&h=200&fit=contain&q=60&format=avif"
+    assert header(response, "cache-control") == "no-store"
+    assert "body" not in response
+    stored = s3.get_object(Bucket=TEST_BUCKET, Key="300x200-contain-q60/photos/cat.avif")
+    assert Image.open(io.BytesIO(stored["Body"].read())).size == (300, 200)
+
+
+def test_unreachable_storage_is_a_503_never_cached(s3: S3Client, use_config: ConfigSetter) -> None:
+    use_config(bucket="no-such-bucket", s3_max_attempts=2)
+    response = handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
+    assert response["status"] == "503"
+    assert header(response, "cache-control") == "no-store"
+    assert response["body"] == "storage temporarily unavailable\n"
+
+
+def test_throttled_storage_is_retried_then_a_503(
+    s3: S3Client, use_config: ConfigSetter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_config(s3_max_attempts=2, s3_connect_timeout=0.2)
+    # Nothing listens on port 9 of loopback: every connection is refused, then retried, then given up.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    from edge.store import s3_client
+
+    s3_client.cache_clear()
+    response = handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
+    assert (response["status"], header(response, "cache-control")) == ("503", "no-store")
+
+
+def test_without_the_marker_the_original_is_found_by_probing(s3: S3Client) -> None:
+    put(s3, "photos/cat.webp", image_bytes("WEBP"))
+    response = handler(origin_event(403, "/300/photos/cat.avif", None), None)
+    assert response["status"] == "200"
+    assert s3.head_object(Bucket=TEST_BUCKET, Key="300/photos/cat.avif")["Metadata"]["imgedge-source"] == (
+        "photos/cat.webp"
+    )
+
+
+def test_originals_differing_only_by_extension_the_earliest_configured_wins(s3: S3Client) -> None:
+    put(s3, "a.png", image_bytes("PNG", size=(400, 400)))
+    put(s3, "a.jpg", image_bytes("JPEG", size=(800, 400), mode="RGB"), "image/jpeg")
+    response = handler(origin_event(403, "/300/a.avif", "/a.png"), None)
+    assert decoded(response).size == (300, 150)  # from a.jpg: jpg precedes png in source_extensions
+
+
+def test_marker_that_disagrees_with_the_key_is_refused(s3: S3Client) -> None:
+    put(s3, "secret/other.png", image_bytes())
+    response = handler(origin_event(403, "/300/photos/cat.avif", "/secret/other.png"), None)
+    assert (response["status"], response["body"]) == ("400", "marker does not match the variant key\n")
+
+
+def test_key_outside_the_size_policy_is_refused(s3: S3Client) -> None:
+    put(s3, "photos/cat.png", image_bytes())
+    response = handler(origin_event(403, "/301/photos/cat.avif", None), None)
+    assert (response["status"], response["body"]) == ("400", "w=301 is not an allowed size\n")
+    assert s3.list_objects_v2(Bucket=TEST_BUCKET, Prefix="301/")["KeyCount"] == 0
+
+
+def test_variants_are_tagged_when_configured(s3: S3Client, use_config: ConfigSetter) -> None:
+    use_config(tag_variants=True)
+    put(s3, "photos/cat.png", image_bytes())
+    handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
+    tags = s3.get_object_tagging(Bucket=TEST_BUCKET, Key="300/photos/cat.avif")["TagSet"]
+    assert tags == [{"Key": "imgedge", "Value": "variant"}]
+    assert s3.get_object_tagging(Bucket=TEST_BUCKET, Key="photos/cat.png")["TagSet"] == []
+
+
+def test_logs_one_json_line_with_stage_timings(s3: S3Client, capsys: pytest.CaptureFixture[str]) -> None:
+    put(s3, "photos/cat.png", image_bytes())
+    handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["fn"] == "origin-response"
+    assert (record["uri"], record["status"], record["action"], record["stored"]) == (
+        "/300/photos/cat.avif",
+        200,
+        "inline",
+        "written",
+    )
+    assert record["bytes_in"] > record["bytes_out"] > 0
+    for stage in ("ms_fetch", "ms_decode", "ms_transform", "ms_encode", "ms_store", "ms_total"):
+        assert record[stage] >= 0

@@ -1,0 +1,159 @@
+"""The real viewer-request handler on documented CloudFront events."""
+
+import json
+from typing import Any
+
+import pytest
+
+from edge.marker import MARKER_HEADER
+from tests.conftest import ConfigSetter, load_event, viewer_event
+from viewer_request.handler import handler
+
+CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+SAFARI_15_ACCEPT = "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5"
+
+
+@pytest.fixture(autouse=True)
+def defaults(use_config: ConfigSetter) -> None:
+    """Every test starts from the default configuration."""
+
+
+def run(uri: str, query: str = "", **kwargs: Any) -> dict[str, Any]:
+    return handler(viewer_event(uri, query, **kwargs), None)
+
+
+@pytest.mark.parametrize(
+    ("uri", "query", "accept", "key"),
+    [
+        ("/image.png", "w=300", CHROME_ACCEPT, "/300/image.avif"),
+        ("/image.png", "w=300&h=200", CHROME_ACCEPT, "/300x200/image.avif"),
+        ("/image.png", "w=300&q=60&fit=contain&h=300", CHROME_ACCEPT, "/300x300-contain-q60/image.avif"),
+        ("/photos/cat.png", "w=300&utm_source=x", CHROME_ACCEPT, "/300/photos/cat.avif"),
+        ("/photos/cat.png", "w=300", SAFARI_15_ACCEPT, "/300/photos/cat.webp"),
+        ("/photos/cat.png", "w=300", "*/*", "/300/photos/cat.png"),
+        ("/photos/cat.jpg", "w=300", "*/*", "/300/photos/cat.jpg"),
+        ("/photos/cat.gif", "h=200", "*/*", "/x200/photos/cat.png"),
+        ("/photos/cat.jpg", "w=300&format=jpeg&q=80", CHROME_ACCEPT, "/300/photos/cat.jpg"),
+        ("/photos/cat.jpg", "w=310", CHROME_ACCEPT, "/320/photos/cat.avif"),
+        ("/photos/my%20cat.JPG", "w=300", CHROME_ACCEPT, "/300/photos/my%20cat.avif"),
+        ("/photos/caf%c3%a9.jpg", "w=300", CHROME_ACCEPT, "/300/photos/caf%C3%A9.avif"),
+    ],
+)
+def test_rewrites_to_the_canonical_variant_key(uri: str, query: str, accept: str, key: str) -> None:
+    request = run(uri, query, accept=accept)
+    assert request["uri"] == key
+    assert request["querystring"] == ""
+    assert request["headers"][MARKER_HEADER] == [{"key": MARKER_HEADER, "value": uri.replace("%c3%a9", "%C3%A9")}]
+    # Everything else of the request is left as CloudFront sent it.
+    assert request["headers"]["host"] == viewer_event(uri)["Records"][0]["cf"]["request"]["headers"]["host"]
+    assert request["method"] == "GET"
+
+
+def test_equivalent_urls_share_one_key() -> None:
+    spellings = [
+        "w=300&h=200",
+        "h=200&w=300",
+        "w=300&h=200&fit=cover",
+        "w=300&h=200&q=50",
+        "w=300&h=200&format=auto&utm_source=newsletter",
+        "w=0300&h=200&fbclid=abc",
+    ]
+    keys = {run("/a/b.png", query)["uri"] for query in spellings}
+    assert keys == {"/300x200/a/b.avif"}
+    assert run("/a/b.jpg", "w=300&format=jpg")["uri"] == run("/a/b.jpg", "w=300&format=jpeg")["uri"]
+
+
+def test_request_without_imgedge_parameters_passes_through_untouched() -> None:
+    event = viewer_event("/photos/cat.png", "utm_source=x")
+    request = handler(event, None)
+    assert request == load_event("viewer-request")["Records"][0]["cf"]["request"] | {
+        "uri": "/photos/cat.png",
+        "querystring": "utm_source=x",
+    }
+
+
+def test_documented_curl_event_passes_through() -> None:
+    event = load_event("viewer-request-curl")
+    assert handler(event, None) == load_event("viewer-request-curl")["Records"][0]["cf"]["request"]
+
+
+@pytest.mark.parametrize("query", ["", "w=300"])
+def test_marker_sent_by_the_viewer_is_always_removed(query: str) -> None:
+    request = run("/photos/cat.png", query, headers={"X-Imgedge-Original": "/secret/other.png"})
+    values = [entry["value"] for entry in request["headers"].get(MARKER_HEADER, [])]
+    assert "/secret/other.png" not in values
+    assert values == (["/photos/cat.png"] if query else [])
+
+
+@pytest.mark.parametrize(
+    ("uri", "query", "reason"),
+    [
+        ("/a.png", "w=abc", "w must be a positive integer"),
+        ("/a.png", "w=0", "w must be a positive integer"),
+        ("/a.png", "w=1000000000", "w is too large"),
+        ("/a.png", "w=5000", "w must be at most 4096"),
+        ("/a.png", "w=-5", "w must be a positive integer"),
+        ("/a.png", "w=3.5", "w must be a positive integer"),
+        ("/a.png", "w=", "w is empty"),
+        ("/a.png", "w=300&w=400", "parameter w given more than once"),
+        ("/a.png", "w=300&q=101", "q must be from 1 to 100"),
+        ("/a.png", "w=300&format=gif", "format must be one of auto|avif|webp|jpeg|png"),
+        ("/a.png", "w=300&fit=x", "fit must be one of cover|contain|fill|inside|outside"),
+        ("/a.png", "q=50", "w or h is required"),
+        ("/a.png", "fit=cover", "w or h is required"),
+        ("/../etc/passwd.png", "w=300", "path contains an empty, '.' or '..' segment"),
+        ("/a/%2e%2e/b.png", "w=300", "path contains an empty, '.' or '..' segment"),
+        ("/a//b.png", "w=300", "path contains an empty, '.' or '..' segment"),
+        ("/a%00b.png", "w=300", "path contains forbidden characters"),
+        ("/a%0d%0ab.png", "w=300", "path contains forbidden characters"),
+        ("/a%ffb.png", "w=300", "path is not valid UTF-8"),
+        ("/a%zzb.png", "w=300", "malformed percent-encoding in path"),
+        ("/notes.txt", "w=300", "path must end in an image extension"),
+        ("/" + "a" * 8200 + ".png", "w=300", "URL too long"),
+        ("/" + "a" * 1000 + ".png", "w=300", "path too long"),
+    ],
+)
+def test_invalid_input_gets_a_400_with_a_one_line_reason(uri: str, query: str, reason: str) -> None:
+    response = run(uri, query)
+    assert response["status"] == "400"
+    assert response["headers"]["content-type"][0]["value"] == "text/plain; charset=utf-8"
+    assert response["headers"]["cache-control"][0]["value"] == "public, max-age=60"
+    body = response["body"]
+    assert body.startswith(reason)
+    assert body.endswith("\n")
+    assert body.count("\n") == 1
+
+
+def test_strict_policy_refuses_sizes_outside_the_list(use_config: ConfigSetter) -> None:
+    use_config(size_policy="strict", sizes=[100, 200])
+    assert run("/a.png", "w=200")["uri"] == "/200/a.avif"
+    response = run("/a.png", "w=150")
+    assert response["status"] == "400"
+    assert response["body"] == "w=150 is not an allowed size\n"
+
+
+def test_any_policy_keeps_the_size_up_to_the_maximum(use_config: ConfigSetter) -> None:
+    use_config(size_policy="any", max_dimension=2000, sizes=[100])
+    assert run("/a.png", "w=1234&h=77")["uri"] == "/1234x77/a.avif"
+    assert run("/a.png", "w=2001")["status"] == "400"
+
+
+def test_snap_policy_caps_at_the_largest_size() -> None:
+    assert run("/a.png", "w=4000")["uri"] == "/3840/a.avif"
+
+
+def test_default_format_from_configuration(use_config: ConfigSetter) -> None:
+    use_config(default_format="webp")
+    assert run("/a.png", "w=300")["uri"] == "/300/a.webp"
+    assert run("/a.png", "w=300&format=auto")["uri"] == "/300/a.avif"
+
+
+def test_logs_one_json_line(capsys: pytest.CaptureFixture[str]) -> None:
+    run("/photos/cat.png", "w=300")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["fn"] == "viewer-request"
+    assert record["key"] == "/300/photos/cat.avif"
+    assert record["action"] == "rewrite"
+    assert isinstance(record["us"], int)
