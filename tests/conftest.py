@@ -13,7 +13,7 @@ import pytest
 from edge.config import CONFIG_ENV_VAR, Config, load_config
 
 if TYPE_CHECKING:
-    from types_boto3_s3 import S3Client as S3Client
+    from types_boto3_s3 import S3Client as S3Client  # noqa: PLC0414 (explicit re-export for the tests)
 else:
     S3Client = Any
 

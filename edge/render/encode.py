@@ -7,19 +7,19 @@ flattened) and never writes EXIF, XMP or an ICC profile. The output is 8-bit sRG
 
 Defaults (``quality`` is ``RenderSpec.quality``, 1-100, for the lossy formats):
 
-| format | options                                                                                    |
-|--------|--------------------------------------------------------------------------------------------|
-| JPEG   | ``quality``, 4:2:0 chroma subsampling, ``optimize=True`` (optimal Huffman tables), progressive |
-| WebP   | ``quality``, ``method=4`` (libwebp's default speed/size balance), lossy, alpha lossless      |
+| format | options                                                                                      |
+|--------|----------------------------------------------------------------------------------------------|
+| JPEG   | ``quality``, 4:2:0 chroma, ``optimize=True`` (optimal Huffman tables), ``progressive=True``  |
+| WebP   | ``quality``, ``method=4`` (libwebp's default speed/size balance), lossy, lossless alpha      |
 | AVIF   | ``quality``, 4:2:0 (4:0:0 for grey), 8-bit, ``speed=6``, full range, libavif's default codec |
 | PNG    | ``compress_level=6``, ``optimize=False``; ``quality`` must be ``None``                       |
 
 Why these (measured with Pillow 13.0.0 on 2 cores, q=80 JPEG/WebP, q=50 AVIF, the corpus photos
 ``photo-bythewater`` and ``photo-saw`` at 300 and 1280 px wide):
 
-- JPEG progressive takes 0.5-1.2 ms instead of 0.4-0.5 ms at 300 px and 13-25 ms instead of 6-10 ms at 1280 px,
+- JPEG progressive takes 1.0-1.2 ms instead of 0.4-0.5 ms at 300 px and 13-25 ms instead of 6-10 ms at 1280 px,
   for 0.4-0.9 % and 2.4-3.2 % fewer bytes. A variant is encoded once and served many times, so the bytes win.
-- AVIF ``speed`` (``AVIF_SPEED``): at 1280 px speed 5 took 1.8-2.2 s for 2-5 % fewer bytes than speed 6
+- AVIF ``speed`` (``AVIF_SPEED``): at 1280 px speed 5 took 1.8-2.2 s for 3-5 % fewer bytes than speed 6
   (0.42-0.47 s), and speed 7 saved 30-45 % of the time for 6-23 % more bytes; at 300 px speed 6 took
   41-61 ms. Speed 6 is the knee.
 - WebP ``method=4`` took 5-7 ms at 300 px and 81-102 ms at 1280 px.

@@ -1,0 +1,132 @@
+"""edge.render.encode: per-format options, encoder modes, and outputs free of metadata."""
+
+import io
+
+import pytest
+from PIL import Image, JpegImagePlugin
+
+from edge.options import Fit, OutputFormat, RenderSpec
+from edge.render import Limits, render
+from edge.render.encode import AVIF_SPEED, PNG_COMPRESS_LEVEL, WEBP_METHOD, encode, encoder_mode, save_options
+
+LOSSY = [OutputFormat.JPEG, OutputFormat.WEBP, OutputFormat.AVIF]
+PILLOW_NAME = {OutputFormat.JPEG: "JPEG", OutputFormat.WEBP: "WEBP", OutputFormat.AVIF: "AVIF", OutputFormat.PNG: "PNG"}
+
+
+def quality_for(fmt: OutputFormat) -> int | None:
+    return None if fmt is OutputFormat.PNG else 80
+
+
+def reopen(body: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(body))
+    image.load()
+    return image
+
+
+def gradient(mode: str, size: tuple[int, int] = (64, 48)) -> Image.Image:
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    image = Image.merge("RGB", (image.getchannel(0), image.getchannel(0).transpose(Image.Transpose.ROTATE_180),
+                                Image.new("L", size, 90)))  # fmt: skip
+    if mode in ("L", "LA"):
+        image = image.convert("L")
+    if mode in ("LA", "RGBA"):
+        image.putalpha(Image.linear_gradient("L").resize(size))
+    return image
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "expected"),
+    [
+        (OutputFormat.JPEG, "L", "L"),
+        (OutputFormat.JPEG, "RGB", "RGB"),
+        (OutputFormat.PNG, "L", "L"),
+        (OutputFormat.PNG, "LA", "LA"),
+        (OutputFormat.PNG, "RGB", "RGB"),
+        (OutputFormat.PNG, "RGBA", "RGBA"),
+        (OutputFormat.WEBP, "L", "RGB"),
+        (OutputFormat.WEBP, "LA", "RGBA"),
+        (OutputFormat.WEBP, "RGB", "RGB"),
+        (OutputFormat.WEBP, "RGBA", "RGBA"),
+        (OutputFormat.AVIF, "L", "L"),
+        (OutputFormat.AVIF, "LA", "RGBA"),
+        (OutputFormat.AVIF, "RGB", "RGB"),
+        (OutputFormat.AVIF, "RGBA", "RGBA"),
+    ],
+)
+def test_encode_modes_round_trip(fmt: OutputFormat, mode: str, expected: str) -> None:
+    assert encoder_mode(mode, fmt) == expected
+    body = encode(gradient(mode), fmt, quality_for(fmt))
+    with reopen(body) as image:
+        assert image.format == PILLOW_NAME[fmt]
+        assert image.size == (64, 48)
+        assert image.mode == expected
+
+
+@pytest.mark.parametrize(("fmt", "mode"), [(OutputFormat.JPEG, "RGBA"), (OutputFormat.JPEG, "LA"),
+                                           (OutputFormat.PNG, "CMYK"), (OutputFormat.WEBP, "P")])  # fmt: skip
+def test_modes_an_encoder_cannot_take(fmt: OutputFormat, mode: str) -> None:
+    with pytest.raises(ValueError, match="cannot encode"):
+        encode(Image.new(mode, (4, 4)), fmt, quality_for(fmt))
+
+
+@pytest.mark.parametrize(("fmt", "quality"), [(OutputFormat.PNG, 80), (OutputFormat.JPEG, None),
+                                              (OutputFormat.WEBP, 0), (OutputFormat.AVIF, 101)])  # fmt: skip
+def test_quality_must_match_the_format(fmt: OutputFormat, quality: int | None) -> None:
+    with pytest.raises(ValueError, match="quality"):
+        save_options(fmt, quality, "RGB")
+
+
+def test_save_options_are_the_documented_defaults() -> None:
+    assert save_options(OutputFormat.JPEG, 80, "RGB") == {
+        "format": "JPEG", "quality": 80, "subsampling": "4:2:0", "optimize": True, "progressive": True,
+    }  # fmt: skip
+    assert save_options(OutputFormat.WEBP, 80, "RGB") == {
+        "format": "WEBP", "quality": 80, "method": WEBP_METHOD, "exif": b"", "xmp": b"",
+    }  # fmt: skip
+    assert save_options(OutputFormat.AVIF, 50, "RGB") == {
+        "format": "AVIF", "quality": 50, "speed": AVIF_SPEED, "exif": b"", "xmp": b"", "subsampling": "4:2:0",
+    }  # fmt: skip
+    assert "subsampling" not in save_options(OutputFormat.AVIF, 50, "L")  # 4:0:0, chosen by Pillow for grey
+    assert save_options(OutputFormat.PNG, None, "RGB") == {
+        "format": "PNG", "compress_level": PNG_COMPRESS_LEVEL, "optimize": False,
+    }  # fmt: skip
+
+
+def test_jpeg_is_progressive_with_420_subsampling() -> None:
+    with reopen(encode(gradient("RGB", (256, 256)), OutputFormat.JPEG, 80)) as image:
+        assert isinstance(image, JpegImagePlugin.JpegImageFile)
+        assert image.info.get("progressive") == 1
+        assert JpegImagePlugin.get_sampling(image) == 2  # 4:2:0
+
+
+@pytest.mark.parametrize("fmt", LOSSY)
+def test_quality_changes_the_size(fmt: OutputFormat) -> None:
+    image = gradient("RGB", (256, 192))
+    assert len(encode(image, fmt, 30)) < len(encode(image, fmt, 90))
+
+
+@pytest.mark.parametrize("fmt", LOSSY)
+def test_lossy_output_stays_close_to_the_input(fmt: OutputFormat) -> None:
+    image = Image.new("RGB", (64, 64), (200, 120, 40))
+    with reopen(encode(image, fmt, 90)) as result:
+        pixel = result.convert("RGB").getpixel((32, 32))
+    assert isinstance(pixel, tuple)
+    assert all(abs(a - b) <= 6 for a, b in zip(pixel, (200, 120, 40), strict=True))
+
+
+def test_png_is_lossless() -> None:
+    image = gradient("RGBA")
+    with reopen(encode(image, OutputFormat.PNG, None)) as result:
+        assert result.tobytes() == image.tobytes()
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+def test_metadata_never_reaches_the_output(fmt: OutputFormat, metadata_jpeg: bytes, limits: Limits) -> None:
+    spec = RenderSpec(32, None, Fit.INSIDE, fmt, quality_for(fmt))
+    rendered = render(metadata_jpeg, spec, limits)
+    with reopen(rendered.body) as image:
+        leaked = {"exif", "xmp", "XML:com.adobe.xmp", "icc_profile", "comment", "photoshop", "dpi"} & set(image.info)
+        assert not leaked
+        assert dict(image.getexif()) == {}
+    for secret in (b"SecretCam", b"secret-creator", b"secret comment", b"Exif\x00", b"xmpmeta", b"acsp"):
+        assert secret not in rendered.body
