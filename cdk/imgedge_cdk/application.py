@@ -1,0 +1,127 @@
+"""The CDK app: context -> ``ImageEdgeProps`` -> ``ImageEdgeStack``, checked by cdk-nag, synthesized to disk.
+
+Context comes from, in increasing precedence: ``cdk.json`` at the repo root (read here too, so ``python3
+cdk/app.py`` behaves like ``npx cdk synth``), ``context`` given to ``build_app`` (``-c key=value`` of ``app.py``),
+and the CDK CLI's own context (``-c``, ``cdk.json``, ``cdk.context.json``), which CDK applies over the defaults.
+Besides the ``ImageEdgeProps`` settings the app reads ``account``, ``stack_name`` and ``bundling``.
+"""
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import App, Environment, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from imgedge_cdk.bundling import REPO_ROOT
+from imgedge_cdk.construct import EDGE_REGION
+from imgedge_cdk.props import SETTING_NAMES, PropsError, props_from_context
+from imgedge_cdk.stack import ImageEdgeStack
+
+CDK_JSON = REPO_ROOT / "cdk.json"
+DEFAULT_OUTDIR = REPO_ROOT / "cdk.out"
+DEFAULT_STACK_NAME = "ImgEdge"
+APP_SETTINGS: dict[str, str] = {
+    "account": "AWS account to deploy to (default: `CDK_DEFAULT_ACCOUNT`, set by the CLI from your credentials; "
+    "unset synthesizes an account-agnostic template).",
+    "stack_name": f"CloudFormation stack name (default `{DEFAULT_STACK_NAME}`).",
+    "bundling": "`local` (default: pip on this machine, no Docker) or `docker` (pip in the SAM Python 3.13 image).",
+}
+"""Context keys of the app itself (not construct settings), with their docs."""
+
+
+@dataclass(frozen=True)
+class BuiltApp:
+    """The app and its single stack, before ``synth()``."""
+
+    app: App
+    stack: ImageEdgeStack
+
+
+def read_cdk_json_context(path: Path = CDK_JSON) -> dict[str, object]:
+    """The ``context`` object of ``cdk.json``; empty when the file is absent."""
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    context = data.get("context", {})
+    if not isinstance(context, dict):
+        raise PropsError(f"{path}: 'context' must be a JSON object")
+    return context
+
+
+def build_app(
+    *,
+    context: Mapping[str, object] | None = None,
+    outdir: str | None = None,
+    source_root: Path = REPO_ROOT,
+    nag: bool = True,
+) -> BuiltApp:
+    """Create the app with ``cdk.json`` context overlaid by ``context``, the stack, and the AwsSolutions checks.
+
+    Raises ``PropsError`` naming a bad setting. ``nag=False`` leaves cdk-nag out (for fast unit tests).
+    """
+    merged: dict[str, object] = {**read_cdk_json_context(), **(context or {})}
+    app = App(outdir=outdir, context=merged)
+
+    def get(key: str) -> object:
+        return app.node.try_get_context(key)
+
+    settings = {key: get(key) for key in SETTING_NAMES if get(key) is not None}
+    props = props_from_context(settings)
+    bundling = str(get("bundling") or "local")
+    if bundling not in ("local", "docker"):
+        raise PropsError(f"app setting 'bundling': must be local or docker, not {bundling!r}")
+    account = get("account") or os.environ.get("CDK_DEFAULT_ACCOUNT")
+    stack = ImageEdgeStack(
+        app,
+        str(get("stack_name") or DEFAULT_STACK_NAME),
+        props=props,
+        env=Environment(account=str(account) if account else None, region=EDGE_REGION),
+        source_root=source_root,
+        docker_bundling=bundling == "docker",
+    )
+    if nag:
+        Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+    return BuiltApp(app=app, stack=stack)
+
+
+def _parse_context_arguments(pairs: Sequence[str]) -> dict[str, object]:
+    context: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise PropsError(f"context argument {pair!r} must be key=value")
+        # JSON arrays/objects become values (e.g. aws:cdk:bundling-stacks=[]); everything else stays a string,
+        # as with the CDK CLI, and the settings' parsers read it.
+        context[key.strip()] = json.loads(value) if value.strip()[:1] in ("[", "{") else value
+    return context
+
+
+def main(argv: Sequence[str]) -> int:
+    """``python3 cdk/app.py [-c key=value ...] [--outdir DIR]``: synthesize; 0 on success.
+
+    The output directory is ``--outdir``, else ``$CDK_OUTDIR`` (set by the CDK CLI), else ``cdk.out`` at the repo
+    root. Returns 2 for an invalid setting and 1 when synthesis or the cdk-nag validation fails.
+    """
+    parser = argparse.ArgumentParser(prog="cdk/app.py", description="Synthesize the imgedge CDK app.")
+    parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE",
+                        help="context value, as with the CDK CLI (repeatable)")  # fmt: skip
+    parser.add_argument("--outdir", help="cloud assembly directory (default: $CDK_OUTDIR or ./cdk.out)")
+    args = parser.parse_args(argv)
+    outdir = args.outdir or os.environ.get("CDK_OUTDIR") or str(DEFAULT_OUTDIR)
+    try:
+        built = build_app(context=_parse_context_arguments(args.context), outdir=outdir)
+        assembly = built.app.synth()
+    except PropsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:  # jsii surfaces synthesis and validation failures as RuntimeError
+        print(f"error: synthesis failed: {exc}", file=sys.stderr)
+        return 1
+    for stack in assembly.stacks:
+        print(f"synthesized {stack.stack_name} -> {Path(assembly.directory) / stack.template_file}", file=sys.stderr)
+    return 0

@@ -1,0 +1,245 @@
+"""The two Lambda@Edge code assets, built at synth without Docker.
+
+- **viewer-request**: pure Python only: ``edge/*.py`` except ``edge/store.py`` (boto3), plus ``viewer_request/``
+  and ``imgedge-config.json`` at the root. No ``edge/render`` (Pillow), no ``edge/local`` (dev tools). It must
+  stay far below Lambda@Edge's 1 MB limit for viewer events.
+- **origin-response**: ``edge/`` (minus ``edge/local``), ``origin_response/``, the config, and Pillow + boto3
+  for the Lambda runtime (CPython 3.13, Linux x86_64), installed by ``pip --platform ... --only-binary=:all:
+  --target`` through CDK *local* bundling. Must stay below the 50 MB limit for origin events.
+
+Sources are first *staged*: the selected files and the config JSON are copied into a content-addressed directory
+(under ``<cdk outdir>/.imgedge-staging``), which is the asset's source. So the asset hash changes exactly when a
+bundled file, the config or the pip requirement list changes, and CDK skips re-bundling an asset whose output
+already exists. The pip result is cached per requirement list under ``$IMGEDGE_CDK_CACHE`` (default
+``$XDG_CACHE_HOME/imgedge-cdk`` or ``~/.cache/imgedge-cdk``), so repeated synths only copy files.
+
+The Pillow version is the one pinned in ``pyproject.toml`` (``pillow==X``): Pillow 13 publishes x86_64 Linux
+wheels only as ``manylinux_2_28``, so pip is given that platform tag first; with ``manylinux2014`` alone it would
+silently resolve an older Pillow. boto3 is pinned to the version installed where the CDK app runs, because the
+functions need ``IfNoneMatch`` on PutObject, which the runtime's bundled boto3 may predate.
+"""
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
+
+from edge.config import CONFIG_FILE_NAME
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""The imgedge source tree (``edge/``, ``viewer_request/``, ``origin_response/``, ``pyproject.toml``)."""
+
+LAMBDA_PYTHON_VERSION = "3.13"
+PIP_PLATFORMS: tuple[str, ...] = ("manylinux_2_28_x86_64", "manylinux2014_x86_64")
+DOCKER_IMAGE = "public.ecr.aws/sam/build-python3.13:latest"
+STAGING_DIR_NAME = ".imgedge-staging"
+CACHE_ENV_VAR = "IMGEDGE_CDK_CACHE"
+
+VIEWER_HANDLER = "viewer_request.handler.handler"
+ORIGIN_HANDLER = "origin_response.handler.handler"
+
+# Never bundled: byte code of the build machine's Python, tests, dev-only tools.
+_EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test", "local", ".mypy_cache", ".pytest_cache"})
+_EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+# Modules the viewer asset must not carry: they import boto3 (store) or Pillow (render).
+_VIEWER_EXCLUDED_MODULES = frozenset({"store.py"})
+_PIN = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.-]+)\s*==\s*(?P<version>[A-Za-z0-9_.+-]+)\s*$")
+
+
+class BundlingError(RuntimeError):
+    """An asset cannot be built: a handler is missing, a pin is absent, or pip failed."""
+
+
+def pinned_version(package: str, pyproject: Path) -> str:
+    """The exact version ``pyproject.toml`` pins for ``package`` in ``[project] dependencies`` (``name==X``).
+
+    Raises ``BundlingError`` when the package is absent or not pinned with ``==``.
+    """
+    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    wanted = package.lower().replace("_", "-")
+    for requirement in data.get("project", {}).get("dependencies", []):
+        match = _PIN.match(requirement)
+        if match and match["name"].lower().replace("_", "-") == wanted:
+            return match["version"]
+    raise BundlingError(f"{pyproject} must pin {package} exactly ({package}==X) in [project] dependencies")
+
+
+def origin_requirements(source_root: Path = REPO_ROOT) -> tuple[str, ...]:
+    """The pip requirements of the origin-response asset: the pinned Pillow and the local boto3 version."""
+    pillow = pinned_version("pillow", source_root / "pyproject.toml")
+    boto3 = importlib.metadata.version("boto3")
+    return (f"pillow=={pillow}", f"boto3=={boto3}")
+
+
+def _walk(root: Path, package: str) -> Iterable[tuple[str, Path]]:
+    base = root / package
+    for path in sorted(base.rglob("*")):
+        relative = path.relative_to(root)
+        if not path.is_file() or any(part in _EXCLUDED_DIRS for part in relative.parts[1:-1]):
+            continue
+        if path.name.endswith(_EXCLUDED_SUFFIXES) or path.name.startswith("test_"):
+            continue
+        yield relative.as_posix(), path
+
+
+def _require_handler(root: Path, handler: str) -> None:
+    module_file = root.joinpath(*handler.split(".")[:-1]).with_suffix(".py")
+    if not module_file.is_file():
+        raise BundlingError(f"handler module {module_file} does not exist")
+
+
+def viewer_files(source_root: Path = REPO_ROOT) -> dict[str, Path]:
+    """Files of the viewer-request asset, by bundle-relative path: pure ``edge/*.py`` and ``viewer_request/``.
+
+    Only the top level of ``edge`` (no sub-packages: ``render`` imports Pillow, ``local`` is dev-only) and
+    never ``edge/store.py`` (boto3). Raises ``BundlingError`` if the handler module is missing.
+    """
+    _require_handler(source_root, VIEWER_HANDLER)
+    files = {
+        f"edge/{path.name}": path
+        for path in sorted((source_root / "edge").glob("*.py"))
+        if path.name not in _VIEWER_EXCLUDED_MODULES
+    }
+    files.update((rel, path) for rel, path in _walk(source_root, "viewer_request") if rel.endswith(".py"))
+    return files
+
+
+def origin_files(source_root: Path = REPO_ROOT) -> dict[str, Path]:
+    """Files of the origin-response asset (before pip): all of ``edge/`` except ``edge/local``, and
+    ``origin_response/``. Raises ``BundlingError`` if the handler module is missing."""
+    _require_handler(source_root, ORIGIN_HANDLER)
+    files = dict(_walk(source_root, "edge"))
+    files.update(_walk(source_root, "origin_response"))
+    return files
+
+
+def stage(files: Mapping[str, Path], config_json: str, staging_root: Path, kind: str) -> Path:
+    """Copy ``files`` and write ``imgedge-config.json`` into a content-addressed directory; return it.
+
+    The directory name is a digest of every relative path, file content and the config, so an existing
+    directory is reused as is (staging is idempotent and safe to repeat across synths).
+    """
+    digest = hashlib.sha256()
+    contents: dict[str, bytes] = {rel: path.read_bytes() for rel, path in sorted(files.items())}
+    contents[CONFIG_FILE_NAME] = config_json.encode("utf-8")
+    for rel, data in sorted(contents.items()):
+        digest.update(rel.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
+    target = staging_root / f"{kind}-{digest.hexdigest()[:20]}"
+    if target.is_dir():
+        return target
+    staging_root.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{kind}-", dir=staging_root))
+    for rel, data in contents.items():
+        destination = temporary / rel
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(data)
+    try:
+        temporary.rename(target)
+    except OSError:  # a concurrent synth staged the same content first
+        shutil.rmtree(temporary, ignore_errors=True)
+    return target
+
+
+def cache_root() -> Path:
+    """Where pip results are cached: ``$IMGEDGE_CDK_CACHE``, else ``$XDG_CACHE_HOME``/``~/.cache`` + imgedge-cdk."""
+    explicit = os.environ.get(CACHE_ENV_VAR)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "imgedge-cdk"
+
+
+def pip_arguments(requirements: Iterable[str], target: str) -> list[str]:
+    """The ``pip install`` arguments that fetch Linux x86_64 CPython 3.13 wheels into ``target``."""
+    platforms = [arg for platform in PIP_PLATFORMS for arg in ("--platform", platform)]
+    return [
+        "install", "--disable-pip-version-check", "--no-input", "--no-compile", "--quiet",
+        "--target", target, "--implementation", "cp", "--python-version", LAMBDA_PYTHON_VERSION,
+        *platforms, "--only-binary=:all:", *requirements,
+    ]  # fmt: skip
+
+
+def pip_install_cached(requirements: tuple[str, ...], root: Path | None = None) -> Path:
+    """Install ``requirements`` for the Lambda platform once per requirement list; return the cached directory.
+
+    The cache key covers the requirements, platforms and Python version. The install goes to a temporary
+    directory that is renamed into place only when pip succeeded, so a failed run never leaves a half cache.
+    Raises ``BundlingError`` with pip's output when pip fails.
+    """
+    base = root or cache_root()
+    key_source = json.dumps([list(requirements), list(PIP_PLATFORMS), LAMBDA_PYTHON_VERSION, "cp"])
+    key = hashlib.sha256(key_source.encode("utf-8")).hexdigest()[:20]
+    target = base / "pip" / key
+    if target.is_dir():
+        return target
+    (base / "pip").mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=base / "pip"))
+    command = [sys.executable, "-m", "pip", *pip_arguments(requirements, str(temporary))]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise BundlingError(f"pip failed ({' '.join(command)}):\n{result.stdout}\n{result.stderr}")
+    shutil.rmtree(temporary / "bin", ignore_errors=True)  # console scripts are useless in a Lambda bundle
+    try:
+        temporary.rename(target)
+    except OSError:  # a concurrent synth filled the cache first
+        shutil.rmtree(temporary, ignore_errors=True)
+    return target
+
+
+@jsii.implements(cdk.ILocalBundling)
+class PipLocalBundling:
+    """CDK local bundling of the origin-response asset: cached pip install + the staged sources.
+
+    ``try_bundle`` always bundles locally and returns True (it raises ``BundlingError`` rather than falling
+    back silently to Docker); the Docker image is used only when the app asks for Docker bundling.
+    """
+
+    def __init__(self, staged: Path, requirements: tuple[str, ...]) -> None:
+        self._staged = staged
+        self._requirements = requirements
+
+    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_options: Any) -> bool:
+        """Fill ``output_dir`` with the pip packages, then the staged sources (which win on a name clash)."""
+        packages = pip_install_cached(self._requirements)
+        shutil.copytree(packages, output_dir, dirs_exist_ok=True)
+        shutil.copytree(self._staged, output_dir, dirs_exist_ok=True)
+        return True
+
+
+def viewer_code(staged: Path) -> lambda_.Code:
+    """The viewer-request code: the staged directory as is (no dependencies to install)."""
+    return lambda_.Code.from_asset(str(staged))
+
+
+def origin_code(staged: Path, requirements: tuple[str, ...], *, docker: bool = False) -> lambda_.Code:
+    """The origin-response code: staged sources plus ``requirements`` installed for Lambda.
+
+    Local bundling by default; with ``docker=True`` the same pip command runs in the SAM Python 3.13 build
+    image instead (needs Docker; a fallback for machines where local pip cannot reach an index).
+    """
+    shell = " && ".join([
+        "pip " + " ".join(pip_arguments(requirements, "/asset-output")),
+        "rm -rf /asset-output/bin",
+        "cp -a /asset-input/. /asset-output/",
+    ])  # fmt: skip
+    bundling = cdk.BundlingOptions(
+        image=cdk.DockerImage.from_registry(DOCKER_IMAGE),
+        command=["bash", "-c", shell],
+        platform="linux/amd64",
+        local=None if docker else PipLocalBundling(staged, requirements),
+    )
+    return lambda_.Code.from_asset(str(staged), bundling=bundling)

@@ -1,0 +1,401 @@
+"""The typed, frozen settings of the ``ImageEdge`` construct, and how CDK context becomes them.
+
+Every setting a deployer may change is a field of ``ImageEdgeProps``; the image-policy fields carry the very names
+and defaults of ``edge.config.Config`` (the JSON bundled into both edge functions), so a context key, a property
+and a configuration key are one name. Construction validates everything: the image policy by building the same
+``Config`` the functions will load (so a value the functions would refuse fails synth, naming the key), the
+deployment settings here. Errors are ``PropsError`` naming the setting.
+
+This module itself needs only the standard library and ``edge.config`` (no aws_cdk), so its rules are plain
+Python; the package ``__init__`` re-exports the constructs too, so importing it through the package loads aws_cdk.
+"""
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any, Literal
+
+from edge.config import Config
+from edge.errors import ConfigError
+
+SizePolicyName = Literal["snap", "strict", "any"]
+FormatName = Literal["auto", "avif", "webp", "jpeg", "png"]
+
+_DEFAULT_CONFIG = Config()
+
+# Lambda@Edge limits (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-restrictions.html):
+# origin-facing events allow the full Lambda memory range; viewer events are fixed at 128 MB / 5 s by the construct.
+MIN_MEMORY_MB = 128
+MAX_MEMORY_MB = 10_240
+# 1,769 MB is one full vCPU in Lambda; 1,536 MB buys ~0.87 vCPU and the headroom to decode a 100 MP original
+# (100e6 px x 4 bytes RGBA = 400 MB for the decoded image, plus the resized copy and the encoder's buffers).
+DEFAULT_ORIGIN_MEMORY_MB = 1536
+# The values CloudWatch Logs accepts for RetentionInDays.
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+# WAF rate-based rule limits (requests per IP per 5-minute window). AWS lowered the minimum from 100 to 10;
+# 100 is accepted everywhere and anything lower would block a single page of thumbnails.
+MIN_RATE_LIMIT = 100
+MAX_RATE_LIMIT = 2_000_000_000
+ONE_DAY = 86_400
+ONE_YEAR = 31_536_000
+
+_BUCKET_NAME = re.compile(r"^(?!xn--)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+_DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
+
+
+class PropsError(ValueError):
+    """An invalid imgedge setting; the message names the setting (which is also its CDK context key)."""
+
+
+class PriceClass(StrEnum):
+    """CloudFront price class: which edge locations serve viewers (``PriceClass_100`` is the cheapest)."""
+
+    PRICE_CLASS_100 = "PriceClass_100"
+    PRICE_CLASS_200 = "PriceClass_200"
+    PRICE_CLASS_ALL = "PriceClass_All"
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@dataclass(frozen=True)
+class ImageEdgeProps:
+    """Settings of one imgedge deployment; every field has a safe default and is validated on construction.
+
+    Raises ``PropsError`` naming the first bad setting. ``to_config()`` gives the ``Config`` bundled into both
+    edge functions. Field metadata ``doc`` is the one-line description used in the deploy docs.
+    """
+
+    # --- bucket -------------------------------------------------------------------------------------------
+    bucket_name: str | None = field(
+        default=None, metadata=_doc("Import this existing bucket (originals already in S3) instead of creating one.")
+    )
+    bucket_region: str | None = field(
+        default=None, metadata=_doc("Region of the imported bucket (default: the stack's region, us-east-1).")
+    )
+    bucket_versioned: bool = field(
+        default=False, metadata=_doc("Turn on versioning for the created bucket (not allowed with `bucket_name`).")
+    )
+    # --- image policy: same names and defaults as edge.config.Config ----------------------------------------
+    size_policy: SizePolicyName = field(
+        default="snap",
+        metadata=_doc("`snap` (round up to the next allowed size), `strict` (only `sizes`, else 400) or `any`."),
+    )
+    sizes: tuple[int, ...] = field(
+        default=_DEFAULT_CONFIG.sizes, metadata=_doc("Allowed widths/heights in px, strictly increasing.")
+    )
+    max_dimension: int = field(
+        default=_DEFAULT_CONFIG.max_dimension,
+        metadata=_doc("Largest width or height a URL may ask for, in every policy."),
+    )
+    qualities: tuple[int, ...] = field(
+        default=_DEFAULT_CONFIG.qualities,
+        metadata=_doc("Allowed `q` values; a requested quality snaps up to the next one."),
+    )
+    default_quality: Mapping[str, int] = field(
+        default_factory=lambda: dict(_DEFAULT_CONFIG.default_quality),
+        metadata=_doc("Quality per lossy format when the URL gives none (each one of `qualities`)."),
+    )
+    default_format: FormatName = field(
+        default="auto", metadata=_doc("`auto` (negotiate from `Accept`) or a fixed `avif`, `webp`, `jpeg`, `png`.")
+    )
+    source_extensions: tuple[str, ...] = field(
+        default=_DEFAULT_CONFIG.source_extensions,
+        metadata=_doc("Extensions an original may have, in the order they are tried."),
+    )
+    max_source_bytes: int = field(
+        default=_DEFAULT_CONFIG.max_source_bytes,
+        metadata=_doc("Originals larger than this are refused (422) before being read."),
+    )
+    max_source_pixels: int = field(
+        default=_DEFAULT_CONFIG.max_source_pixels,
+        metadata=_doc("Originals declaring more pixels are refused (422) before decoding."),
+    )
+    cache_control: str = field(
+        default=_DEFAULT_CONFIG.cache_control, metadata=_doc("`Cache-Control` of stored and served variants.")
+    )
+    error_max_age: int = field(
+        default=_DEFAULT_CONFIG.error_max_age,
+        metadata=_doc("Seconds a 4xx answer (bad URL, bad original) may be cached."),
+    )
+    missing_max_age: int = field(
+        default=_DEFAULT_CONFIG.missing_max_age,
+        metadata=_doc("Seconds a 404 for a missing original is cached (also CloudFront's 404 error-caching TTL)."),
+    )
+    # --- CloudFront -----------------------------------------------------------------------------------------
+    cdn_default_ttl: int = field(
+        default=ONE_DAY,
+        metadata=_doc("Cache policy default TTL (s), for responses without `Cache-Control`. Min TTL is always 0."),
+    )
+    cdn_max_ttl: int = field(default=ONE_YEAR, metadata=_doc("Cache policy maximum TTL (s); caps `max-age`."))
+    price_class: PriceClass = field(
+        default=PriceClass.PRICE_CLASS_100, metadata=_doc("`PriceClass_100`, `PriceClass_200` or `PriceClass_All`.")
+    )
+    domain_names: tuple[str, ...] = field(
+        default=(), metadata=_doc("Custom domain names (CNAMEs) of the distribution; needs `certificate_arn`.")
+    )
+    certificate_arn: str | None = field(
+        default=None, metadata=_doc("ACM certificate in us-east-1 covering `domain_names`.")
+    )
+    access_logging: bool = field(
+        default=False, metadata=_doc("Create a log bucket for CloudFront standard logs and S3 server access logs.")
+    )
+    waf_rate_limit: int = field(
+        default=2000, metadata=_doc("WAF rate-based rule: requests per client IP per 5 minutes before blocking.")
+    )
+    # --- functions and storage ------------------------------------------------------------------------------
+    origin_response_memory_mb: int = field(
+        default=DEFAULT_ORIGIN_MEMORY_MB,
+        metadata=_doc("Memory of the origin-response function (CPU scales with it; 1769 MB = 1 vCPU)."),
+    )
+    log_retention_days: int = field(
+        default=30,
+        metadata=_doc("Retention of the functions' us-east-1 log groups (a CloudWatch Logs retention value)."),
+    )
+    variant_expiry_days: int | None = field(
+        default=None,
+        metadata=_doc(
+            "Expire stored variants after N days (lifecycle rule on the tag `imgedge=variant`; originals untouched)."
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def imports_bucket(self) -> bool:
+        """True when the deployment uses an existing bucket rather than creating one."""
+        return self.bucket_name is not None
+
+    @property
+    def tag_variants(self) -> bool:
+        """Whether stored variants are tagged (needed, and only needed, for the variant-expiry rule)."""
+        return self.variant_expiry_days is not None
+
+    def to_config(self) -> Config:
+        """The configuration bundled into both functions; raises ``PropsError`` naming a bad image setting.
+
+        ``bucket`` and ``region`` stay ``None``: the functions read them from the CloudFront origin of each
+        event, so the configuration does not depend on the (token) name of a created bucket.
+        """
+        try:
+            return Config.from_mapping(self.config_mapping())
+        except (ConfigError, ValueError, TypeError) as exc:
+            raise PropsError(f"invalid imgedge setting: {exc}") from None
+
+    def config_mapping(self) -> dict[str, object]:
+        """The configuration keys these props set, as JSON values (``Config.from_mapping`` validates them)."""
+        mapping: dict[str, object] = {key: getattr(self, key) for key in CONFIG_KEYS}
+        for key, value in mapping.items():
+            if isinstance(value, tuple):
+                mapping[key] = list(value)
+            elif isinstance(value, Mapping):
+                mapping[key] = dict(value)
+        mapping["tag_variants"] = self.tag_variants
+        return mapping
+
+
+CONFIG_KEYS: tuple[str, ...] = (
+    "size_policy", "sizes", "max_dimension", "qualities", "default_quality", "default_format",
+    "source_extensions", "max_source_bytes", "max_source_pixels", "cache_control", "error_max_age",
+    "missing_max_age",
+)  # fmt: skip
+"""The props that are also ``edge.config.Config`` keys (same name, same meaning)."""
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _require(condition: bool, key: str, message: str) -> None:
+    if not condition:
+        raise PropsError(f"imgedge setting {key!r}: {message}")
+
+
+def _validate(props: ImageEdgeProps) -> None:
+    name = props.bucket_name
+    _require(name is None or (isinstance(name, str) and bool(_BUCKET_NAME.match(name))), "bucket_name",
+             "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")  # fmt: skip
+    region = props.bucket_region
+    _require(region is None or (isinstance(region, str) and bool(_REGION.match(region))), "bucket_region",
+             "must be an AWS region such as eu-west-1")  # fmt: skip
+    _require(region is None or name is not None, "bucket_region", "only applies with bucket_name")
+    _require(isinstance(props.bucket_versioned, bool), "bucket_versioned", "must be true or false")
+    _require(not (props.bucket_versioned and name is not None), "bucket_versioned",
+             "only applies to a created bucket (configure versioning on an imported bucket yourself)")  # fmt: skip
+    for key in ("cdn_default_ttl", "cdn_max_ttl"):
+        value = getattr(props, key)
+        _require(_is_int(value) and 0 <= value <= ONE_YEAR, key, f"must be 0 to {ONE_YEAR} seconds")
+    _require(props.cdn_default_ttl <= props.cdn_max_ttl, "cdn_default_ttl", "must not exceed cdn_max_ttl")
+    _require(isinstance(props.price_class, PriceClass) or props.price_class in set(PriceClass), "price_class",
+             "must be PriceClass_100, PriceClass_200 or PriceClass_All")  # fmt: skip
+    domains = props.domain_names
+    _require(isinstance(domains, tuple) and all(isinstance(d, str) and _DOMAIN.match(d) for d in domains)
+             and len(set(domains)) == len(domains), "domain_names",
+             "must be distinct lowercase DNS names (optionally *.wildcard)")  # fmt: skip
+    cert = props.certificate_arn
+    _require(cert is None or (isinstance(cert, str) and bool(_CERT_ARN.match(cert))), "certificate_arn",
+             "must be an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from there)")  # fmt: skip
+    _require(bool(domains) == (cert is not None), "certificate_arn",
+             "domain_names and certificate_arn go together: give both or neither")  # fmt: skip
+    _require(isinstance(props.access_logging, bool), "access_logging", "must be true or false")
+    _require(_is_int(props.waf_rate_limit) and MIN_RATE_LIMIT <= props.waf_rate_limit <= MAX_RATE_LIMIT,
+             "waf_rate_limit", f"must be an integer from {MIN_RATE_LIMIT} to {MAX_RATE_LIMIT}")  # fmt: skip
+    memory = props.origin_response_memory_mb
+    _require(_is_int(memory) and MIN_MEMORY_MB <= memory <= MAX_MEMORY_MB, "origin_response_memory_mb",
+             f"must be an integer from {MIN_MEMORY_MB} to {MAX_MEMORY_MB} (MB)")  # fmt: skip
+    _require(props.log_retention_days in LOG_RETENTION_DAYS and _is_int(props.log_retention_days),
+             "log_retention_days", f"must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")  # fmt: skip
+    days = props.variant_expiry_days
+    _require(days is None or (_is_int(days) and 1 <= days <= 36_500), "variant_expiry_days",
+             "must be null or a number of days from 1 to 36500")  # fmt: skip
+    props.to_config()
+
+
+# --- CDK context -> props ---------------------------------------------------------------------------------------
+
+_NONE_WORDS = frozenset({"", "none", "null"})
+_TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
+_FALSE_WORDS = frozenset({"false", "no", "0", "off"})
+
+
+def _parse_str(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError
+    return value.strip()
+
+
+def _parse_optional_str(value: object) -> str | None:
+    if value is None:
+        return None
+    text = _parse_str(value)
+    return None if text.lower() in _NONE_WORDS else text
+
+
+def _parse_int(value: object) -> int:
+    if isinstance(value, bool):
+        raise TypeError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return int(_parse_str(value))
+
+
+def _parse_optional_int(value: object) -> int | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() in _NONE_WORDS):
+        return None
+    return _parse_int(value)
+
+
+def _parse_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = _parse_str(value).lower()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise ValueError
+
+
+def _parse_list(value: object) -> list[object]:
+    if isinstance(value, list | tuple):
+        return list(value)
+    text = _parse_str(value)
+    if text.startswith("["):
+        parsed = json.loads(text)
+        if not isinstance(parsed, list):
+            raise TypeError
+        return parsed
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _parse_int_tuple(value: object) -> tuple[int, ...]:
+    return tuple(_parse_int(item) for item in _parse_list(value))
+
+
+def _parse_str_tuple(value: object) -> tuple[str, ...]:
+    return tuple(_parse_str(item) for item in _parse_list(value))
+
+
+def _parse_quality_map(value: object) -> dict[str, int]:
+    if isinstance(value, Mapping):
+        return {str(k): _parse_int(v) for k, v in value.items()}
+    text = _parse_str(value)
+    if text.startswith("{"):
+        parsed = json.loads(text)
+        if not isinstance(parsed, dict):
+            raise TypeError
+        return _parse_quality_map(parsed)
+    pairs = [part.split("=", 1) for part in text.split(",") if part.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError
+    return {k.strip(): _parse_int(v) for k, v in pairs}
+
+
+_PARSERS: dict[str, Callable[[object], Any]] = {
+    "bucket_name": _parse_optional_str,
+    "bucket_region": _parse_optional_str,
+    "bucket_versioned": _parse_bool,
+    "size_policy": _parse_str,
+    "sizes": _parse_int_tuple,
+    "max_dimension": _parse_int,
+    "qualities": _parse_int_tuple,
+    "default_quality": _parse_quality_map,
+    "default_format": _parse_str,
+    "source_extensions": _parse_str_tuple,
+    "max_source_bytes": _parse_int,
+    "max_source_pixels": _parse_int,
+    "cache_control": _parse_str,
+    "error_max_age": _parse_int,
+    "missing_max_age": _parse_int,
+    "cdn_default_ttl": _parse_int,
+    "cdn_max_ttl": _parse_int,
+    "price_class": lambda v: PriceClass(_parse_str(v)),
+    "domain_names": _parse_str_tuple,
+    "certificate_arn": _parse_optional_str,
+    "access_logging": _parse_bool,
+    "waf_rate_limit": _parse_int,
+    "origin_response_memory_mb": _parse_int,
+    "log_retention_days": _parse_int,
+    "variant_expiry_days": _parse_optional_int,
+}
+
+SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ImageEdgeProps))
+"""Every construct setting, in declaration order; each is also a CDK context key of the app."""
+
+
+def setting_docs() -> dict[str, str]:
+    """One-line description of each setting (from the field metadata), for the docs table."""
+    return {f.name: str(f.metadata.get("doc", "")) for f in fields(ImageEdgeProps)}
+
+
+def props_from_context(context: Mapping[str, object]) -> ImageEdgeProps:
+    """Build props from CDK context values: strings from ``-c key=value`` or JSON values from ``cdk.json``.
+
+    Only the keys in ``SETTING_NAMES`` are read; a missing key (or a JSON ``null`` for a setting that is not
+    optional) keeps the default. Lists are JSON arrays or comma-separated (``sizes=320,640,1280``);
+    ``default_quality`` is a JSON object or ``avif=50,webp=80,jpeg=80``; booleans are true/false/yes/no/1/0.
+    Raises ``PropsError`` naming the key whose value cannot be parsed or is invalid.
+    """
+    values: dict[str, Any] = {}
+    for key in SETTING_NAMES:
+        if key not in context:
+            continue
+        raw = context[key]
+        parser = _PARSERS[key]
+        if raw is None and parser not in (_parse_optional_str, _parse_optional_int):
+            continue
+        try:
+            values[key] = parser(raw)
+        except (TypeError, ValueError):
+            raise PropsError(f"imgedge setting {key!r}: cannot parse context value {raw!r}") from None
+    return ImageEdgeProps(**values)

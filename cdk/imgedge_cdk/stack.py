@@ -1,0 +1,72 @@
+"""``ImageEdgeStack``: one us-east-1 stack with the WAF web ACL, the ``ImageEdge`` construct and the outputs."""
+
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Environment, Stack
+from constructs import Construct
+
+from imgedge_cdk.bundling import REPO_ROOT
+from imgedge_cdk.construct import EDGE_REGION, ImageEdge
+from imgedge_cdk.props import ImageEdgeProps, PropsError
+from imgedge_cdk.waf import ImageEdgeWebAcl
+
+SAMPLE_PATH = "example.jpg?w=300"
+
+
+class ImageEdgeStack(Stack):
+    """The deployable unit: ``ImageEdgeWebAcl`` + ``ImageEdge`` + outputs, in us-east-1.
+
+    ``env`` must have region us-east-1 (Lambda@Edge functions and a CLOUDFRONT web ACL live there; the image
+    bucket may be elsewhere, see ``ImageEdgeProps.bucket_region``); any other region raises ``PropsError``.
+    Outputs: ``DistributionDomainName``, ``DistributionId``, ``BucketName``, ``SampleUrl``, the two function
+    names, and for an imported bucket ``ImportedBucketPolicy`` (and ``VariantLifecycleRule`` with expiry).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        props: ImageEdgeProps,
+        env: Environment,
+        source_root: Path = REPO_ROOT,
+        docker_bundling: bool = False,
+        description: str = "imgedge: on-the-fly image resizing at the CloudFront edge",
+    ) -> None:
+        if env.region != EDGE_REGION:
+            raise PropsError(
+                f"the imgedge stack must be deployed to {EDGE_REGION} (got {env.region!r}): Lambda@Edge and "
+                "CLOUDFRONT web ACLs live there; put the bucket anywhere with bucket_name/bucket_region"
+            )
+        super().__init__(scope, construct_id, env=env, description=description)
+        self.web_acl = ImageEdgeWebAcl(self, "WebAcl", rate_limit=props.waf_rate_limit)
+        self.image_edge = ImageEdge(
+            self,
+            "ImageEdge",
+            props=props,
+            web_acl_arn=self.web_acl.arn,
+            source_root=source_root,
+            docker_bundling=docker_bundling,
+        )
+        edge = self.image_edge
+        outputs: list[tuple[str, str | None, str]] = [
+            ("DistributionDomainName", edge.distribution.distribution_domain_name,
+             "CloudFront domain name (point your CNAMEs here)"),
+            ("DistributionId", edge.distribution.distribution_id,
+             "For invalidations: aws cloudfront create-invalidation --distribution-id <id> --paths '/*'"),
+            ("BucketName", edge.bucket.bucket_name,
+             "Upload originals here; variants are stored in the same bucket under /<size>/"),
+            ("SampleUrl", f"https://{edge.domain_name}/{SAMPLE_PATH}",
+             "Upload example.jpg to the bucket root, then open this URL"),
+            ("ViewerRequestFunctionName", edge.viewer_function.function_name,
+             "Logs: /aws/lambda/us-east-1.<name> in the region of each edge location"),
+            ("OriginResponseFunctionName", edge.origin_function.function_name,
+             "Logs: /aws/lambda/us-east-1.<name> in the region of each edge location"),
+            ("ImportedBucketPolicy", edge.imported_bucket_policy,
+             "Imported bucket: add this statement to its bucket policy so CloudFront (the OAI) can read it"),
+            ("VariantLifecycleRule", edge.variant_lifecycle_rule,
+             "Imported bucket: merge this rule into its lifecycle configuration to expire variants"),
+        ]  # fmt: skip
+        for output_id, value, output_description in outputs:
+            if value is not None:
+                CfnOutput(self, output_id, value=value, description=output_description)

@@ -1,0 +1,116 @@
+"""Fixtures of the CDK tests: synthesized variants of the app, with asset bundling off (fast).
+
+``imgedge_cdk`` lives in ``cdk/``, which is not an installed package, so it is put on ``sys.path`` here (the same
+thing ``cdk/app.py`` does). Each variant is synthesized once per session, with the AwsSolutions checks on: a
+synthesis that returns at all has passed cdk-nag (an unacknowledged error makes ``synth()`` raise).
+"""
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT / "cdk") not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT / "cdk"))
+
+from aws_cdk.assertions import Template  # noqa: E402
+
+from imgedge_cdk.application import build_app  # noqa: E402
+from imgedge_cdk.stack import ImageEdgeStack  # noqa: E402
+
+NO_BUNDLING: dict[str, object] = {"aws:cdk:bundling-stacks": []}
+CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+
+# Deployment variants covering every optional branch of the construct.
+VARIANTS: dict[str, dict[str, object]] = {
+    "default": {},
+    "lifecycle": {"variant_expiry_days": "30", "bucket_versioned": "true"},
+    "imported": {"bucket_name": "my-images", "bucket_region": "eu-west-1", "variant_expiry_days": "7"},
+    "full": {
+        "access_logging": "true",
+        "domain_names": "img.example.com,images.example.com",
+        "certificate_arn": CERT_ARN,
+        "price_class": "PriceClass_All",
+        "waf_rate_limit": "500",
+        "origin_response_memory_mb": "3008",
+        "log_retention_days": "90",
+        "missing_max_age": "120",
+        "cdn_default_ttl": "3600",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """One synthesized app: its stack, the stack's template, and the cloud assembly directory."""
+
+    stack: ImageEdgeStack
+    template: Template
+    outdir: Path
+
+    @property
+    def template_json(self) -> dict[str, Any]:
+        return dict(self.template.to_json())
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Resources of one CloudFormation type, by logical id."""
+        return {
+            logical_id: dict(resource) for logical_id, resource in self.template.find_resources(resource_type).items()
+        }
+
+    def one(self, resource_type: str) -> tuple[str, dict[str, Any]]:
+        """The single resource of a type: (logical id, resource)."""
+        found = self.resources(resource_type)
+        assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+        return next(iter(found.items()))
+
+    def function(self, handler: str) -> tuple[str, dict[str, Any]]:
+        """The Lambda function with this handler: (logical id, resource)."""
+        matches = [
+            (logical_id, resource)
+            for logical_id, resource in self.resources("AWS::Lambda::Function").items()
+            if resource["Properties"].get("Handler") == handler
+        ]
+        assert len(matches) == 1, f"expected one function with handler {handler}"
+        return matches[0]
+
+    def asset_dir(self, handler: str) -> Path:
+        """The staged or bundled asset directory of the function with this handler."""
+        _, function = self.function(handler)
+        key = function["Properties"]["Code"]["S3Key"]
+        assert key.endswith(".zip")
+        manifest = json.loads((self.outdir / f"{self.stack.artifact_id}.assets.json").read_text())
+        source = manifest["files"][key.removesuffix(".zip")]["source"]["path"]
+        path = Path(source)
+        return path if path.is_absolute() else self.outdir / path
+
+
+def synthesize(context: Mapping[str, object], outdir: Path, *, bundling: bool = False) -> Synthesized:
+    """Build the app as ``cdk/app.py`` does (cdk.json context + ``context``, cdk-nag on) and synthesize it."""
+    merged = {**context} if bundling else {**NO_BUNDLING, **context}
+    built = build_app(context=merged, outdir=str(outdir))
+    built.app.synth()
+    return Synthesized(stack=built.stack, template=Template.from_stack(built.stack), outdir=outdir)
+
+
+@pytest.fixture(scope="session")
+def synth_variant(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Synthesized]:
+    """``synth_variant(name)``: the variant of ``VARIANTS`` synthesized once per session (bundling off)."""
+    cache: dict[str, Synthesized] = {}
+
+    def get(name: str) -> Synthesized:
+        if name not in cache:
+            cache[name] = synthesize(VARIANTS[name], tmp_path_factory.mktemp(f"cdk-{name}"))
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def default_app(synth_variant: Callable[[str], Synthesized]) -> Synthesized:
+    return synth_variant("default")

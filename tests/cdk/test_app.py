@@ -1,0 +1,60 @@
+"""``cdk/app.py`` as a program (the cdk.json entry point), and the deploy docs that describe its settings."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from imgedge_cdk.application import APP_SETTINGS, DEFAULT_OUTDIR
+from imgedge_cdk.props import SETTING_NAMES
+from tests.cdk.conftest import REPO_ROOT
+
+DEPLOY_DOC = REPO_ROOT / "docs" / "deploy.md"
+
+
+def _run_app(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith("CDK_")}
+    return subprocess.run(
+        [sys.executable, "cdk/app.py", *args],
+        cwd=REPO_ROOT,
+        env={**clean_env, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_app_synthesizes_from_the_repo_root_without_credentials(tmp_path: Path) -> None:
+    # The CDK CLI runs the app with CDK_OUTDIR and its merged context (cdk.json + -c) in CDK_CONTEXT_JSON;
+    # that context must win over the cdk.json defaults the app reads itself (waf_rate_limit 2000 there).
+    cli_context = {"aws:cdk:bundling-stacks": [], "waf_rate_limit": 777}
+    done = _run_app(
+        "-c", "stack_name=ImgEdgeCi",
+        env={"CDK_OUTDIR": str(tmp_path), "CDK_CONTEXT_JSON": json.dumps(cli_context)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["artifacts"]["ImgEdgeCi"]["environment"] == "aws://unknown-account/us-east-1"
+    template = json.loads((tmp_path / "ImgEdgeCi.template.json").read_text())
+    (acl,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::WAFv2::WebACL"]
+    (rate,) = [rule for rule in acl["Properties"]["Rules"] if rule["Name"] == "RateLimit"]
+    assert rate["Statement"]["RateBasedStatement"]["Limit"] == 777
+    assert DEFAULT_OUTDIR == REPO_ROOT / "cdk.out"
+
+
+def test_app_rejects_a_bad_setting_naming_it(tmp_path: Path) -> None:
+    done = _run_app("--outdir", str(tmp_path), "-c", "origin_response_memory_mb=64")
+    assert done.returncode == 2
+    assert "'origin_response_memory_mb'" in done.stderr
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_deploy_doc_table_lists_every_context_key() -> None:
+    text = DEPLOY_DOC.read_text(encoding="utf-8")
+    table_keys = set(re.findall(r"^\| `([a-z_]+)` \|", text, flags=re.MULTILINE))
+    assert table_keys == set(SETTING_NAMES) | set(APP_SETTINGS)
+    for section in ("Bootstrap", "Deploy", "Outputs", "Upload originals", "Try a URL", "Tear down", "Cost"):
+        assert re.search(rf"^#+ .*{section}", text, flags=re.MULTILINE | re.IGNORECASE), section

@@ -1,0 +1,222 @@
+"""The two real code assets, from ONE synthesis with local bundling (pip for Linux x86_64, CPython 3.13).
+
+The first run downloads Pillow and boto3 wheels from the package index into the pip cache
+(``$IMGEDGE_CDK_CACHE`` or ``~/.cache/imgedge-cdk``); later runs only copy them.
+"""
+
+import ast
+import json
+import struct
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import PIL
+import pytest
+
+from edge.config import CONFIG_FILE_NAME, Config
+from imgedge_cdk.bundling import (
+    ORIGIN_HANDLER,
+    VIEWER_HANDLER,
+    origin_requirements,
+    pinned_version,
+)
+from imgedge_cdk.props import props_from_context
+from tests.cdk.conftest import REPO_ROOT, Synthesized, synthesize
+
+VIEWER_ZIP_LIMIT = 1_048_576  # Lambda@Edge: 1 MB for viewer-request/response packages
+VIEWER_ZIP_BUDGET = 100_000  # "far under": the viewer bundle is a few pure-Python modules
+ORIGIN_ZIP_LIMIT = 52_428_800  # Lambda@Edge: 50 MB for origin-request/response packages
+ELF_MACHINE_X86_64 = 62
+# Non-default settings, so the bundled config proves it follows the props.
+CONTEXT: dict[str, object] = {
+    "sizes": "160,320,640,1280",
+    "default_format": "webp",
+    "cache_control": "public, max-age=604800",
+    "variant_expiry_days": "30",
+}
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(CONTEXT, tmp_path_factory.mktemp("cdk-bundled"), bundling=True)
+
+
+@pytest.fixture(scope="module")
+def viewer_dir(bundled: Synthesized) -> Path:
+    return bundled.asset_dir(VIEWER_HANDLER)
+
+
+@pytest.fixture(scope="module")
+def origin_dir(bundled: Synthesized) -> Path:
+    return bundled.asset_dir(ORIGIN_HANDLER)
+
+
+def _zip_size(directory: Path, tmp_path: Path) -> int:
+    archive = tmp_path / f"{directory.name}.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                zipped.write(path, path.relative_to(directory).as_posix())
+    return archive.stat().st_size
+
+
+def _files(directory: Path) -> set[str]:
+    return {p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()}
+
+
+def _elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", f"{path.name} is not an ELF file"
+    assert header[4] == 2, f"{path.name} is not 64-bit"
+    assert header[5] == 1, f"{path.name} is not little-endian"
+    (machine,) = struct.unpack_from("<H", header, 18)
+    return int(machine)
+
+
+class _RuntimeImports(ast.NodeVisitor):
+    """Top-level module names imported at run time (``if TYPE_CHECKING:`` bodies are skipped)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_If(self, node: ast.If) -> None:
+        test = node.test
+        if (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        ):
+            for child in node.orelse:
+                self.visit(child)
+            return
+        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        self.names.update(alias.name.split(".")[0] for alias in node.names)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level == 0 and node.module:
+            self.names.add(node.module.split(".")[0])
+
+
+def _top_level_imports(directory: Path, packages: tuple[str, ...]) -> set[str]:
+    visitor = _RuntimeImports()
+    for package in packages:
+        for source in (directory / package).rglob("*.py"):
+            visitor.visit(ast.parse(source.read_text(encoding="utf-8")))
+    return visitor.names
+
+
+# --- viewer-request -------------------------------------------------------------------------------------------
+
+
+def test_viewer_zip_is_far_under_the_viewer_limit(viewer_dir: Path, tmp_path: Path) -> None:
+    size = _zip_size(viewer_dir, tmp_path)
+    assert size < VIEWER_ZIP_LIMIT
+    assert size < VIEWER_ZIP_BUDGET, f"viewer bundle grew to {size} bytes zipped"
+
+
+def test_viewer_bundle_is_pure_python_without_pillow_boto3_or_dev_tools(viewer_dir: Path) -> None:
+    files = _files(viewer_dir)
+    assert "viewer_request/handler.py" in files
+    assert CONFIG_FILE_NAME in files
+    assert all(f.endswith(".py") for f in files - {CONFIG_FILE_NAME}), sorted(files)
+    top_dirs = {f.split("/")[0] for f in files}
+    assert top_dirs == {"edge", "viewer_request", CONFIG_FILE_NAME}
+    forbidden = ("edge/store.py", "edge/render/", "edge/local/", "PIL/", "boto3/", "botocore/", "__pycache__")
+    assert [f for f in files if f.startswith(forbidden) or "__pycache__" in f] == []
+    assert not (_top_level_imports(viewer_dir, ("edge", "viewer_request")) & {"PIL", "boto3", "botocore"})
+
+
+def test_viewer_bundle_runs_alone_on_the_standard_library(viewer_dir: Path) -> None:
+    # -I -S: no site-packages, so any import the bundle does not carry (Pillow, boto3, ...) fails here.
+    event_file = REPO_ROOT / "tests" / "events" / "viewer-request.json"
+    script = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(viewer_dir)!r})\n"
+        "from viewer_request.handler import handler\n"
+        "from edge.config import load_config\n"
+        f"event = json.load(open({str(event_file)!r}))\n"
+        "result = handler(event, None)\n"
+        "assert isinstance(result, dict), result\n"
+        "assert not {'PIL', 'boto3', 'botocore'} & set(sys.modules)\n"
+        "print('CONFIG=' + json.dumps(json.loads(load_config().to_json())))\n"
+    )
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("CONFIG=")]
+    loaded = Config.from_mapping(json.loads(line.removeprefix("CONFIG=")))
+    assert loaded == props_from_context(CONTEXT).to_config()
+
+
+# --- origin-response ------------------------------------------------------------------------------------------
+
+
+def test_origin_zip_is_under_the_origin_limit(origin_dir: Path, tmp_path: Path) -> None:
+    assert _zip_size(origin_dir, tmp_path) < ORIGIN_ZIP_LIMIT
+
+
+def test_origin_bundle_carries_the_code_but_no_dev_tools_or_bytecode(origin_dir: Path) -> None:
+    files = _files(origin_dir)
+    assert "origin_response/handler.py" in files
+    assert "edge/store.py" in files
+    assert any(f.startswith("edge/render/") for f in files)
+    assert not [f for f in files if f.startswith("edge/local/") or "__pycache__" in f or f.endswith(".pyc")]
+    assert not [f for f in files if f.startswith("bin/")]
+
+
+def test_origin_bundle_has_pillow_compiled_for_linux_x86_64_cpython_313(origin_dir: Path) -> None:
+    (imaging,) = (origin_dir / "PIL").glob("_imaging.*.so")
+    assert imaging.name == "_imaging.cpython-313-x86_64-linux-gnu.so"
+    assert _elf_machine(imaging) == ELF_MACHINE_X86_64
+    for library in (origin_dir / "pillow.libs").glob("*.so*"):
+        assert _elf_machine(library) == ELF_MACHINE_X86_64, library.name
+
+
+def test_bundled_pillow_is_the_version_the_tests_run_with(origin_dir: Path) -> None:
+    version_source = (origin_dir / "PIL" / "_version.py").read_text()
+    (bundled_version,) = [
+        node.value.value
+        for node in ast.walk(ast.parse(version_source))
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "__version__" for t in node.targets)
+        and isinstance(node.value, ast.Constant)
+    ]
+    assert bundled_version == PIL.__version__
+    assert bundled_version == pinned_version("pillow", REPO_ROOT / "pyproject.toml")
+    assert (origin_dir / f"pillow-{bundled_version}.dist-info").is_dir()
+
+
+def test_bundled_pillow_can_encode_avif(origin_dir: Path) -> None:
+    # The cp313 extension cannot be imported by this interpreter; its AVIF module and codec library must exist.
+    (avif,) = (origin_dir / "PIL").glob("_avif.*.so")
+    assert avif.name == "_avif.cpython-313-x86_64-linux-gnu.so"
+    assert _elf_machine(avif) == ELF_MACHINE_X86_64
+    assert list((origin_dir / "pillow.libs").glob("libavif*.so*"))
+    assert (origin_dir / "PIL" / "AvifImagePlugin.py").is_file()
+
+
+def test_bundled_boto3_is_pinned_to_the_local_version(origin_dir: Path) -> None:
+    boto3_requirement = [r for r in origin_requirements() if r.startswith("boto3==")]
+    (version,) = [r.split("==")[1] for r in boto3_requirement]
+    assert (origin_dir / f"boto3-{version}.dist-info").is_dir()
+
+
+def test_origin_code_imports_only_what_the_bundle_carries(origin_dir: Path) -> None:
+    carried = {p.name.split(".")[0] for p in origin_dir.iterdir()} | {"PIL"}
+    imported = _top_level_imports(origin_dir, ("edge", "origin_response"))
+    missing = sorted(name for name in imported if name not in sys.stdlib_module_names and name not in carried)
+    assert missing == []
+
+
+# --- both -----------------------------------------------------------------------------------------------------
+
+
+def test_both_bundles_carry_the_config_of_the_props(bundled: Synthesized, viewer_dir: Path, origin_dir: Path) -> None:
+    expected = props_from_context(CONTEXT).to_config()
+    assert expected.tag_variants is True
+    assert expected == bundled.stack.image_edge.config
+    for directory in (viewer_dir, origin_dir):
+        bundled_config = json.loads((directory / CONFIG_FILE_NAME).read_text())
+        assert Config.from_mapping(bundled_config) == expected
+        assert bundled_config == json.loads(expected.to_json())

@@ -1,0 +1,145 @@
+"""``ImageEdgeProps``: validation naming the setting, the Config it generates, and CDK context parsing."""
+
+from dataclasses import fields
+from typing import Any
+
+import pytest
+
+from edge.config import Config
+from imgedge_cdk.props import (
+    CONFIG_KEYS,
+    LOG_RETENTION_DAYS,
+    SETTING_NAMES,
+    ImageEdgeProps,
+    PriceClass,
+    PropsError,
+    props_from_context,
+    setting_docs,
+)
+
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+
+
+def test_default_props_generate_the_default_config() -> None:
+    assert ImageEdgeProps().to_config() == Config()
+
+
+def test_config_keys_are_config_fields_with_the_same_defaults() -> None:
+    config_fields = {f.name for f in fields(Config)}
+    default_props, default_config = ImageEdgeProps(), Config()
+    for key in CONFIG_KEYS:
+        assert key in config_fields
+        props_value, config_value = getattr(default_props, key), getattr(default_config, key)
+        assert props_value == config_value, key
+
+
+def test_variant_expiry_turns_on_variant_tagging() -> None:
+    assert ImageEdgeProps(variant_expiry_days=30).to_config().tag_variants is True
+    assert ImageEdgeProps().to_config().tag_variants is False
+
+
+def test_image_settings_reach_the_config() -> None:
+    props = ImageEdgeProps(
+        size_policy="strict", sizes=(320, 640), max_dimension=2000, qualities=(50, 80),
+        default_quality={"avif": 50, "webp": 80, "jpeg": 80}, default_format="webp", source_extensions=("png",),
+        max_source_bytes=1_000_000, max_source_pixels=4_000_000, cache_control="public, max-age=60",
+        error_max_age=5, missing_max_age=7,
+    )  # fmt: skip
+    config = props.to_config()
+    assert (config.size_policy, config.sizes, config.max_dimension) == ("strict", (320, 640), 2000)
+    assert (config.default_format, config.source_extensions) == ("webp", ("png",))
+    assert (config.max_source_bytes, config.max_source_pixels) == (1_000_000, 4_000_000)
+    assert (config.cache_control, config.error_max_age, config.missing_max_age) == ("public, max-age=60", 5, 7)
+    assert config.bucket is None
+    assert config.region is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"sizes": (640, 320)}, "sizes"),
+        ({"sizes": (320, 8000)}, "sizes"),
+        ({"qualities": (50, 80), "default_quality": {"avif": 55, "webp": 80, "jpeg": 80}}, "default_quality"),
+        ({"size_policy": "nearest"}, "size_policy"),
+        ({"default_format": "gif"}, "default_format"),
+        ({"max_source_bytes": 0}, "max_source_bytes"),
+        ({"bucket_name": "Not_A_Bucket"}, "bucket_name"),
+        ({"bucket_region": "eu-west-1"}, "bucket_region"),
+        ({"bucket_name": "my-images", "bucket_region": "europe"}, "bucket_region"),
+        ({"bucket_name": "my-images", "bucket_versioned": True}, "bucket_versioned"),
+        ({"domain_names": ("img.example.com",)}, "certificate_arn"),
+        ({"certificate_arn": CERT}, "certificate_arn"),
+        ({"domain_names": ("img.example.com",), "certificate_arn": CERT.replace("us-east-1", "eu-west-1")},
+         "certificate_arn"),
+        ({"domain_names": ("Img.Example.com",), "certificate_arn": CERT}, "domain_names"),
+        ({"waf_rate_limit": 50}, "waf_rate_limit"),
+        ({"origin_response_memory_mb": 64}, "origin_response_memory_mb"),
+        ({"origin_response_memory_mb": 20_000}, "origin_response_memory_mb"),
+        ({"log_retention_days": 31}, "log_retention_days"),
+        ({"variant_expiry_days": 0}, "variant_expiry_days"),
+        ({"cdn_default_ttl": 100, "cdn_max_ttl": 50}, "cdn_default_ttl"),
+        ({"price_class": "PriceClass_50"}, "price_class"),
+    ],
+)  # fmt: skip
+def test_invalid_settings_raise_naming_the_setting(changes: dict[str, Any], key: str) -> None:
+    with pytest.raises(PropsError, match=f"'{key}'"):
+        ImageEdgeProps(**changes)
+
+
+def test_valid_deployment_settings_are_accepted() -> None:
+    props = ImageEdgeProps(
+        bucket_name="my.images-2024", bucket_region="ap-southeast-2", domain_names=("*.example.com",),
+        certificate_arn=CERT, price_class=PriceClass.PRICE_CLASS_ALL, waf_rate_limit=100,
+        origin_response_memory_mb=10_240, log_retention_days=LOG_RETENTION_DAYS[-1], variant_expiry_days=1,
+    )  # fmt: skip
+    assert props.imports_bucket
+    assert props.tag_variants
+
+
+def test_context_strings_are_parsed_like_cli_values() -> None:
+    props = props_from_context(
+        {
+            "bucket_name": "my-images",
+            "sizes": "320, 640,1280",
+            "qualities": "[50, 80]",
+            "default_quality": "avif=50,webp=80,jpeg=80",
+            "domain_names": "img.example.com",
+            "certificate_arn": CERT,
+            "access_logging": "yes",
+            "waf_rate_limit": "500",
+            "variant_expiry_days": "none",
+            "price_class": "PriceClass_200",
+        }
+    )
+    assert props.bucket_name == "my-images"
+    assert props.sizes == (320, 640, 1280)
+    assert props.qualities == (50, 80)
+    assert props.domain_names == ("img.example.com",)
+    assert props.access_logging is True
+    assert props.waf_rate_limit == 500
+    assert props.variant_expiry_days is None
+    assert props.price_class == PriceClass.PRICE_CLASS_200
+
+
+def test_context_json_values_are_accepted_as_in_cdk_json() -> None:
+    props = props_from_context(
+        {"sizes": [100, 200], "default_quality": {"avif": 50, "webp": 80, "jpeg": 80}, "bucket_versioned": True,
+         "variant_expiry_days": 14, "bucket_name": None, "max_dimension": None}
+    )  # fmt: skip
+    assert (props.sizes, props.bucket_versioned, props.variant_expiry_days) == ((100, 200), True, 14)
+    assert props.max_dimension == ImageEdgeProps().max_dimension
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("access_logging", "maybe"), ("waf_rate_limit", "1e3x"), ("sizes", "a,b"), ("default_quality", "avif")],
+)
+def test_unparsable_context_values_name_the_key(key: str, value: str) -> None:
+    with pytest.raises(PropsError, match=f"'{key}'"):
+        props_from_context({key: value})
+
+
+def test_every_setting_has_a_doc_line() -> None:
+    docs = setting_docs()
+    assert tuple(docs) == SETTING_NAMES
+    assert all(len(text) > 15 for text in docs.values())
