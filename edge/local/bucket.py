@@ -1,0 +1,287 @@
+"""Bucket management shared by the CLI and the emulator: upload originals, list them with their variants,
+delete variants and invalidate them in CloudFront.
+
+Layout of the bucket (see ``edge.keys``): originals live at their own keys (``photos/cat.jpg``); a variant lives
+at ``{spec}/{stem}.{ext}`` (``300/photos/cat.avif``), so every variant sits under a top-level "folder" whose
+name is a spec token. Listing the top level with ``Delimiter='/'`` therefore finds every spec in one cheap call,
+and ``{spec}/{stem}.`` finds an original's variants under it, without scanning the bucket.
+"""
+
+import io
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+from PIL import Image, UnidentifiedImageError
+
+from edge.config import Config
+from edge.errors import BadRequest
+from edge.keys import InvalidVariantKey, decode_key
+from edge.paths import OriginalPath, encode_path, validate_original_path
+
+if TYPE_CHECKING:
+    from types_boto3_cloudfront import CloudFrontClient
+    from types_boto3_s3 import S3Client
+else:
+    CloudFrontClient = Any
+    S3Client = Any
+
+_EXISTS = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
+_PROBE_EXTENSIONS = ("avif", "webp", "jpg", "png")
+#: CloudFront accepts at most 3,000 file paths in progress per distribution.
+MAX_INVALIDATION_PATHS = 3000
+_DELETE_BATCH = 1000
+
+
+class BucketError(Exception):
+    """A failure with a message fit for the user (no traceback needed)."""
+
+
+class NotAnImage(BucketError):
+    """A file that Pillow cannot identify as an image."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    """An object of the bucket: key, size in bytes and last-modified time."""
+
+    key: str
+    size: int
+    last_modified: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """An original with the number of stored variants of its stem."""
+
+    key: str
+    size: int
+    last_modified: datetime | None
+    variants: int
+
+
+def s3_client(endpoint_url: str | None = None, region: str | None = None) -> S3Client:
+    """An S3 client with standard retries; ``endpoint_url`` for S3-compatible stores (else boto3's default,
+    which honours ``AWS_ENDPOINT_URL``)."""
+    settings = BotoConfig(region_name=region, retries={"max_attempts": 3, "mode": "standard"})
+    return boto3.session.Session().client("s3", endpoint_url=endpoint_url, config=settings)
+
+
+def cloudfront_client() -> CloudFrontClient:
+    return boto3.session.Session().client("cloudfront")
+
+
+@contextmanager
+def friendly_errors(bucket: str) -> Iterator[None]:
+    """Turn botocore's exceptions into ``BucketError`` with a message that says what to do."""
+    try:
+        yield
+    except (NoCredentialsError, PartialCredentialsError):
+        raise BucketError(
+            "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        ) from None
+    except NoRegionError:
+        raise BucketError("no AWS region: set AWS_REGION or AWS_DEFAULT_REGION") from None
+    except EndpointConnectionError as err:
+        raise BucketError(f"cannot reach the endpoint: {err}") from None
+    except ClientError as err:
+        code = str(err.response.get("Error", {}).get("Code", ""))
+        message = str(err.response.get("Error", {}).get("Message", "")) or str(err)
+        if code in ("NoSuchBucket",):
+            raise BucketError(f"bucket {bucket!r} does not exist") from None
+        if code in ("AccessDenied", "403", "AllAccessDisabled"):
+            raise BucketError(f"access denied to bucket {bucket!r}: {message}") from None
+        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidClientTokenId"):
+            raise BucketError(f"AWS rejected the credentials ({code}): {message}") from None
+        if code in ("NoSuchDistribution",):
+            raise BucketError(f"CloudFront: {message}") from None
+        raise BucketError(f"{code or 'error'}: {message}") from None
+    except BotoCoreError as err:
+        raise BucketError(str(err)) from None
+
+
+def sniff_content_type(data: bytes) -> str:
+    """The MIME type of image ``data``, identified by Pillow from its bytes (never from the file name).
+
+    Raises ``NotAnImage`` when Pillow does not recognise it.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = image.format or ""
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise NotAnImage("not an image (Pillow cannot identify it)") from None
+    mime = Image.MIME.get(fmt.upper())
+    if not mime:
+        raise NotAnImage(f"unsupported image format {fmt!r}")
+    return mime
+
+
+def is_spec_token(token: str, config: Config) -> bool:
+    """Whether a top-level folder name is a variant spec (``300``, ``x200``, ``300x300-contain-q60``)."""
+    for extension in _PROBE_EXTENSIONS:
+        try:
+            decode_key(f"/{token}/x.{extension}", config)
+        except InvalidVariantKey:
+            continue
+        return True
+    return False
+
+
+def check_original_key(key: str, config: Config) -> OriginalPath:
+    """Validate ``key`` as an original's S3 key, as viewers will address it.
+
+    Raises ``BucketError`` when the viewer-request function would refuse its path (bad extension, ``..``,
+    control characters, too long) or when its first folder is a spec token (``300/cat.jpg`` would share its key
+    with the 300-px JPEG variant of ``cat``).
+    """
+    try:
+        original = validate_original_path(encode_path(key), config.source_extensions)
+    except BadRequest as err:
+        raise BucketError(f"{key!r} cannot be an original: {err.reason}") from None
+    first, slash, _ = key.partition("/")
+    if slash and is_spec_token(first, config):
+        raise BucketError(f"{key!r} cannot be an original: its folder {first!r} is where variants are stored")
+    return original
+
+
+def upload(client: S3Client, bucket: str, key: str, body: bytes, content_type: str, *, force: bool = False) -> bool:
+    """Put an original; without ``force`` only if the key is free (``IfNoneMatch='*'``). ``False`` when an object
+    already existed and nothing was written."""
+    extra: dict[str, Any] = {} if force else {"IfNoneMatch": "*"}
+    try:
+        client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, **extra)
+    except ClientError as err:
+        if str(err.response.get("Error", {}).get("Code", "")) in _EXISTS:
+            return False
+        raise
+    return True
+
+
+def _objects(client: S3Client, bucket: str, prefix: str) -> Iterator[StoredObject]:
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            yield StoredObject(item["Key"], int(item.get("Size", 0)), item.get("LastModified"))
+
+
+def _top_level(client: S3Client, bucket: str, prefix: str) -> tuple[list[StoredObject], list[str]]:
+    files: list[StoredObject] = []
+    folders: list[str] = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        files += [
+            StoredObject(i["Key"], int(i.get("Size", 0)), i.get("LastModified")) for i in page.get("Contents", [])
+        ]
+        folders += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+    return files, folders
+
+
+def spec_prefixes(client: S3Client, bucket: str, config: Config) -> list[str]:
+    """The top-level folders (without their ``/``) whose names parse as spec tokens: where variants live."""
+    _, folders = _top_level(client, bucket, "")
+    return [folder[:-1] for folder in folders if is_spec_token(folder[:-1], config)]
+
+
+def list_originals(client: S3Client, bucket: str, prefix: str, config: Config) -> list[StoredObject]:
+    """Originals whose key starts with ``prefix``, in key order: every object outside the spec folders whose key
+    is a valid original path (other objects are not listed)."""
+    first, slash, _ = prefix.partition("/")
+    if slash:
+        candidates: Iterable[StoredObject] = [] if is_spec_token(first, config) else _objects(client, bucket, prefix)
+    else:
+        files, folders = _top_level(client, bucket, prefix)
+        candidates = list(files)
+        for folder in folders:
+            if not is_spec_token(folder[:-1], config):
+                candidates += list(_objects(client, bucket, folder))
+    result = []
+    for item in candidates:
+        try:
+            check_original_key(item.key, config)
+        except BucketError:
+            continue
+        result.append(item)
+    return sorted(result, key=lambda item: item.key)
+
+
+def _variant_stem(key: str, config: Config) -> str | None:
+    try:
+        return decode_key(encode_path(key), config).stem
+    except (InvalidVariantKey, BadRequest):
+        return None
+
+
+def variants_of(client: S3Client, bucket: str, stem: str, specs: list[str], config: Config) -> list[str]:
+    """The stored variant keys of ``stem`` (an original's key without its extension), under ``specs``."""
+    found = []
+    for spec in specs:
+        for item in _objects(client, bucket, f"{spec}/{stem}."):
+            if _variant_stem(item.key, config) == stem:
+                found.append(item.key)
+    return found
+
+
+def originals_with_variants(client: S3Client, bucket: str, prefix: str, config: Config) -> list[Original]:
+    """``list_originals`` with, for each, how many variants its stem has in the bucket."""
+    originals = list_originals(client, bucket, prefix, config)
+    counts: Counter[str] = Counter()
+    for spec in spec_prefixes(client, bucket, config):
+        for item in _objects(client, bucket, f"{spec}/{prefix}"):
+            stem = _variant_stem(item.key, config)
+            if stem is not None:
+                counts[stem] += 1
+    result = []
+    for item in originals:
+        stem = check_original_key(item.key, config).stem
+        result.append(Original(item.key, item.size, item.last_modified, counts[stem]))
+    return result
+
+
+def delete_keys(
+    client: S3Client, bucket: str, keys: list[str], progress: Callable[[int], None] | None = None
+) -> list[str]:
+    """Delete ``keys`` in batches of 1,000; returns the error messages of keys that could not be deleted."""
+    errors: list[str] = []
+    for start in range(0, len(keys), _DELETE_BATCH):
+        batch = keys[start : start + _DELETE_BATCH]
+        answer = client.delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
+        )
+        errors += [f"{e.get('Key')}: {e.get('Code')} {e.get('Message', '')}".strip() for e in answer.get("Errors", [])]
+        if progress is not None:
+            progress(len(batch))
+    return errors
+
+
+def invalidation_paths(variant_keys: Iterable[str]) -> list[str]:
+    """The CloudFront paths of stored variants: each variant's key is its URI (``/300/photos/cat.avif``), which is
+    CloudFront's cache key (percent-encoded as viewer-request writes it)."""
+    return sorted({encode_path(key) for key in variant_keys})
+
+
+def invalidate(cloudfront: CloudFrontClient, distribution_id: str, paths: list[str]) -> list[str]:
+    """Create invalidations for ``paths`` (at most ``MAX_INVALIDATION_PATHS`` each); returns their ids."""
+    ids = []
+    for start in range(0, len(paths), MAX_INVALIDATION_PATHS):
+        batch = paths[start : start + MAX_INVALIDATION_PATHS]
+        answer = cloudfront.create_invalidation(
+            DistributionId=distribution_id,
+            InvalidationBatch={
+                "Paths": {"Quantity": len(batch), "Items": batch},
+                "CallerReference": f"imgedge-purge-{time.time_ns()}-{start}",
+            },
+        )
+        ids.append(answer["Invalidation"]["Id"])
+    return ids

@@ -1,0 +1,608 @@
+"""The ``imgedge`` command: run the edge locally, debug URLs, and manage the bucket's originals and variants.
+
+Exit codes: 0 success, 1 failure (S3 or CloudFront error, missing credentials or bucket, file not an image, key
+exists, image cannot be rendered), 2 usage error (bad option or parameter, which includes an image parameter the
+viewer-request function would answer 400). ``-h`` is the height option, so help is ``--help`` only.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit
+
+import click
+from botocore.exceptions import ClientError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from edge import __version__
+from edge.config import Config, load_config
+from edge.errors import BadRequest, ConfigError, EdgeError
+from edge.keys import decode_key, variant_s3_key, viewer_query
+from edge.local import bucket as bucket_ops
+from edge.local.emulator import Emulator, EmulatorError, Settings
+from edge.marker import MARKER_HEADER
+from edge.options import Fit
+from edge.paths import encode_path
+from edge.render import Limits, render
+from edge.rewrite import Rewrite, rewrite
+from edge.sizes import apply_size_policy, check_spec
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["--help"], "max_content_width": 110}
+FORMAT_CHOICES = ("auto", "avif", "webp", "jpeg", "jpg", "png")
+#: What Chromium sends for <img> requests (the default of ``--accept`` is a plain HTTP client's ``*/*``).
+BROWSER_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+
+_stderr = Console(stderr=True, highlight=False)
+
+
+def _info(message: str) -> None:
+    click.echo(message, err=True)
+
+
+# --- shared options -----------------------------------------------------------------------------------------
+
+
+def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(function: F) -> F:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Configuration JSON (default: $IMGEDGE_CONFIG, else the bundled imgedge-config.json, else the defaults).",
+)
+
+spec_options = _compose(
+    click.option("-w", "--width", type=int, help="Width in pixels (snapped to the allowed sizes)."),
+    click.option("-h", "--height", type=int, help="Height in pixels (snapped to the allowed sizes)."),
+    click.option("--fit", type=click.Choice([fit.value for fit in Fit]), help="How w x h is filled."),
+    click.option("-q", "--quality", type=int, help="Quality 1-100 (snapped to the allowed qualities)."),
+    click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="auto", show_default=True),
+    click.option(
+        "--accept",
+        default="*/*",
+        show_default=True,
+        help=f"The Accept header to negotiate 'auto' with; 'browser' is Chromium's ({BROWSER_ACCEPT}).",
+    ),
+)
+
+bucket_options = _compose(
+    click.option("--bucket", envvar="IMGEDGE_BUCKET", required=True, help="The bucket [env: IMGEDGE_BUCKET]."),
+    click.option(
+        "--endpoint-url", help="An S3-compatible endpoint (MinIO, LocalStack...); default AWS or $AWS_ENDPOINT_URL."
+    ),
+    click.option("--region", help="The bucket's region (default: the AWS configuration's)."),
+)
+
+
+def _config(path: Path | None) -> Config:
+    """The configuration from ``path``, else as the functions load it."""
+    try:
+        if path is not None:
+            return Config.from_mapping(json.loads(path.read_text(encoding="utf-8")))
+        load_config.cache_clear()
+        return load_config()
+    except (ConfigError, ValueError, OSError) as err:
+        raise click.ClickException(f"configuration: {err}") from None
+
+
+def _query(width: int | None, height: int | None, fit: str | None, quality: int | None, fmt: str) -> str:
+    params: list[tuple[str, str]] = []
+    for name, value in (("w", width), ("h", height), ("fit", fit), ("q", quality)):
+        if value is not None:
+            params.append((name, str(value)))
+    if fmt != "auto":
+        params.append(("format", fmt))
+    return urlencode(params)
+
+
+def _accept(value: str) -> str:
+    return BROWSER_ACCEPT if value == "browser" else value
+
+
+def _rewrite(uri: str, query: str, accept: str, config: Config) -> Rewrite | None:
+    try:
+        return rewrite(uri, query, accept, config)
+    except BadRequest as err:
+        raise click.UsageError(f"viewer-request would answer 400: {err.reason}") from None
+
+
+@contextmanager
+def _s3_errors(bucket: str) -> Iterator[None]:
+    try:
+        with bucket_ops.friendly_errors(bucket):
+            yield
+    except bucket_ops.BucketError as err:
+        raise click.ClickException(str(err)) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_stderr,
+        transient=True,
+        disable=not _stderr.is_terminal,
+    )
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops ``serve`` as Ctrl+C does (cleanly: connections closed, embedded S3 stopped)."""
+    raise KeyboardInterrupt
+
+
+def _key(text: str) -> str:
+    return text[1:] if text.startswith("/") else text
+
+
+# --- commands -----------------------------------------------------------------------------------------------
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="imgedge")
+def cli() -> None:
+    """imgedge: on-the-fly image resizing at the CloudFront edge.
+
+    Run the whole request path locally (serve), see what a URL maps to (url, srcset, render), and manage the
+    originals and variants of a bucket with your own AWS credentials (upload, ls, rm, purge).
+    """
+
+
+@cli.command()
+@click.option(
+    "--originals",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Seed the bucket with this folder's images (default: a generated sample set).",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--s3-endpoint", "--endpoint-url", "s3_endpoint", help="Use this S3-compatible endpoint (needs --bucket)."
+)
+@click.option("--bucket", help="Use this existing bucket instead of the embedded S3 (real S3 without --s3-endpoint).")
+@click.option("--region", default="us-east-1", show_default=True, help="Region of the embedded S3.")
+@config_option
+@click.option("-v", "--verbose", is_flag=True, help="Also print each handler's JSON log line.")
+def serve(
+    originals: Path | None,
+    port: int,
+    host: str,
+    s3_endpoint: str | None,
+    bucket: str | None,
+    region: str,
+    config_path: Path | None,
+    verbose: bool,
+) -> None:
+    """Run CloudFront + both edge functions + S3 locally, with the demo page at /."""
+    if s3_endpoint and not bucket:
+        raise click.UsageError("--s3-endpoint needs --bucket (the embedded S3 is used without either)")
+    settings = Settings(
+        host=host,
+        port=port,
+        originals=originals,
+        bucket=bucket,
+        s3_endpoint=s3_endpoint,
+        region=region,
+        config_path=config_path,
+        verbose=verbose,
+    )
+    emulator = Emulator(settings, log=_info)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        emulator.start()
+    except EmulatorError as err:
+        raise click.ClickException(str(err)) from None
+    try:
+        s3 = (
+            f"embedded S3 (moto) at {emulator.s3_endpoint}"
+            if bucket is None
+            else (f"S3 endpoint {s3_endpoint}" if s3_endpoint else "AWS S3")
+        )
+        click.echo(f"imgedge local edge: {emulator.url}")
+        click.echo(f"  S3: {s3}, bucket {emulator.bucket}, {len(emulator.seeded)} originals seeded")
+        example = next(iter(emulator.seeded), None)
+        if example:
+            click.echo(f"  try: curl -sI '{emulator.url}{encode_path(example)[1:]}?w=300' -H 'Accept: image/avif'")
+        click.echo("  Ctrl+C stops it.", nl=True)
+        sys.stdout.flush()
+        emulator.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+        _info("imgedge local edge stopped")
+
+
+@cli.command("render")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@spec_options
+@click.option("-o", "--output", "out", required=True, help="Where to write the variant ('-' for stdout).")
+@config_option
+def render_command(
+    src: Path,
+    width: int | None,
+    height: int | None,
+    fit: str | None,
+    quality: int | None,
+    fmt: str,
+    accept: str,
+    out: str,
+    config_path: Path | None,
+) -> None:
+    """Render SRC exactly as origin-response would for these parameters."""
+    config = _config(config_path)
+    target = _rewrite(encode_path(src.name), _query(width, height, fit, quality, fmt), _accept(accept), config)
+    if target is None:
+        raise click.UsageError("give at least -w or -h")
+    variant = decode_key(target.uri, config)
+    try:
+        check_spec(variant.spec, config)
+        rendered = render(src.read_bytes(), variant.spec, Limits.from_config(config))
+    except EdgeError as err:
+        raise click.ClickException(f"{src}: {err.reason} (origin-response would answer {err.status})") from None
+    if out == "-":
+        sys.stdout.buffer.write(rendered.body)
+        sys.stdout.flush()
+    else:
+        Path(out).write_bytes(rendered.body)
+    stages = ", ".join(f"{name} {ms:.1f} ms" for name, ms in rendered.timings_ms.items())
+    _info(
+        f"{src} -> {out}: {rendered.format.value} {rendered.width}x{rendered.height}, {len(rendered.body):,} bytes "
+        f"(variant key {target.uri}; {stages})"
+    )
+    budget = (len(rendered.body) + 2) // 3 * 4
+    if budget > config.max_response_bytes:
+        _info(
+            f"note: over the {config.max_response_bytes:,}-byte inline budget once base64-encoded: origin-response "
+            "would store it and redirect the viewer"
+        )
+
+
+def _split_path(path: str) -> tuple[str, str]:
+    """``(uri, query)`` of a PATH argument: an S3 key (``photos/my cat.jpg``), or a percent-encoded URI or URL
+    (``/photos/my%20cat.jpg?w=300``, ``https://d1.cloudfront.net/photos/cat.jpg``)."""
+    if "://" in path or path.startswith("/"):
+        parts = urlsplit(path)
+        return parts.path or "/", parts.query
+    return encode_path(path), ""
+
+
+@cli.command()
+@click.argument("path")
+@spec_options
+@click.option("--base-url", default="", help="Prefix of the viewer URL, e.g. https://d111111abcdef8.cloudfront.net")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@config_option
+def url(
+    path: str,
+    width: int | None,
+    height: int | None,
+    fit: str | None,
+    quality: int | None,
+    fmt: str,
+    accept: str,
+    base_url: str,
+    as_json: bool,
+    config_path: Path | None,
+) -> None:
+    """Show the variant key a request maps to, and its canonical viewer URL.
+
+    PATH is an original's key, or a viewer URL or path whose query parameters are used too (the options are added
+    to them).
+    """
+    config = _config(config_path)
+    uri, query = _split_path(path)
+    extra = _query(width, height, fit, quality, fmt)
+    query = "&".join(part for part in (query, extra) if part)
+    target = _rewrite(uri, query, _accept(accept), config)
+    if target is None:
+        if as_json:
+            click.echo(json.dumps({"rewritten": False, "uri": uri}))
+        else:
+            click.echo(f"no imgedge parameters: the original {uri} is served as it is")
+        return
+    spec = target.variant.spec
+    viewer_url = f"{base_url.rstrip('/')}{target.original}?{viewer_query(spec, config)}"
+    data = {
+        "rewritten": True,
+        "variant_key": target.uri,
+        "s3_key": variant_s3_key(target.variant, config),
+        "original": target.original,
+        "marker": f"{MARKER_HEADER}: {target.original}",
+        "viewer_url": viewer_url,
+        "width": spec.width,
+        "height": spec.height,
+        "fit": spec.fit.value,
+        "format": spec.format.value,
+        "quality": spec.quality,
+    }
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    size = f"{spec.width or '-'} x {spec.height or '-'}"
+    quality_text = "lossless" if spec.quality is None else f"q{spec.quality}"
+    click.echo(f"variant key  {target.uri}")
+    click.echo(f"S3 key       {data['s3_key']}")
+    click.echo(f"original     {target.original}  (marker header {MARKER_HEADER})")
+    click.echo(f"rendering    {size} {spec.fit.value}, {spec.format.value} {quality_text}")
+    click.echo(f"viewer URL   {viewer_url}")
+
+
+@cli.command()
+@click.argument("path")
+@click.option("--widths", default="320,640,960,1280,1920", show_default=True, help="Comma-separated widths.")
+@click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="auto", show_default=True)
+@click.option("-q", "--quality", type=int)
+@click.option("--sizes", default="100vw", show_default=True, help="The sizes attribute.")
+@click.option("--alt", default="", help="The alt text.")
+@click.option("--base-url", default="", help="Prefix of the URLs, e.g. https://d111111abcdef8.cloudfront.net")
+@config_option
+def srcset(
+    path: str,
+    widths: str,
+    fmt: str,
+    quality: int | None,
+    sizes: str,
+    alt: str,
+    base_url: str,
+    config_path: Path | None,
+) -> None:
+    """Print the <img srcset sizes> markup for an original (format auto lets each browser get its best)."""
+    config = _config(config_path)
+    uri, _ = _split_path(path)
+    try:
+        requested = [int(text) for text in widths.split(",") if text.strip()]
+    except ValueError:
+        raise click.BadParameter("must be comma-separated integers", param_hint="--widths") from None
+    if not requested:
+        raise click.BadParameter("give at least one width", param_hint="--widths")
+    chosen: list[int] = []
+    for width in requested:
+        try:
+            snapped = apply_size_policy("w", width, config) if width >= 1 else 0
+        except BadRequest as err:
+            raise click.BadParameter(err.reason, param_hint="--widths") from None
+        if snapped < 1:
+            raise click.BadParameter(f"{width} is not a positive width", param_hint="--widths")
+        if snapped != width:
+            _info(f"note: w={width} snaps to {snapped} under the size policy; using {snapped}w")
+        if snapped not in chosen:
+            chosen.append(snapped)
+    chosen.sort()
+    candidates = []
+    for width in chosen:
+        query = _query(width, None, None, quality, fmt)
+        _rewrite(uri, query, "", config)  # the same validation as the edge (path, quality, format)
+        candidates.append((width, f"{base_url.rstrip('/')}{uri}?{query}"))
+    fallback = candidates[len(candidates) // 2][1]
+    srcset_value = ", ".join(f"{candidate} {width}w" for width, candidate in candidates)
+    attributes = {"src": fallback, "srcset": srcset_value, "sizes": sizes, "alt": alt}
+    markup = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
+    click.echo(f'<img {markup} loading="lazy" decoding="async">')
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--prefix", default="", help="Folder to upload into (photos -> photos/cat.jpg).")
+@click.option("--force", is_flag=True, help="Overwrite existing objects (otherwise they are refused).")
+@bucket_options
+@config_option
+def upload(
+    files: tuple[Path, ...],
+    prefix: str,
+    force: bool,
+    bucket: str,
+    endpoint_url: str | None,
+    region: str | None,
+    config_path: Path | None,
+) -> None:
+    """Upload images as originals, with their real content types; never overwrites without --force."""
+    config = _config(config_path)
+    folder = prefix.strip("/")
+    folder = f"{folder}/" if folder else ""
+    planned: list[tuple[Path, str, bytes, str]] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for file in files:
+        key = folder + file.name
+        try:
+            bucket_ops.check_original_key(key, config)
+            body = file.read_bytes()
+            content_type = bucket_ops.sniff_content_type(body)
+        except bucket_ops.BucketError as err:
+            problems.append(f"{file}: {err}")
+            continue
+        if key in seen:
+            problems.append(f"{file}: another file also uploads to {key!r}")
+            continue
+        seen.add(key)
+        planned.append((file, key, body, content_type))
+    if problems:
+        raise click.ClickException("nothing uploaded:\n  " + "\n  ".join(problems))
+    client = bucket_ops.s3_client(endpoint_url, region)
+    uploaded: list[str] = []
+    refused: list[str] = []
+    with _s3_errors(bucket), _progress() as progress:
+        task = progress.add_task("uploading", total=len(planned))
+        for file, key, body, content_type in planned:
+            if bucket_ops.upload(client, bucket, key, body, content_type, force=force):
+                uploaded.append(key)
+                click.echo(f"uploaded s3://{bucket}/{key} ({content_type}, {len(body):,} bytes) from {file}")
+            else:
+                refused.append(key)
+            progress.advance(task)
+    if force and uploaded:
+        _info("note: an overwritten original keeps its old variants until `imgedge purge KEY...` deletes them")
+    if refused:
+        raise click.ClickException(
+            "already exist (use --force to overwrite): " + ", ".join(f"s3://{bucket}/{key}" for key in refused)
+        )
+
+
+@cli.command("ls")
+@click.argument("prefix", default="")
+@bucket_options
+@config_option
+def ls_command(
+    prefix: str, bucket: str, endpoint_url: str | None, region: str | None, config_path: Path | None
+) -> None:
+    """List originals (under PREFIX) with how many variants each has stored.
+
+    On a terminal this is a table; otherwise one tab-separated line per original: key, bytes, variants,
+    last-modified (ISO 8601).
+    """
+    config = _config(config_path)
+    client = bucket_ops.s3_client(endpoint_url, region)
+    with _s3_errors(bucket):
+        originals = bucket_ops.originals_with_variants(client, bucket, _key(prefix), config)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        for item in originals:
+            modified = item.last_modified.isoformat() if item.last_modified else ""
+            click.echo(f"{item.key}\t{item.size}\t{item.variants}\t{modified}")
+        return
+    table = Table("original", "bytes", "variants", "modified", title=f"s3://{bucket}/{_key(prefix)}")
+    for item in originals:
+        modified = item.last_modified.strftime("%Y-%m-%d %H:%M") if item.last_modified else ""
+        table.add_row(item.key, f"{item.size:,}", str(item.variants), modified)
+    console.print(table)
+    console.print(f"{len(originals)} originals, {sum(i.variants for i in originals)} variants")
+
+
+def _purge(
+    client: Any, bucket: str, keys: list[str], config: Config, distribution_id: str | None, dry_run: bool
+) -> None:
+    stems = []
+    for key in keys:
+        try:
+            stems.append(bucket_ops.check_original_key(key, config).stem)
+        except bucket_ops.BucketError as err:
+            raise click.UsageError(str(err)) from None
+    with _s3_errors(bucket), _progress() as progress:
+        specs = bucket_ops.spec_prefixes(client, bucket, config)
+        task = progress.add_task("finding variants", total=len(stems))
+        variants: list[str] = []
+        for stem in dict.fromkeys(stems):
+            variants += bucket_ops.variants_of(client, bucket, stem, specs, config)
+            progress.advance(task)
+        if dry_run:
+            for key in variants:
+                click.echo(f"would delete s3://{bucket}/{key}")
+        elif variants:
+            task = progress.add_task("deleting", total=len(variants))
+            errors = bucket_ops.delete_keys(client, bucket, variants, lambda n: progress.advance(task, n))
+            if errors:
+                raise click.ClickException("could not delete:\n  " + "\n  ".join(errors))
+            for key in variants:
+                click.echo(f"deleted s3://{bucket}/{key}")
+    _info(f"{len(variants)} variants of {len(stems)} originals {'found' if dry_run else 'deleted'}")
+    if distribution_id and variants:
+        paths = bucket_ops.invalidation_paths(variants)
+        if dry_run:
+            _info(f"would invalidate {len(paths)} paths in {distribution_id}")
+            return
+        with _s3_errors(bucket):
+            ids = bucket_ops.invalidate(bucket_ops.cloudfront_client(), distribution_id, paths)
+        click.echo(f"invalidation {', '.join(ids)} of {distribution_id}: {len(paths)} paths")
+
+
+@cli.command()
+@click.argument("keys", nargs=-1, required=True)
+@click.option("--purge", "with_variants", is_flag=True, help="Also delete the originals' stored variants.")
+@click.option("--distribution-id", help="With --purge: invalidate the deleted variants in this distribution.")
+@bucket_options
+@config_option
+def rm(
+    keys: tuple[str, ...],
+    with_variants: bool,
+    distribution_id: str | None,
+    bucket: str,
+    endpoint_url: str | None,
+    region: str | None,
+    config_path: Path | None,
+) -> None:
+    """Delete originals (each KEY must exist and be an original, not a variant)."""
+    config = _config(config_path)
+    if distribution_id and not with_variants:
+        raise click.UsageError("--distribution-id needs --purge")
+    wanted = [_key(key) for key in keys]
+    for key in wanted:
+        try:
+            bucket_ops.check_original_key(key, config)
+        except bucket_ops.BucketError as err:
+            raise click.UsageError(f"{err} (variants are deleted with `imgedge purge ORIGINAL`)") from None
+    client = bucket_ops.s3_client(endpoint_url, region)
+    missing = []
+    with _s3_errors(bucket):
+        present = []
+        for key in wanted:
+            try:
+                client.head_object(Bucket=bucket, Key=key)
+            except ClientError as err:
+                if str(err.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+                    missing.append(key)
+                    continue
+                raise
+            present.append(key)
+        errors = bucket_ops.delete_keys(client, bucket, present) if present else []
+    for key in present:
+        if not any(error.startswith(f"{key}:") for error in errors):
+            click.echo(f"deleted s3://{bucket}/{key}")
+    if with_variants:
+        _purge(client, bucket, wanted, config, distribution_id, dry_run=False)
+    problems = [f"s3://{bucket}/{key}: no such key" for key in missing] + errors
+    if problems:
+        raise click.ClickException("\n  ".join(problems))
+
+
+@cli.command()
+@click.argument("keys", nargs=-1, required=True)
+@click.option("--distribution-id", help="Create a CloudFront invalidation of the deleted variants' paths.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+@bucket_options
+@config_option
+def purge(
+    keys: tuple[str, ...],
+    distribution_id: str | None,
+    dry_run: bool,
+    bucket: str,
+    endpoint_url: str | None,
+    region: str | None,
+    config_path: Path | None,
+) -> None:
+    """Delete the stored variants of originals (KEY: the original's key; it need not exist any more).
+
+    Variants are found under the bucket's top-level spec folders (300/, 640x480-contain/, ...); with
+    --distribution-id the exact variant paths, which are CloudFront's cache keys, are invalidated.
+    """
+    config = _config(config_path)
+    client = bucket_ops.s3_client(endpoint_url, region)
+    _purge(client, bucket, [_key(key) for key in keys], config, distribution_id, dry_run)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="imgedge")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Fixtures of the local tools' tests: an emulator on a real loopback socket, and a small HTTP client."""
+
+import http.client
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+
+from edge.config import CONFIG_ENV_VAR
+from edge.local.emulator import Emulator, Settings
+
+CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+def fetch(base_url: str, path: str, *, method: str = "GET", headers: dict[str, str] | None = None) -> Reply:
+    """One request with http.client: redirects are not followed, 4xx/5xx are returned, 30 s timeout."""
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return Reply(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """One emulator per module: embedded moto seeded with the samples, default configuration, free port."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(CONFIG_ENV_VAR, raising=False)
+        lines: list[str] = []
+        with Emulator(Settings(port=0), log=lines.append) as running:
+            yield running

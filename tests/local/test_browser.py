@@ -1,0 +1,96 @@
+"""Headless Chromium loads the demo page from the emulator: every variant decodes at its width, and Chromium's
+own Accept header gets AVIF. Skipped (with the reason shown) only where no Chromium is installed."""
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from edge.config import CONFIG_ENV_VAR
+from edge.local.emulator import Emulator, Settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = next((found for name in ("chromium", "chromium-browser") if (found := shutil.which(name))), None)
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Every <img>, with the pixel size of the variant it shows (for a srcset image naturalWidth is divided by the
+# chosen candidate's density, so a fresh Image of its currentSrc gives the variant's own size).
+IMAGES_JS = """
+async () => Promise.all([...document.querySelectorAll("#grid img")].map(async (img) => {
+  const probe = new Image();
+  probe.src = img.currentSrc;
+  await probe.decode();
+  return {src: img.currentSrc, complete: img.complete, natural: img.naturalWidth, width: probe.naturalWidth,
+          figure: img.closest("figure").dataset};
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); the browser test needs it")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(CONFIG_ENV_VAR, raising=False)
+        with Emulator(Settings(port=0), log=lambda _: None) as running:
+            yield running
+
+
+def test_demo_page_in_chromium(browser: Browser, emulator: Emulator, tmp_path: Path) -> None:
+    # A fresh profile directory per run (Playwright's launch() also uses a throwaway one).
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(emulator.url)
+    page.wait_for_selector("body[data-ready=true]", timeout=60_000)
+    page.wait_for_selector("#try-headers tr", timeout=30_000)
+
+    originals: list[dict[str, Any]] = page.evaluate("fetch('/_imgedge/originals').then(r => r.json())")
+    widths = {item["url"]: item["width"] for item in originals}
+    images: list[dict[str, Any]] = page.evaluate(IMAGES_JS)
+    assert len(images) == 7 * len(originals) == 21
+    for image in images:
+        url = urlsplit(image["src"])
+        requested = int(parse_qs(url.query)["w"][0])
+        assert image["complete"]
+        assert image["natural"] > 0, image
+        assert image["width"] == min(requested, widths[url.path]), image  # never enlarged
+        assert image["figure"]["state"] == "done", image
+        assert int(image["figure"]["width"]) == image["width"]
+
+    # Chromium's own Accept made the edge answer AVIF wherever the format was left to negotiation.
+    shown = {urlsplit(image["src"]).path + "?" + urlsplit(image["src"]).query for image in images}
+    auto = [r for r in emulator.recent(500) if r.method == "GET" and r.path in shown and "format=" not in r.path]
+    assert len(auto) >= len(originals) * 4  # the "auto" srcset image and three fixed widths of each
+    for record in auto:
+        assert "image/avif" in record.accept
+        assert record.content_type == "image/avif", record
+    captions = [image["figure"] for image in images if "format=" not in image["src"]]
+    assert {caption["contentType"] for caption in captions} == {"image/avif"}
+
+    assert page.inner_text("#try-headers").count("x-imgedge-cache") == 1
+    page.screenshot(path=str(tmp_path / "demo.png"), full_page=True)
+    assert errors == []
+    context.close()

@@ -1,0 +1,335 @@
+"""The ``imgedge`` CLI against moto S3 and CloudFront (click's CliRunner)."""
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from click.testing import CliRunner, Result
+from PIL import Image
+
+from edge.local.cli import cli
+from edge.local.samples import sample_originals
+from origin_response.handler import handler as origin_handler
+from tests.conftest import TEST_BUCKET, S3Client, origin_event
+
+BUCKET = ["--bucket", TEST_BUCKET]
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def samples(tmp_path: Path) -> dict[str, Path]:
+    """The sample originals as local files, by file name."""
+    files = {}
+    for sample in sample_originals():
+        path = tmp_path / sample.key.rsplit("/", 1)[1]
+        path.write_bytes(sample.body)
+        files[path.name] = path
+    return files
+
+
+def keys(s3: S3Client) -> list[str]:
+    return sorted(item["Key"] for item in s3.list_objects_v2(Bucket=TEST_BUCKET).get("Contents", []))
+
+
+# --- render, url, srcset: no AWS --------------------------------------------------------------------------
+
+
+def test_render_is_what_origin_response_produces(s3: S3Client, samples: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out.jpg"
+    result = run("render", str(samples["landscape.jpg"]), "-w", "300", "-h", "300", "--format", "jpeg", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "jpeg 300x300" in result.stderr
+    assert "variant key /300x300/landscape.jpg" in result.stderr
+
+    s3.put_object(Bucket=TEST_BUCKET, Key="photos/landscape.jpg", Body=samples["landscape.jpg"].read_bytes())
+    response = origin_handler(origin_event(403, "/300x300/photos/landscape.jpg", "/photos/landscape.jpg"), None)
+    assert base64.b64decode(response["body"]) == out.read_bytes()
+
+
+def test_render_options(samples: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "logo.avif"
+    result = run("render", str(samples["imgedge-logo.png"]), "-w", "200", "--accept", "browser", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    image = Image.open(out)
+    assert (image.format, image.size) == ("AVIF", (200, 100))
+    result = run("render", str(samples["imgedge-logo.png"]), "-h", "64", "-o", "-")
+    image = Image.open(io.BytesIO(result.stdout_bytes))
+    assert (image.format, image.size, image.mode) == ("PNG", (128, 64), "RGBA")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-w", "abc"], "not a valid integer"),
+        (["-w", "0"], "viewer-request would answer 400: w must be a positive integer"),
+        (["-w", "100000"], "w must be at most"),
+        (["-q", "60"], "w or h is required"),
+        ([], "give at least -w or -h"),
+        (["-w", "10", "--fit", "x"], "Invalid value for '--fit'"),
+    ],
+)
+def test_render_usage_errors(samples: dict[str, Path], tmp_path: Path, args: list[str], message: str) -> None:
+    result = run("render", str(samples["landscape.jpg"]), *args, "-o", str(tmp_path / "x.jpg"))
+    assert result.exit_code == 2
+    assert message in result.output
+    missing_output = run("render", str(samples["landscape.jpg"]), "-w", "10")
+    assert missing_output.exit_code == 2
+    assert "Missing option '-o'" in missing_output.output
+
+
+def test_render_not_an_image_fails(tmp_path: Path) -> None:
+    source = tmp_path / "notes.jpg"
+    source.write_text("hello")
+    result = run("render", str(source), "-w", "100", "-o", str(tmp_path / "x.jpg"))
+    assert result.exit_code == 1
+    assert "original is not a supported image (origin-response would answer 415)" in result.output
+    assert not (tmp_path / "x.jpg").exists()
+
+
+def test_url() -> None:
+    result = run("url", "photos/cat.png", "-w", "300", "--accept", "browser")
+    assert result.exit_code == 0
+    assert "variant key  /300/photos/cat.avif" in result.output
+    assert "S3 key       300/photos/cat.avif" in result.output
+    assert "viewer URL   /photos/cat.png?w=300&format=avif" in result.output
+
+    result = run("url", "https://d1.example/photos/cat.png?q=60&fit=contain&h=300&utm=1", "-w", "300", "--json")
+    data = json.loads(result.output)
+    assert data["variant_key"] == "/300x300-contain/photos/cat.png"  # Accept */*: the PNG family, lossless
+    assert data["viewer_url"] == "/photos/cat.png?w=300&h=300&fit=contain&format=png"
+    data = json.loads(run("url", "/photos/cat.jpg?q=60&fit=contain&h=300", "-w", "300", "--json").output)
+    assert data["variant_key"] == "/300x300-contain-q60/photos/cat.jpg"
+
+
+def test_url_without_parameters_and_with_bad_ones() -> None:
+    assert "served as it is" in run("url", "photos/cat.png").output
+    result = run("url", "photos/cat.png", "-w", "300", "-q", "101")
+    assert result.exit_code == 2
+    assert "q must be from 1 to 100" in result.output
+    assert run("url", "photos/../cat.png", "-w", "300").exit_code == 2
+
+
+def test_srcset() -> None:
+    result = run("srcset", "photos/my cat.png", "--widths", "320,700,640", "--base-url", "https://img.example/")
+    assert result.exit_code == 0, result.output
+    assert "w=700 snaps to 750" in result.stderr
+    assert result.stdout.strip() == (
+        '<img src="https://img.example/photos/my%20cat.png?w=640" srcset="https://img.example/photos/my%20cat.png'
+        "?w=320 320w, https://img.example/photos/my%20cat.png?w=640 640w, https://img.example/photos/my%20cat.png"
+        '?w=750 750w" sizes="100vw" alt="" loading="lazy" decoding="async">'
+    )
+    result = run("srcset", "cat.png", "--widths", "320", "--format", "webp", "-q", "60")
+    assert "cat.png?w=320&amp;q=60&amp;format=webp 320w" in result.stdout
+    assert run("srcset", "cat.png", "--widths", "a,b").exit_code == 2
+
+
+def test_h_is_height_and_help_is_long_only() -> None:
+    assert run("render", "--help").exit_code == 0
+    assert "-h, --height" in run("render", "--help").output
+    assert run("--help").exit_code == 0
+    assert run("-h").exit_code == 2
+
+
+# --- bucket management -------------------------------------------------------------------------------------
+
+
+def test_upload_sets_content_types_and_refuses_overwrite(s3: S3Client, samples: dict[str, Path]) -> None:
+    files = [str(samples["landscape.jpg"]), str(samples["imgedge-logo.png"])]
+    result = run("upload", *files, "--prefix", "/photos/", *BUCKET)
+    assert result.exit_code == 0, result.output
+    assert keys(s3) == ["photos/imgedge-logo.png", "photos/landscape.jpg"]
+    head = s3.head_object(Bucket=TEST_BUCKET, Key="photos/imgedge-logo.png")
+    assert head["ContentType"] == "image/png"
+    assert s3.head_object(Bucket=TEST_BUCKET, Key="photos/landscape.jpg")["ContentType"] == "image/jpeg"
+
+    again = run("upload", files[0], "--prefix", "photos", *BUCKET)
+    assert again.exit_code == 1
+    assert "already exist (use --force to overwrite): s3://imgedge-test-bucket/photos/landscape.jpg" in again.output
+    forced = run("upload", files[0], "--prefix", "photos", "--force", *BUCKET)
+    assert forced.exit_code == 0
+    assert "imgedge purge" in forced.stderr
+
+
+def test_upload_refuses_non_images_and_variant_folders(s3: S3Client, samples: dict[str, Path], tmp_path: Path) -> None:
+    text = tmp_path / "readme.jpg"
+    text.write_text("not an image")
+    result = run("upload", str(samples["landscape.jpg"]), str(text), *BUCKET)
+    assert result.exit_code == 1
+    assert "readme.jpg: not an image" in result.output
+    assert keys(s3) == []  # nothing is uploaded when one file is refused
+    result = run("upload", str(samples["landscape.jpg"]), "--prefix", "300", *BUCKET)
+    assert result.exit_code == 1
+    assert "where variants are stored" in result.output
+    odd = tmp_path / "notes.txt"
+    odd.write_bytes(samples["landscape.jpg"].read_bytes())
+    assert "must end in an image extension" in run("upload", str(odd), *BUCKET).output
+
+
+def seed_variants(s3: S3Client) -> None:
+    for key in [
+        "photos/cat.jpg",
+        "photos/cat.v2.jpg",
+        "photos/cat-2.png",
+        "photos/dog.jpg",
+        "top.png",
+        "300/photos/cat.avif",
+        "640/photos/cat.webp",
+        "300x200-contain-q60/photos/cat.jpg",
+        "300/photos/cat.v2.avif",
+        "300/photos/cat-2.avif",
+        "x100/top.png",
+        "notes/readme.txt",
+    ]:
+        s3.put_object(Bucket=TEST_BUCKET, Key=key, Body=b"x")
+
+
+def test_ls_lists_originals_with_variant_counts(s3: S3Client) -> None:
+    seed_variants(s3)
+    result = run("ls", *BUCKET)
+    assert result.exit_code == 0, result.output
+    rows = [line.split("\t")[:3] for line in result.stdout.splitlines()]
+    assert rows == [
+        ["photos/cat-2.png", "1", "1"],
+        ["photos/cat.jpg", "1", "3"],
+        ["photos/cat.v2.jpg", "1", "1"],
+        ["photos/dog.jpg", "1", "0"],
+        ["top.png", "1", "1"],
+    ]
+    assert [line.split("\t")[0] for line in run("ls", "photos/c", *BUCKET).stdout.splitlines()] == [
+        "photos/cat-2.png",
+        "photos/cat.jpg",
+        "photos/cat.v2.jpg",
+    ]
+    assert run("ls", "300/", *BUCKET).stdout == ""
+
+
+def create_distribution() -> str:
+    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+    config: Any = {
+        "CallerReference": "imgedge-test",
+        "Comment": "",
+        "Enabled": True,
+        "Origins": {
+            "Quantity": 1,
+            "Items": [
+                {
+                    "Id": "s3",
+                    "DomainName": f"{TEST_BUCKET}.s3.amazonaws.com",
+                    "S3OriginConfig": {"OriginAccessIdentity": ""},
+                }
+            ],
+        },
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "s3",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "MinTTL": 0,
+            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+            "TrustedSigners": {"Enabled": False, "Quantity": 0},
+        },
+    }
+    return str(cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
+
+
+def invalidated_paths(distribution_id: str) -> list[list[str]]:
+    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+    listing = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
+    result = []
+    for item in listing.get("Items", []):
+        batch = cloudfront.get_invalidation(DistributionId=distribution_id, Id=item["Id"])
+        result.append(sorted(batch["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", [])))
+    return result
+
+
+def test_purge_deletes_exactly_the_variants_and_invalidates_them(s3: S3Client) -> None:
+    seed_variants(s3)
+    distribution = create_distribution()
+    dry = run("purge", "photos/cat.jpg", "--dry-run", "--distribution-id", distribution, *BUCKET)
+    assert dry.exit_code == 0
+    assert "would delete s3://imgedge-test-bucket/300/photos/cat.avif" in dry.stdout
+    assert len(keys(s3)) == 12
+
+    result = run("purge", "/photos/cat.jpg", "--distribution-id", distribution, *BUCKET)
+    assert result.exit_code == 0, result.output
+    assert keys(s3) == [
+        "300/photos/cat-2.avif",
+        "300/photos/cat.v2.avif",
+        "notes/readme.txt",
+        "photos/cat-2.png",
+        "photos/cat.jpg",
+        "photos/cat.v2.jpg",
+        "photos/dog.jpg",
+        "top.png",
+        "x100/top.png",
+    ]
+    assert invalidated_paths(distribution) == [
+        ["/300/photos/cat.avif", "/300x200-contain-q60/photos/cat.jpg", "/640/photos/cat.webp"]
+    ]
+    assert "3 variants of 1 originals deleted" in result.stderr
+
+    nothing = run("purge", "photos/dog.jpg", "--distribution-id", distribution, *BUCKET)
+    assert nothing.exit_code == 0
+    assert len(invalidated_paths(distribution)) == 1  # no variants: no invalidation
+    assert run("purge", "photos/cat", *BUCKET).exit_code == 2  # not an original's key
+
+
+def test_rm(s3: S3Client) -> None:
+    seed_variants(s3)
+    result = run("rm", "photos/dog.jpg", "top.png", "--purge", *BUCKET)
+    assert result.exit_code == 0, result.output
+    assert "deleted s3://imgedge-test-bucket/x100/top.png" in result.stdout
+    assert not {"photos/dog.jpg", "top.png", "x100/top.png"} & set(keys(s3))
+
+    missing = run("rm", "photos/nothere.jpg", "photos/cat-2.png", *BUCKET)
+    assert missing.exit_code == 1
+    assert "photos/nothere.jpg: no such key" in missing.output
+    assert "photos/cat-2.png" not in keys(s3)
+    assert run("rm", "300/photos/cat.avif", *BUCKET).exit_code == 2  # a variant, not an original
+
+
+# --- errors -----------------------------------------------------------------------------------------------
+
+
+def test_no_such_bucket(s3: S3Client) -> None:
+    result = run("ls", "--bucket", "no-such-bucket")
+    assert result.exit_code == 1
+    assert "bucket 'no-such-bucket' does not exist" in result.output
+
+
+def test_bucket_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IMGEDGE_BUCKET", raising=False)
+    result = run("ls")
+    assert result.exit_code == 2
+    assert "Missing option '--bucket'" in result.output
+
+
+def test_bucket_from_environment(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMGEDGE_BUCKET", TEST_BUCKET)
+    s3.put_object(Bucket=TEST_BUCKET, Key="a.png", Body=b"x")
+    assert run("ls").stdout.startswith("a.png\t1\t0\t")
+
+
+def test_missing_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    result = run("ls", "--bucket", "b", "--endpoint-url", "http://127.0.0.1:9")
+    assert result.exit_code == 1
+    assert "no AWS credentials found" in result.output
