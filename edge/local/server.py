@@ -75,6 +75,9 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
     server_version = "imgedge-emulator"
     sys_version = ""
     timeout = 30
+    # Headers and body leave in two writes; with Nagle's algorithm on, the second waits for the client's delayed
+    # ACK (~40 ms) on every keep-alive response.
+    disable_nagle_algorithm = True
     server: EdgeServer
 
     def version_string(self) -> str:
