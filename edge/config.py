@@ -18,8 +18,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from edge.errors import ConfigError
-from edge.options import FormatChoice
+from edge.errors import BadRequest, ConfigError
+from edge.options import COMPASS_FOCUS, FormatChoice, Gravity
+from edge.origins import Origin, OriginsError, origins_json, parse_origins
+from edge.query import PARAMETERS, PRESET_NAME, PRESET_PARAMETERS, options_from_values
 
 CONFIG_FILE_NAME = "imgedge-config.json"
 CONFIG_ENV_VAR = "IMGEDGE_CONFIG"
@@ -70,6 +72,12 @@ DEFAULT_SOURCE_EXTENSIONS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp", "avi
 # lifecycle rule filtered on it can expire variants without ever touching an original.
 VARIANT_TAG_KEY = "imgedge"
 VARIANT_TAG_VALUE = "variant"
+#: Background colours a URL may ask for by default: white and black.
+DEFAULT_BACKGROUNDS: tuple[str, ...] = ("ffffff", "000000")
+#: Parameters a URL may add to or change in a preset by default: neither changes what the image shows.
+DEFAULT_PRESET_OVERRIDES: tuple[str, ...] = ("dpr", "format")
+#: ``signature_mode`` values (see ``edge.signing``).
+SIGNATURE_MODES: tuple[str, ...] = ("off", "required", "outside-presets")
 
 
 class SizePolicy(StrEnum):
@@ -115,6 +123,43 @@ class Config:
         s3_read_timeout: seconds to wait for S3 to answer.
         tag_variants: tag stored variants ``imgedge=variant`` (needs s3:PutObjectTagging; the CDK app turns it
             on with the variant-expiry lifecycle rule).
+        presets: named parameter sets used as ``?preset=NAME``: name (``[a-z0-9][a-z0-9_-]{0,63}``) to a
+            mapping of URL parameters to values (strings, numbers or booleans), each validated as a URL would be;
+            a preset must give ``w`` or ``h``. A preset expands to the parameters it stands for, so it shares
+            its variant key with the spelled-out URL.
+        preset_overrides: the parameters a URL may add to or change in a preset (default ``dpr``, ``format``);
+            any other parameter next to ``preset`` is a 400.
+        presets_only: refuse (400) every image request that does not use ``preset`` (the strongest abuse guard:
+            the variants are then only those of the presets). origin-response then renders only requests that
+            carry viewer-request's marker; a variant key requested directly keeps the origin's 403/404.
+        allowed_parameters: the URL parameters that are enabled (default: all of ``edge.query.PARAMETERS``); a
+            disabled one in a URL is a 400, a preset may not use one, and ``edge.sizes.variant_bound`` counts
+            only the default of a disabled group. ``w`` or ``h`` must be enabled, and ``preset`` with
+            ``presets_only``.
+        backgrounds: the ``background`` colours a URL may ask for (``rrggbb``, lowercase); others are a 400.
+        watermark: the S3 key (in the bucket of the originals) of an image overlaid on every variant at least
+            ``watermark_min_width`` wide; ``None`` (default) for none. Fetched once per container.
+        watermark_position: where it goes: a compass gravity (default ``southeast``) or ``centre``.
+        watermark_margin: px between the watermark and the edges it is placed against (default 16).
+        watermark_opacity: percent, 1-100 (default 60).
+        watermark_width: the watermark's width as a percentage of the output's width (default 20); it is never
+            enlarged beyond its own size.
+        watermark_min_width: outputs narrower than this get no watermark (default 400).
+        signature_mode: signed URLs (``edge.signing``): ``off`` (default), ``required`` (every request with image
+            parameters needs a valid ``s``, else 403) or ``outside-presets`` (only requests without ``preset``).
+        signature_secret_id: name or ARN of the AWS Secrets Manager secret holding the signing key(s); required
+            when ``signature_mode`` is not ``off``.
+        signature_secret_region: the secret's region (default ``us-east-1``).
+        signature_secret_ttl: seconds the keys are cached per container before being fetched again (default 300).
+        faces_enabled: allow ``gravity=face`` (``edge.faces``: Amazon Rekognition DetectFaces, called from
+            origin-response). Off by default, and then ``gravity=face`` is a 400 (never silently another crop,
+            which would be cached under the ``face`` key); a preset may use it only when on.
+        faces_region: the region of the Rekognition endpoint (default ``us-east-1``).
+        faces_min_confidence: faces with a lower ``Confidence`` (percent, 0-100; default 90) are ignored.
+        origins: several buckets (``edge.origins``): a list of ``{"prefix": "avatars/", "bucket": ..., "region": ...}``;
+            an original whose key starts with a prefix lives in that bucket under its full key (prefix included),
+            and its variants (``{spec}/{full key}``) in the same bucket. Prefixes are non-empty, end with ``/`` and
+            do not overlap. Other keys use ``bucket``/the event's origin. Default: none.
     """
 
     size_policy: SizePolicy = SizePolicy.SNAP
@@ -138,11 +183,35 @@ class Config:
     s3_connect_timeout: float = 1.0
     s3_read_timeout: float = 3.0
     tag_variants: bool = False
+    presets: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
+    preset_overrides: tuple[str, ...] = DEFAULT_PRESET_OVERRIDES
+    presets_only: bool = False
+    allowed_parameters: tuple[str, ...] = PARAMETERS
+    backgrounds: tuple[str, ...] = DEFAULT_BACKGROUNDS
+    watermark: str | None = None
+    watermark_position: Gravity = Gravity.SOUTHEAST
+    watermark_margin: int = 16
+    watermark_opacity: int = 60
+    watermark_width: int = 20
+    watermark_min_width: int = 400
+    signature_mode: str = "off"
+    signature_secret_id: str | None = None
+    signature_secret_region: str = "us-east-1"  # noqa: S105 (a region name, not a password)
+    signature_secret_ttl: int = 300
+    faces_enabled: bool = False
+    faces_region: str = "us-east-1"
+    faces_min_confidence: float = 90.0
+    origins: tuple[Origin, ...] = ()
 
     def __post_init__(self) -> None:
         _validate(self)
-        # A read-only view, so that a frozen Config cannot be changed through its one mapping either.
+        # Read-only views, so that a frozen Config cannot be changed through its mappings either.
         object.__setattr__(self, "default_quality", MappingProxyType(dict(self.default_quality)))
+        object.__setattr__(
+            self,
+            "presets",
+            MappingProxyType({name: MappingProxyType(_preset_values(name, p)) for name, p in self.presets.items()}),
+        )
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> "Config":
@@ -161,19 +230,30 @@ class Config:
         """The JSON form ``from_mapping`` reads back to an equal ``Config``."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["default_quality"] = dict(self.default_quality)
+        data["presets"] = {name: dict(values) for name, values in self.presets.items()}
+        data["origins"] = origins_json(self.origins)
         return json.dumps(data, indent=2, sort_keys=True)
 
 
 def _coerce(key: str, value: Any) -> Any:
-    enums: dict[str, type[StrEnum]] = {"size_policy": SizePolicy, "default_format": FormatChoice}
+    enums: dict[str, type[StrEnum]] = {
+        "size_policy": SizePolicy,
+        "default_format": FormatChoice,
+        "watermark_position": Gravity,
+    }
+    if key == "origins":
+        try:
+            return parse_origins(value)
+        except OriginsError as err:
+            raise ConfigError(f"configuration key 'origins': {err}") from None
     try:
         if key in enums:
             return enums[key](value)
-        if key in ("sizes", "qualities", "source_extensions"):
+        if key in ("sizes", "qualities", "source_extensions", "preset_overrides", "allowed_parameters", "backgrounds"):
             if not isinstance(value, list | tuple):
                 raise TypeError
             return tuple(value)
-        if key == "default_quality":
+        if key in ("default_quality", "presets"):
             if not isinstance(value, Mapping):
                 raise TypeError
             return dict(value)
@@ -189,6 +269,39 @@ def _is_int(value: object) -> bool:
 def _require(condition: bool, key: str, message: str) -> None:
     if not condition:
         raise ConfigError(f"configuration key {key!r}: {message}")
+
+
+def _preset_value(value: object) -> str:
+    """A preset's JSON value as the URL would spell it: booleans as 1/0, numbers in decimal, lists joined by
+    commas (``focus: [0.3, 0.7]``)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float | str):
+        return str(value)
+    if isinstance(value, list | tuple) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return ",".join(str(v) for v in value)
+    raise TypeError
+
+
+def _preset_values(name: object, values: object) -> dict[str, str]:
+    """Validate one preset (raising ``ConfigError`` naming ``presets`` and the preset) and normalise its values."""
+    where = f"preset {name!r}"
+    _require(isinstance(name, str) and bool(PRESET_NAME.fullmatch(name)), "presets",
+             f"{where}: names are 1-64 of a-z 0-9 _ - (starting with a letter or digit)")  # fmt: skip
+    _require(isinstance(values, Mapping), "presets", f"{where} must map parameters to values")
+    assert isinstance(values, Mapping)
+    normalised: dict[str, str] = {}
+    for parameter, value in values.items():
+        _require(parameter in PRESET_PARAMETERS, "presets", f"{where}: unknown parameter {parameter!r}")
+        try:
+            normalised[parameter] = _preset_value(value)
+        except TypeError:
+            raise ConfigError(f"configuration key 'presets': {where}: bad value for {parameter}") from None
+    try:
+        options_from_values(normalised)
+    except BadRequest as err:
+        raise ConfigError(f"configuration key 'presets': {where}: {err.reason}") from None
+    return normalised
 
 
 def _validate(config: Config) -> None:
@@ -260,6 +373,38 @@ def _validate(config: Config) -> None:
         "must be a printable header value",
     )
     _require(isinstance(config.tag_variants, bool), "tag_variants", "must be true or false")
+    _require(isinstance(config.presets, Mapping) and len(config.presets) <= 1000, "presets",
+             "must be an object of at most 1000 presets")  # fmt: skip
+    for name, values in config.presets.items():
+        _preset_values(name, values)
+    overrides = config.preset_overrides
+    _require(isinstance(overrides, tuple) and all(o in PRESET_PARAMETERS for o in overrides)
+             and len(set(overrides)) == len(overrides), "preset_overrides",
+             "must be distinct URL parameter names (w, h, fit, q, format, dpr, ...)")  # fmt: skip
+    _require(isinstance(config.presets_only, bool), "presets_only", "must be true or false")
+    _require(not config.presets_only or len(config.presets) > 0, "presets_only", "needs at least one preset")
+    _validate_allowed_parameters(config)
+    backgrounds = config.backgrounds
+    _require(isinstance(backgrounds, tuple) and len(backgrounds) <= 64
+             and all(isinstance(b, str) and len(b) == 6 and all(c in "0123456789abcdef" for c in b)
+                     for b in backgrounds) and len(set(backgrounds)) == len(backgrounds),
+             "backgrounds", "must be at most 64 distinct lowercase rrggbb colours")  # fmt: skip
+    mark = config.watermark
+    _require(mark is None or (isinstance(mark, str) and mark.isprintable() and 0 < len(mark) <= 1024
+                              and not mark.startswith("/")), "watermark",
+             "must be null or an S3 key (no leading slash)")  # fmt: skip
+    _require(isinstance(config.watermark_position, Gravity) and config.watermark_position in COMPASS_FOCUS,
+             "watermark_position", "must be centre or a compass direction (north, southeast, ...)")  # fmt: skip
+    for key, low, high in (("watermark_margin", 0, 1000), ("watermark_opacity", 1, 100),
+                           ("watermark_width", 1, 100), ("watermark_min_width", 1, 16384)):  # fmt: skip
+        value = getattr(config, key)
+        _require(_is_int(value) and low <= value <= high, key, f"must be an integer from {low} to {high}")
+    _validate_signature(config)
+    _validate_faces(config)
+    try:
+        object.__setattr__(config, "origins", parse_origins(config.origins))
+    except OriginsError as err:
+        raise ConfigError(f"configuration key 'origins': {err}") from None
     for key in ("bucket", "region"):
         value = getattr(config, key)
         _require(
@@ -267,6 +412,49 @@ def _validate(config: Config) -> None:
             key,
             "must be null or a name",
         )
+
+
+def _validate_allowed_parameters(config: Config) -> None:
+    allowed = config.allowed_parameters
+    _require(isinstance(allowed, tuple), "allowed_parameters", "must be a list of URL parameter names")
+    for parameter in allowed:
+        _require(parameter in PARAMETERS, "allowed_parameters",
+                 f"unknown parameter {parameter!r} (known: {', '.join(PARAMETERS)})")  # fmt: skip
+        _require(allowed.count(parameter) == 1, "allowed_parameters", f"parameter {parameter!r} is listed twice")
+    _require("w" in allowed or "h" in allowed, "allowed_parameters", "must enable w or h")
+    _require(not config.presets_only or "preset" in allowed, "allowed_parameters",
+             "must enable preset when presets_only is on")  # fmt: skip
+    for name, values in config.presets.items():
+        for parameter in values:
+            _require(parameter in allowed, "presets",
+                     f"preset {name!r} uses {parameter}, which allowed_parameters does not enable")  # fmt: skip
+
+
+def _validate_signature(config: Config) -> None:
+    _require(config.signature_mode in SIGNATURE_MODES, "signature_mode", "must be off, required or outside-presets")
+    secret = config.signature_secret_id
+    _require(secret is None or (isinstance(secret, str) and secret.isprintable() and 0 < len(secret) <= 2048),
+             "signature_secret_id", "must be null or a secret name or ARN")  # fmt: skip
+    _require(config.signature_mode == "off" or secret is not None, "signature_secret_id",
+             "is required when signature_mode is not off")  # fmt: skip
+    region = config.signature_secret_region
+    _require(isinstance(region, str) and region.replace("-", "").isalnum() and 0 < len(region) <= 64,
+             "signature_secret_region", "must be an AWS region such as us-east-1")  # fmt: skip
+    ttl = config.signature_secret_ttl
+    _require(_is_int(ttl) and 1 <= ttl <= 86_400, "signature_secret_ttl", "must be 1 to 86400 seconds")
+
+
+def _validate_faces(config: Config) -> None:
+    _require(isinstance(config.faces_enabled, bool), "faces_enabled", "must be true or false")
+    region = config.faces_region
+    _require(isinstance(region, str) and region.replace("-", "").isalnum() and 0 < len(region) <= 64,
+             "faces_region", "must be an AWS region such as us-east-1")  # fmt: skip
+    confidence = config.faces_min_confidence
+    _require(isinstance(confidence, int | float) and not isinstance(confidence, bool) and 0 <= confidence <= 100,
+             "faces_min_confidence", "must be a number from 0 to 100")  # fmt: skip
+    for name, values in config.presets.items():
+        _require(config.faces_enabled or values.get("gravity") != Gravity.FACE.value, "presets",
+                 f"preset {name!r} uses gravity=face, which needs faces_enabled")  # fmt: skip
 
 
 def bundled_config_path() -> Path:

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import parse_qsl
 
 from edge import responses
 from edge.config import Config
 from edge.errors import EdgeError, OriginalNotFound, StorageUnavailable
 from edge.events import OriginResponse
+from edge.faces import FaceOutcome
 from edge.keys import InvalidVariantKey, VariantKey, decode_key, variant_s3_key, viewer_query
 from edge.marker import MARKER_HEADER, verify
-from edge.options import RenderSpec
+from edge.options import RenderSpec, Watermark
+from edge.origins import route, store_target
 from edge.paths import encode_path
+from edge.signing import UnsignedMiss
 from edge.sizes import check_spec
 
 if TYPE_CHECKING:
@@ -30,11 +34,13 @@ MISS_STATUSES = frozenset({403, 404})
 
 @dataclass(frozen=True, slots=True)
 class Original:
-    """An original read from the store: its S3 key, bytes and ETag."""
+    """An original read from the store: its S3 key, bytes and ETag; ``watermark_etag`` is set on the copy passed
+    to ``Store.put_variant`` when a watermark was overlaid (stored in the variant's metadata)."""
 
     key: str
     body: bytes
     etag: str
+    watermark_etag: str | None = None
 
 
 class Store(Protocol):
@@ -51,7 +57,41 @@ class Store(Protocol):
         ...
 
 
-Renderer = Callable[[bytes, RenderSpec], "Rendered"]
+class Renderer(Protocol):
+    """Renders original bytes as a spec (``edge.render.render`` with its limits bound); ``watermark`` is passed
+    only when the configuration names one."""
+
+    def __call__(self, data: bytes, spec: RenderSpec, /, watermark: Watermark | None = None) -> Rendered: ...
+
+
+# The watermark of each (bucket, key), fetched once per container: changing it means purging (see the README).
+_WATERMARKS: dict[tuple[str, str], Original] = {}
+
+
+def watermark_for(store: Store, config: Config, bucket: str | None) -> Watermark | None:
+    """The configured watermark, read from ``store`` once per container and bucket; ``None`` when none is
+    configured. Raises ``StorageUnavailable`` (503, never cached) when it is configured but missing, so no
+    variant is ever stored without it."""
+    if config.watermark is None:
+        return None
+    cache_key = (store_target(config.origins, config.bucket, None, bucket, None)[0] or "", config.watermark)
+    original = _WATERMARKS.get(cache_key)
+    if original is None:
+        original = store.get_original(config.watermark)
+        if original is None:
+            raise StorageUnavailable(detail=f"watermark {config.watermark} not found")
+        _WATERMARKS[cache_key] = original
+    return Watermark(
+        image=original.body,
+        etag=original.etag,
+        position=config.watermark_position,
+        margin=config.watermark_margin,
+        opacity=config.watermark_opacity,
+        width_percent=config.watermark_width,
+        min_width=config.watermark_min_width,
+    )
+
+
 # (bucket, region) of the event's S3 origin -> the store; configuration overrides are the factory's business.
 StoreFactory = Callable[[str | None, str | None], Store]
 
@@ -98,12 +138,13 @@ def find_original(store: Store, keys: list[str]) -> Original:
 def handle_origin_response(event: OriginResponse, config: Config, stores: StoreFactory, renderer: Renderer) -> Result:
     """Everything origin-response does for one event.
 
-    Passes the origin's response through unchanged unless S3 answered 403/404 for a canonical variant key.
-    Then: the key is re-checked against the size policy and the marker; the original is found, rendered and
-    stored (``IfNoneMatch='*'``); the image is returned inline, or, when the inline response would exceed
-    ``config.max_response_bytes``, the viewer is redirected (``no-store``) to the canonical viewer URL, which the
-    next time is served from S3. Every ``EdgeError`` becomes its error response (4xx short-cached, 5xx
-    ``no-store``).
+    Passes the origin's response through unchanged unless S3 answered 403/404 for a canonical variant key
+    (under ``presets_only``, one that also carries viewer-request's marker). Then: the key is re-checked against
+    the size policy and the marker; the original is found, rendered and stored (``IfNoneMatch='*'``); the image
+    is returned inline, or, when the inline response would exceed ``config.max_response_bytes``, the viewer is
+    redirected (``no-store``) to the canonical viewer URL (or to the key itself when viewer-request would refuse
+    that URL), which the next time is served from S3. Every ``EdgeError`` becomes its error response (4xx
+    short-cached, 5xx ``no-store``).
     """
     started = perf_counter()
     log: dict[str, Any] = {"uri": event.uri, "origin_status": event.status, "request_id": event.request_id}
@@ -113,6 +154,10 @@ def handle_origin_response(event: OriginResponse, config: Config, stores: StoreF
         variant = decode_key(event.uri, config)
     except InvalidVariantKey:
         return Result(dict(event.response), {**log, "action": "pass"})
+    if config.presets_only and event.request_header(MARKER_HEADER) is None:
+        # check_spec cannot tell whether a preset produces this key; only viewer-request's marker (set after the
+        # preset check, stripped from viewers) can. A variant key requested directly keeps the origin's answer.
+        return Result(dict(event.response), {**log, "action": "pass", "reason": "no marker (presets_only)"})
     try:
         response = _serve_miss(event, variant, config, stores, renderer, log)
     except EdgeError as err:
@@ -134,8 +179,13 @@ def _serve_miss(
 ) -> dict[str, Any]:
     check_spec(variant.spec, config)
     marker = event.request_header(MARKER_HEADER)
+    if marker is None and config.signature_mode != "off":
+        # Only viewer-request sets the marker, after checking the signature: an unmarked miss is a variant key
+        # requested directly, which must not render unsigned (stored variants are still served by S3).
+        raise UnsignedMiss()
     marker_extension = verify(marker, variant, config).extension if marker is not None else None
-    bucket, region = event.s3_origin
+    # A configured origin owning the stem wins over the event's (edge.origins): the right bucket even off-behavior.
+    bucket, region = route(config.origins, variant.stem, event.s3_origin)
     store = stores(bucket, region)
     log["marker"] = marker is not None
 
@@ -143,9 +193,28 @@ def _serve_miss(
     original = find_original(store, candidate_keys(variant.stem, marker_extension, config))
     log.update(source=original.key, bytes_in=len(original.body), ms_fetch=(perf_counter() - mark) * 1000)
 
-    rendered = renderer(original.body, variant.spec)
+    watermark = watermark_for(store, config, bucket)
+    if watermark is None:
+        rendered = renderer(original.body, variant.spec)
+    else:
+        rendered = renderer(original.body, variant.spec, watermark=watermark)
+        log["watermark_etag"] = watermark.etag
+        original = replace(original, watermark_etag=watermark.etag)
     log.update({f"ms_{stage}": ms for stage, ms in rendered.timings_ms.items()})
     log.update(bytes_out=len(rendered.body), width=rendered.width, height=rendered.height)
+    if rendered.faces is not None:
+        faces = rendered.faces
+        log.update(faces=faces.outcome.value, faces_count=faces.faces, ms_rekognition=faces.ms)
+        if faces.detail:
+            log["faces_detail"] = faces.detail
+        if faces.outcome is FaceOutcome.FAILED:
+            # A failed detection (throttling, timeout...) is transient: its attention fallback is served for
+            # error_max_age and not stored, so that a later request detects again. Only when it is too large to
+            # return inline is it stored (a redirect needs the stored variant).
+            response = responses.image(rendered.body, rendered.format, f"public, max-age={config.error_max_age}")
+            if responses.generated_size(response) <= config.max_response_bytes:
+                log.update(action="inline", stored="skipped")
+                return response
 
     mark = perf_counter()
     try:
@@ -165,5 +234,12 @@ def _serve_miss(
     if log["stored"] == "failed":
         raise StorageUnavailable("variant too large to return inline and could not be stored")
     log["action"] = "redirect"
+    query = viewer_query(variant.spec, config)
+    refused = config.presets_only or not {name for name, _ in parse_qsl(query)} <= set(config.allowed_parameters)
+    if config.signature_mode != "off" or refused:
+        # The viewer URL would need a signature origin-response does not have, or viewer-request would refuse it
+        # (no preset under presets_only, a parameter allowed_parameters disables); the variant key itself is the
+        # same cache entry and, the variant being stored, is served by S3.
+        return responses.redirect(event.uri)
     original_uri = encode_path(original.key)
-    return responses.redirect(f"{original_uri}?{viewer_query(variant.spec, config)}")
+    return responses.redirect(f"{original_uri}?{query}")

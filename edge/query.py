@@ -1,36 +1,84 @@
-"""Parsing of the viewer's query string into ``RequestedOptions`` (pure)."""
+"""Parsing of the viewer's query string into ``RequestedOptions`` (pure).
 
+Each parameter has a small typed parser (``_PARSERS``); ``parse_query`` splits the query, expands a ``preset``
+and hands the values to ``options_from_values``, which config validation also uses for the presets themselves.
+"""
+
+import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
 from urllib.parse import unquote_plus
 
 from edge.errors import BadRequest
-from edge.options import Fit, FormatChoice
+from edge.options import FOCUS_STEP, ROTATIONS, Fit, FormatChoice, Gravity
 
-PARAMETERS = ("w", "h", "fit", "q", "format")
+#: Every image parameter, in the order of the README table; any other parameter is dropped.
+PARAMETERS = (
+    "w",
+    "h",
+    "fit",
+    "q",
+    "format",
+    "dpr",
+    "gravity",
+    "focus",
+    "background",
+    "grayscale",
+    "blur",
+    "sharpen",
+    "rotate",
+    "flip",
+    "flop",
+    "preset",
+)
+#: Parameters a preset may set (all but ``preset`` itself).
+PRESET_PARAMETERS = PARAMETERS[:-1]
 _FORMAT_ALIASES = {"jpg": FormatChoice.JPEG}
+_GRAVITY_ALIASES = {"center": Gravity.CENTRE}
 # Sizes are checked against the policy later; this only keeps absurd digit strings out of int().
 _MAX_DIGITS = 6
+_DECIMAL = re.compile(r"[0-9](?:\.[0-9]{1,4})?")
+_HEX = re.compile(r"#?(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_TRUE = frozenset({"1", "true"})
+_FALSE = frozenset({"0", "false"})
+#: Preset names: what may follow ``preset=`` and appear as a key of the ``presets`` configuration.
+PRESET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 @dataclass(frozen=True, slots=True)
 class RequestedOptions:
-    """What the URL asked for, before the size policy and format negotiation. ``None`` means not given."""
+    """What the URL asked for, before the size policy and format negotiation. ``None`` means not given.
+
+    ``dpr`` is the requested device pixel ratio (1-4, not yet snapped); ``focus`` is ``(x, y)`` in percent,
+    already snapped to the ``FOCUS_STEP`` grid; ``background`` is ``rrggbb`` lowercase; ``blur`` is a radius
+    (0 = none, not yet snapped); ``preset`` names the preset the values came from.
+    """
 
     width: int | None
     height: int | None
-    fit: Fit | None
-    quality: int | None
-    format: FormatChoice | None
+    fit: Fit | None = None
+    quality: int | None = None
+    format: FormatChoice | None = None
+    dpr: Fraction | None = None
+    gravity: Gravity | None = None
+    focus: tuple[int, int] | None = None
+    background: str | None = None
+    grayscale: bool = False
+    blur: int = 0
+    sharpen: bool = False
+    rotate: int = 0
+    flip: bool = False
+    flop: bool = False
+    preset: str | None = None
 
 
-def parse_query(querystring: str) -> RequestedOptions | None:
-    """Parse a raw query string (no leading ``?``).
+def query_values(querystring: str) -> dict[str, str]:
+    """The image parameters of a raw query string (no leading ``?``), decoded; other parameters are dropped.
 
-    Returns ``None`` when none of ``w``, ``h``, ``fit``, ``q``, ``format`` is present (the original is served
-    untouched). Unknown parameters are ignored, so they never reach the cache key. Raises ``BadRequest`` with a
-    one-line reason for: a known parameter given twice or empty, a value outside its grammar (``w``/``h``
-    positive decimal integers, ``q`` 1-100, ``fit`` one of ``Fit``, ``format`` auto|avif|webp|jpeg|jpg|png), or
-    ``fit``/``q``/``format`` without ``w`` or ``h``.
+    Raises ``BadRequest`` for a parameter given twice or not valid UTF-8.
     """
     values: dict[str, str] = {}
     for part in querystring.split("&"):
@@ -46,19 +94,66 @@ def parse_query(querystring: str) -> RequestedOptions | None:
             values[name] = unquote_plus(raw_value, errors="strict")
         except UnicodeDecodeError:
             raise BadRequest(f"parameter {name} is not valid UTF-8") from None
+    return values
+
+
+def parse_query(
+    querystring: str,
+    presets: Mapping[str, Mapping[str, str]] | None = None,
+    preset_overrides: Collection[str] = (),
+    presets_only: bool = False,
+    allowed_parameters: Collection[str] = PARAMETERS,
+) -> RequestedOptions | None:
+    """Parse a raw query string (no leading ``?``).
+
+    Returns ``None`` when none of ``PARAMETERS`` is present (the original is served untouched). Unknown
+    parameters are ignored, so they never reach the cache key. ``preset=NAME`` starts from the values of
+    ``presets[NAME]``; the URL may add or change only the parameters in ``preset_overrides``. With
+    ``presets_only``, a request without ``preset`` is refused. A parameter not in ``allowed_parameters`` is
+    refused, whatever its value.
+
+    Raises ``BadRequest`` with a one-line reason for: a parameter not enabled, given twice or empty, a value
+    outside its grammar (see ``options_from_values``), an unknown preset, a parameter a preset does not let the
+    URL override, no preset under ``presets_only``, or other parameters without ``w`` or ``h``.
+    """
+    values = query_values(querystring)
     if not values:
         return None
+    disabled = [name for name in values if name not in allowed_parameters]
+    if disabled:
+        raise BadRequest(f"parameter {disabled[0]} is not enabled")
+    preset = values.pop("preset", None)
+    if preset is not None:
+        if presets is None or preset not in presets:
+            raise BadRequest("unknown preset")
+        refused = [name for name in values if name not in preset_overrides]
+        if refused:
+            raise BadRequest(f"parameter {refused[0]} cannot be combined with a preset")
+        values = {**presets[preset], **values}
+    elif presets_only:
+        raise BadRequest("only presets are allowed: use preset=NAME")
+    return options_from_values(values, preset)
+
+
+def options_from_values(values: Mapping[str, str], preset: str | None = None) -> RequestedOptions:
+    """Validate decoded parameter values (names from ``PRESET_PARAMETERS``).
+
+    Grammar: ``w``/``h`` positive decimal integers; ``q`` 1-100; ``fit`` one of ``Fit``; ``format``
+    auto|avif|webp|jpeg|jpg|png; ``dpr`` a decimal from 1 to 4; ``gravity`` centre|center, a compass direction,
+    entropy, attention or face (``edge.rewrite`` refuses face unless enabled); ``focus`` ``x,y`` decimal
+    fractions from 0 to 1 (not with ``gravity``);
+    ``background`` ``rgb`` or ``rrggbb`` hex, optionally after ``#``; ``blur`` an integer from 0 to 1000;
+    ``rotate`` 0|90|180|270; ``grayscale``/``sharpen``/``flip``/``flop`` 1|true|0|false. At least one of ``w``
+    and ``h`` is required. Raises ``BadRequest``.
+    """
     width = _dimension(values, "w")
     height = _dimension(values, "h")
     if width is None and height is None:
         raise BadRequest("w or h is required")
-    return RequestedOptions(
-        width=width,
-        height=height,
-        fit=_fit(values.get("fit")),
-        quality=_quality(values.get("q")),
-        format=_format(values.get("format")),
-    )
+    parsed = {_FIELD.get(name, name): _PARSERS[name](name, values[name]) for name in _PARSERS if name in values}
+    if "gravity" in values and "focus" in values:
+        raise BadRequest("give gravity or focus, not both")
+    return RequestedOptions(width=width, height=height, preset=preset, **parsed)
 
 
 def _digits(name: str, text: str) -> int:
@@ -71,7 +166,7 @@ def _digits(name: str, text: str) -> int:
     return int(text)
 
 
-def _dimension(values: dict[str, str], name: str) -> int | None:
+def _dimension(values: Mapping[str, str], name: str) -> int | None:
     if name not in values:
         return None
     value = _digits(name, values[name])
@@ -80,30 +175,113 @@ def _dimension(values: dict[str, str], name: str) -> int | None:
     return value
 
 
-def _quality(text: str | None) -> int | None:
-    if text is None:
-        return None
-    value = _digits("q", text)
+def _quality(name: str, text: str) -> int:
+    value = _digits(name, text)
     if not 1 <= value <= 100:
         raise BadRequest("q must be from 1 to 100")
     return value
 
 
-def _fit(text: str | None) -> Fit | None:
-    if text is None:
-        return None
+def _fit(name: str, text: str) -> Fit:
     try:
         return Fit(text)
     except ValueError:
         raise BadRequest("fit must be one of " + "|".join(f.value for f in Fit)) from None
 
 
-def _format(text: str | None) -> FormatChoice | None:
-    if text is None:
-        return None
+def _format(name: str, text: str) -> FormatChoice:
     if text in _FORMAT_ALIASES:
         return _FORMAT_ALIASES[text]
     try:
         return FormatChoice(text)
     except ValueError:
         raise BadRequest("format must be one of auto|avif|webp|jpeg|png") from None
+
+
+def _fraction(name: str, text: str) -> Fraction:
+    if not _DECIMAL.fullmatch(text):
+        raise BadRequest(f"{name} must be a decimal number")
+    return Fraction(text)
+
+
+def _dpr(name: str, text: str) -> Fraction:
+    value = _fraction(name, text)
+    if not 1 <= value <= 4:
+        raise BadRequest("dpr must be from 1 to 4")
+    return value
+
+
+def _gravity(name: str, text: str) -> Gravity:
+    if text in _GRAVITY_ALIASES:
+        return _GRAVITY_ALIASES[text]
+    try:
+        gravity = Gravity(text)
+    except ValueError:
+        gravity = Gravity.FOCUS
+    if gravity is Gravity.FOCUS:
+        choices = "|".join(g.value for g in Gravity if g is not Gravity.FOCUS)
+        raise BadRequest(f"gravity must be one of {choices}")
+    return gravity
+
+
+def _snap_percent(value: Fraction) -> int:
+    """A fraction 0-1 as a percentage on the ``FOCUS_STEP`` grid (nearest point, halves rounded up)."""
+    steps = Decimal(value.numerator) / Decimal(value.denominator) * 100 / FOCUS_STEP
+    return int(steps.quantize(Decimal(1), rounding=ROUND_HALF_UP)) * FOCUS_STEP
+
+
+def _focus(name: str, text: str) -> tuple[int, int]:
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise BadRequest("focus must be x,y (fractions from 0 to 1)")
+    x, y = (_fraction(name, part) for part in parts)
+    if not (0 <= x <= 1 and 0 <= y <= 1):
+        raise BadRequest("focus must be x,y (fractions from 0 to 1)")
+    return _snap_percent(x), _snap_percent(y)
+
+
+def _background(name: str, text: str) -> str:
+    if not _HEX.fullmatch(text):
+        raise BadRequest("background must be a hex colour (rgb or rrggbb)")
+    digits = text.lstrip("#").lower()
+    return "".join(c * 2 for c in digits) if len(digits) == 3 else digits
+
+
+def _flag(name: str, text: str) -> bool:
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise BadRequest(f"{name} must be 1, true, 0 or false")
+
+
+def _blur(name: str, text: str) -> int:
+    value = _digits(name, text)
+    if value > 1000:
+        raise BadRequest("blur must be from 0 to 1000")
+    return value
+
+
+def _rotate(name: str, text: str) -> int:
+    value = _digits(name, text) if text.isascii() and text.isdigit() else -1
+    if value not in ROTATIONS:
+        raise BadRequest("rotate must be 0, 90, 180 or 270")
+    return value
+
+
+_PARSERS: dict[str, Callable[[str, str], Any]] = {
+    "fit": _fit,
+    "q": _quality,
+    "format": _format,
+    "dpr": _dpr,
+    "gravity": _gravity,
+    "focus": _focus,
+    "background": _background,
+    "grayscale": _flag,
+    "blur": _blur,
+    "sharpen": _flag,
+    "rotate": _rotate,
+    "flip": _flag,
+    "flop": _flag,
+}
+_FIELD = {"q": "quality"}

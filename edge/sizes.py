@@ -1,10 +1,25 @@
 """The size and quality policy: the guard that keeps the number of variants per original bounded (pure)."""
 
 from bisect import bisect_left
+from fractions import Fraction
+from typing import Final
 
 from edge.config import Config, SizePolicy
 from edge.errors import BadRequest
-from edge.options import Fit, RenderSpec
+from edge.keys import JPEG_DEFAULT_BACKGROUND
+from edge.negotiate import choose_format
+from edge.options import BLUR_RADII, COMPASS_FOCUS, FOCUS_STEP, ROTATIONS, Fit, Gravity, OutputFormat, RenderSpec
+
+#: Allowed device pixel ratios; a requested ``dpr`` snaps up to the next one.
+DPRS: Final[tuple[Fraction, ...]] = (Fraction(1), Fraction(3, 2), Fraction(2), Fraction(3), Fraction(4))
+#: Crop positions of ``cover`` with the default configuration: the named gravities (centre, 8 compass, entropy,
+#: attention; not ``face``, which only ``faces_enabled`` adds) plus the focal points of the ``FOCUS_STEP`` grid
+#: that are not compass points.
+CROP_POSITIONS: Final = (len(Gravity) - 2) + (100 // FOCUS_STEP + 1) ** 2 - len(COMPASS_FOCUS)
+#: The 400 for ``gravity=face`` (a URL or a variant key) when ``faces_enabled`` is off.
+FACES_DISABLED: Final = "gravity=face is not enabled"
+#: Filter combinations: grayscale x (no blur + each radius) x sharpen x the 8 orientations (rotate, flop).
+FILTER_COMBINATIONS: Final = 2 * (1 + len(BLUR_RADII)) * 2 * len(ROTATIONS) * 2
 
 
 def apply_size_policy(name: str, value: int, config: Config) -> int:
@@ -32,6 +47,30 @@ def snap_quality(value: int, config: Config) -> int:
     return qualities[min(bisect_left(qualities, value), len(qualities) - 1)]
 
 
+def snap_dpr(value: Fraction) -> Fraction:
+    """The allowed device pixel ratio for a requested one (1-4): the next in ``DPRS`` up."""
+    return DPRS[min(bisect_left(DPRS, value), len(DPRS) - 1)]
+
+
+def scale_dimension(value: int, dpr: Fraction, config: Config) -> int:
+    """``value`` times ``dpr`` (rounded half up), capped at ``config.max_dimension``, before the size policy.
+
+    A ``value`` above ``max_dimension`` is refused by ``apply_size_policy`` as before; only the product is
+    capped, so a srcset's ``3x`` of a large image asks for the largest size instead of failing.
+    """
+    if value > config.max_dimension:
+        return value
+    scaled = value * dpr
+    return min(config.max_dimension, (2 * scaled.numerator + scaled.denominator) // (2 * scaled.denominator))
+
+
+def snap_blur(value: int) -> int:
+    """The allowed blur radius for a requested one: 0 stays 0 (no blur), else the next of ``BLUR_RADII`` up."""
+    if value == 0:
+        return 0
+    return BLUR_RADII[min(bisect_left(BLUR_RADII, value), len(BLUR_RADII) - 1)]
+
+
 def is_allowed_size(value: int, config: Config) -> bool:
     """Whether a width or height may appear in a variant key under the policy (what origin-response re-checks)."""
     if config.size_policy is SizePolicy.ANY:
@@ -40,15 +79,81 @@ def is_allowed_size(value: int, config: Config) -> bool:
 
 
 def variant_bound(config: Config) -> int:
-    """The most distinct variants one original can have under ``config``.
+    """The most distinct variants one original can have under ``config``: exactly the number of keys the
+    grammar and the policy allow, because the key's token groups vary independently::
 
-    Per output format: ``n`` width-only keys, ``n`` height-only keys and ``n*n`` boxes for each of the five fits,
-    where ``n`` is the number of allowed sizes (``max_dimension`` under ``any``); lossy formats multiply that by
-    the number of qualities. Four output formats: AVIF, WebP, JPEG (lossy) and PNG.
+        shapes  = 2n + n^2 (4 + P + F)          n sizes (max_dimension under any), P = CROP_POSITIONS (443),
+                                                F = 1 with faces_enabled (gravity=face), else 0
+        filters = 2 (1 + R) 2 x 8               grayscale, blur (R = len(BLUR_RADII)), sharpen, 8 orientations
+        colours = Q (3 (1 + B) - W) + (1 + B)   Q qualities, B = len(backgrounds), W = 1 if white is one of them
+        bound   = shapes x filters x colours
+
+    ``shapes``: width-only and height-only keys, and per ``n*n`` box the four fits that do not crop plus
+    ``cover`` at each crop position. ``colours``: AVIF and WebP at each quality with no background or one of
+    ``B``; JPEG the same but white is its default (W); PNG without quality. dpr and presets add no variants
+    (they only choose among these). With the defaults (36 sizes, 8 qualities, 2 backgrounds) that is
+    579,384 x 192 x 67 = 7,453,195,776.
+
+    A parameter that ``config.allowed_parameters`` disables contributes only its default: no ``w`` (or ``h``)
+    leaves the height-only (width-only) keys; no ``fit`` leaves ``cover``; no ``gravity``/``focus`` removes
+    their crop positions (a focal point on a compass point still reaches that gravity; ``face`` counts only with
+    ``faces_enabled``); no ``q`` leaves each format's default quality; no ``background`` none; no ``format`` the
+    formats ``default_format`` negotiates to
+    from ``Accept`` and ``source_extensions``; a disabled filter stays off, and the orientations are those that
+    ``rotate``, ``flip`` and ``flop`` still reach.
     """
+    return _shapes(config) * _filters(config) * _colours(config)
+
+
+def _shapes(config: Config) -> int:
+    enabled = set(config.allowed_parameters)
     n = config.max_dimension if config.size_policy is SizePolicy.ANY else len(config.sizes)
-    shapes = 2 * n + len(Fit) * n * n
-    return shapes * (3 * len(config.qualities) + 1)
+    # centre, + 8 compass, entropy, attention, and face when enabled (focus is counted below)
+    positions = 1 + (len(Gravity) - 3 + config.faces_enabled if "gravity" in enabled else 0)
+    if "focus" in enabled:  # the grid's points not counted yet (a compass point is its gravity)
+        positions += (100 // FOCUS_STEP + 1) ** 2 - (len(COMPASS_FOCUS) if "gravity" in enabled else 1)
+    fits = len(Fit) - 1 if "fit" in enabled else 0
+    boxes = n * n * (fits + positions) if {"w", "h"} <= enabled else 0
+    return n * ("w" in enabled) + n * ("h" in enabled) + boxes
+
+
+def _filters(config: Config) -> int:
+    enabled = set(config.allowed_parameters)
+    switch = (False, True)
+    orientations = {
+        ((rotate + 180 * flip) % 360, flop != flip)  # a vertical flip is rotate + 180 with flop toggled
+        for rotate in (ROTATIONS if "rotate" in enabled else (0,))
+        for flip in (switch if "flip" in enabled else (False,))
+        for flop in (switch if "flop" in enabled else (False,))
+    }
+    grayscale, sharpen = (2 if name in enabled else 1 for name in ("grayscale", "sharpen"))
+    blur = 1 + len(BLUR_RADII) if "blur" in enabled else 1
+    return grayscale * blur * sharpen * len(orientations)
+
+
+def _colours(config: Config) -> int:
+    enabled = set(config.allowed_parameters)
+    if "format" in enabled:
+        formats = set(OutputFormat)
+    else:
+        formats = {
+            choose_format(config.default_format, accept, extension)
+            for accept in ("image/avif", "image/webp", "")
+            for extension in config.source_extensions
+        }
+    qualities = len(config.qualities) if "q" in enabled else 1
+    backgrounds = set(config.backgrounds) if "background" in enabled else set()
+    total = 0
+    for fmt in formats:
+        spelled = backgrounds - {JPEG_DEFAULT_BACKGROUND} if fmt is OutputFormat.JPEG else backgrounds
+        total += (qualities if fmt.lossy else 1) * (1 + len(spelled))
+    return total
+
+
+def base_variant_bound(config: Config) -> int:
+    """The bound of the original grammar (size, fit, quality, format only): ``(2n + 5n^2) (3Q + 1)``."""
+    n = config.max_dimension if config.size_policy is SizePolicy.ANY else len(config.sizes)
+    return (2 * n + len(Fit) * n * n) * (3 * len(config.qualities) + 1)
 
 
 def check_spec(spec: RenderSpec, config: Config) -> None:
@@ -61,3 +166,9 @@ def check_spec(spec: RenderSpec, config: Config) -> None:
             raise BadRequest(f"{name}={value} is not an allowed size")
     if spec.quality is not None and spec.quality not in config.qualities:
         raise BadRequest(f"q={spec.quality} is not an allowed quality")
+    if spec.background is not None and spec.background not in config.backgrounds:
+        raise BadRequest(f"background={spec.background} is not an allowed colour")
+    if spec.blur not in (0, *BLUR_RADII):
+        raise BadRequest(f"blur={spec.blur} is not an allowed radius")
+    if spec.gravity is Gravity.FACE and not config.faces_enabled:
+        raise BadRequest(FACES_DISABLED)

@@ -3,6 +3,9 @@
 Errors are mapped once here: a missing key (404 ``NoSuchKey``, or 403 ``AccessDenied``, which S3 answers for a
 missing key to a caller without ``s3:ListBucket``) is ``None``; throttling, 5xx, timeouts and connection errors
 are retried by botocore (standard mode, bounded attempts with backoff) and then become ``StorageUnavailable``.
+
+It also creates the one other AWS client origin-response uses, Rekognition's for ``gravity=face``
+(``face_locator_for``), so that ``edge.faces`` stays free of boto3.
 """
 
 from functools import cache
@@ -15,6 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from edge.config import VARIANT_TAG_KEY, VARIANT_TAG_VALUE, Config
 from edge.errors import ImageTooLarge, StorageUnavailable
+from edge.faces import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT, RekognitionClient, RekognitionFaces
+from edge.origins import store_target
 from edge.produce import Original
 
 if TYPE_CHECKING:
@@ -72,6 +77,9 @@ class S3Store:
 
     def put_variant(self, key: str, body: bytes, content_type: str, cache_control: str, source: Original) -> bool:
         extra: dict[str, Any] = {}
+        metadata = {"imgedge-source": quote(source.key, safe="/"), "imgedge-source-etag": source.etag}
+        if source.watermark_etag is not None:
+            metadata["imgedge-watermark-etag"] = source.watermark_etag
         if self._tag_variants:
             extra["Tagging"] = urlencode({VARIANT_TAG_KEY: VARIANT_TAG_VALUE})
         try:
@@ -83,7 +91,7 @@ class S3Store:
                 ContentType=content_type,
                 CacheControl=cache_control,
                 # S3 metadata is sent as HTTP headers and must be ASCII: the key is percent-encoded as in URIs.
-                Metadata={"imgedge-source": quote(source.key, safe="/"), "imgedge-source-etag": source.etag},
+                Metadata=metadata,
                 **extra,
             )
         except ClientError as err:
@@ -114,13 +122,33 @@ def s3_client(region: str | None, max_attempts: int, connect_timeout: float, rea
 
 
 def store_for(config: Config, bucket: str | None, region: str | None) -> S3Store:
-    """The store for an event's S3 origin (``config.bucket``/``config.region`` win when set).
+    """The store for an event's S3 origin (``config.bucket``/``config.region`` win when set), or for a bucket of
+    ``config.origins`` (used as is, with its configured region).
 
     Raises ``StorageUnavailable`` when no bucket is known (a custom origin without ``config.bucket``)."""
-    bucket = config.bucket or bucket
+    bucket, region = store_target(config.origins, config.bucket, config.region, bucket, region)
     if not bucket:
         raise StorageUnavailable(detail="no bucket: not an S3 origin and config.bucket is unset")
-    client = s3_client(
-        config.region or region, config.s3_max_attempts, config.s3_connect_timeout, config.s3_read_timeout
-    )
+    client = s3_client(region, config.s3_max_attempts, config.s3_connect_timeout, config.s3_read_timeout)
     return S3Store(client, bucket, max_source_bytes=config.max_source_bytes, tag_variants=config.tag_variants)
+
+
+@cache
+def rekognition_client(region: str) -> RekognitionClient:
+    """One Rekognition client per region, created once per container, with ``edge.faces``' bounded retries
+    (``ATTEMPTS`` tries in all, standard mode) and timeouts: a failed detection costs a few seconds at most."""
+    settings = BotoConfig(
+        region_name=region,
+        retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+    )
+    client: RekognitionClient = boto3.session.Session().client("rekognition", config=settings)
+    return client
+
+
+def face_locator_for(config: Config) -> RekognitionFaces | None:
+    """The ``gravity=face`` locator of ``config`` (Rekognition in ``faces_region``); ``None`` when disabled."""
+    if not config.faces_enabled:
+        return None
+    return RekognitionFaces(rekognition_client(config.faces_region), config.faces_min_confidence)

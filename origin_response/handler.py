@@ -8,7 +8,7 @@ from edge.events import OriginResponse
 from edge.log import emit
 from edge.produce import handle_origin_response
 from edge.render import Limits, render
-from edge.store import store_for
+from edge.store import face_locator_for, store_for
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -19,7 +19,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         OriginResponse(event),
         config,
         stores=partial(store_for, config),
-        renderer=partial(render, limits=Limits.from_config(config)),
+        renderer=partial(render, limits=Limits.from_config(config), face_locator=face_locator_for(config)),
     )
     emit("origin-response", result.log)
     return result.response

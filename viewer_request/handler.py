@@ -6,7 +6,7 @@ Imports neither boto3 nor Pillow (the viewer bundle must stay far under Lambda@E
 from time import perf_counter
 from typing import Any
 
-from edge import responses
+from edge import responses, signing
 from edge.config import load_config
 from edge.errors import EdgeError
 from edge.events import ViewerRequest
@@ -19,7 +19,8 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """Return the (possibly rewritten) request for CloudFront to continue with, or a generated 400.
 
     A marker header sent by the viewer is always dropped; a rewritten request gets the variant key as ``uri``,
-    an empty query string and the marker naming its original.
+    an empty query string and the marker naming its original. Under ``config.signature_mode`` a request with a
+    missing or bad ``s`` gets a 403 (``edge.signing``), and a 503 when the keys cannot be fetched.
     """
     started = perf_counter()
     config = load_config()
@@ -28,6 +29,8 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     result: dict[str, Any]
     try:
         target = rewrite(view.uri, view.querystring, view.accept, config)
+        if target is not None:
+            signing.check(view.uri, view.querystring, config, signing.keys_for(config))
     except EdgeError as err:
         result = responses.error(err, config.error_max_age)
         log.update(status=err.status, reason=err.reason)

@@ -54,8 +54,8 @@ ORIGIN_HANDLER = "origin_response.handler.handler"
 # Never bundled: byte code of the build machine's Python, tests, dev-only tools.
 _EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test", "local", ".mypy_cache", ".pytest_cache"})
 _EXCLUDED_SUFFIXES = (".pyc", ".pyo")
-# Modules the viewer asset must not carry: they import boto3 (store) or Pillow (render).
-_VIEWER_EXCLUDED_MODULES = frozenset({"store.py"})
+# Modules the viewer asset must not carry: they import boto3 (store), or serve only the purge function (purge).
+_VIEWER_EXCLUDED_MODULES = frozenset({"store.py", "purge.py"})
 _PIN = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.-]+)\s*==\s*(?P<version>[A-Za-z0-9_.+-]+)\s*$")
 
 

@@ -51,7 +51,11 @@ from imgedge_cdk.bundling import (
     viewer_code,
     viewer_files,
 )
+from imgedge_cdk.faces import grant_detect_faces
+from imgedge_cdk.origins import ExtraOrigins
 from imgedge_cdk.props import ImageEdgeProps, PriceClass
+from imgedge_cdk.purge import PurgeOnChange
+from imgedge_cdk.signing import signing_policies
 
 EDGE_REGION = "us-east-1"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -117,11 +121,15 @@ class ImageEdge(Construct):
         viewer_dir = stage(viewer_files(source_root), config_json, staging, "viewer")
         origin_dir = stage(origin_files(source_root), config_json, staging, "origin")
 
-        self.viewer_role = self._role("ViewerRequestRole", "imgedge viewer-request: logs only")
+        self.viewer_role = self._role(
+            "ViewerRequestRole", "imgedge viewer-request: logs (and the signing secret, when signing is on)",
+            inline_policies=signing_policies(self.config),
+        )  # fmt: skip
         self.origin_role = self._role(
             "OriginResponseRole", "imgedge origin-response: read originals, create variants, logs",
             inline_policies={"ImageBucket": iam.PolicyDocument(statements=self._bucket_statements())},
         )  # fmt: skip
+        grant_detect_faces(self, self.origin_role, self.config)
         self.viewer_function = self._edge_function(
             "ViewerRequest",
             code=viewer_code(viewer_dir),
@@ -165,6 +173,15 @@ class ImageEdge(Construct):
         self.distribution = self._distribution(web_acl_arn)
         self.imported_bucket_policy = self._imported_bucket_policy()
         self.variant_lifecycle_rule = self._imported_lifecycle_rule()
+        self.purge_on_change: PurgeOnChange | None = None
+        if props.purge_on_change and isinstance(self.bucket, s3.Bucket):
+            self.purge_on_change = PurgeOnChange(
+                self, "PurgeOnChange", bucket=self.bucket, distribution=self.distribution, config_json=config_json,
+                staging=staging, log_retention_days=props.log_retention_days, runtime=RUNTIME,
+                source_root=source_root,
+            )  # fmt: skip
+        # After purge_on_change: created extra buckets notify the same purge function.
+        self.extra_origins = ExtraOrigins(self, "ExtraOrigins", edge=self)
         self._acknowledge_findings(web_acl_arn)
 
     # --- storage ------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from edge.config import Config
 from edge.errors import ConfigError
+from imgedge_cdk.origin_props import ExtraOrigin, ExtraOriginError, check_extra_origins, parse_extra_origins
 
 SizePolicyName = Literal["snap", "strict", "any"]
 FormatName = Literal["auto", "avif", "webp", "jpeg", "png"]
@@ -83,6 +84,13 @@ class ImageEdgeProps:
     bucket_versioned: bool = field(
         default=False, metadata=_doc("Turn on versioning for the created bucket (not allowed with `bucket_name`).")
     )
+    extra_origins: tuple[ExtraOrigin, ...] = field(
+        default=(),
+        metadata=_doc(
+            "More buckets by path prefix: JSON list of `{prefix, bucket_name, bucket_region, create}` (see Several "
+            "origins)."
+        ),
+    )
     # --- image policy: same names and defaults as edge.config.Config ----------------------------------------
     size_policy: SizePolicyName = field(
         default="snap",
@@ -129,6 +137,46 @@ class ImageEdgeProps:
         default=_DEFAULT_CONFIG.missing_max_age,
         metadata=_doc("Seconds a 404 for a missing original is cached (also CloudFront's 404 error-caching TTL)."),
     )
+    presets: Mapping[str, Mapping[str, object]] = field(
+        default_factory=dict,
+        metadata=_doc("Named parameter sets for `?preset=NAME` (JSON object of objects), validated like URLs."),
+    )
+    preset_overrides: tuple[str, ...] = field(
+        default=_DEFAULT_CONFIG.preset_overrides,
+        metadata=_doc("Parameters a URL may add to or change in a preset; any other one is a 400."),
+    )
+    presets_only: bool = field(
+        default=False, metadata=_doc("Refuse (400) every image request that does not use `preset`.")
+    )
+    allowed_parameters: tuple[str, ...] = field(
+        default=_DEFAULT_CONFIG.allowed_parameters,
+        metadata=_doc("URL parameters that are enabled (default all); a disabled one in a URL is a 400."),
+    )
+    backgrounds: tuple[str, ...] = field(
+        default=_DEFAULT_CONFIG.backgrounds,
+        metadata=_doc("`background` colours a URL may ask for (`rrggbb`, lowercase)."),
+    )
+    watermark: str | None = field(
+        default=None, metadata=_doc("S3 key of a watermark image overlaid on every variant wide enough.")
+    )
+    watermark_position: str = field(
+        default=_DEFAULT_CONFIG.watermark_position.value,
+        metadata=_doc("Where the watermark goes: `centre` or a compass direction (`southeast`...)."),
+    )
+    watermark_margin: int = field(
+        default=_DEFAULT_CONFIG.watermark_margin, metadata=_doc("Pixels between the watermark and the edges.")
+    )
+    watermark_opacity: int = field(
+        default=_DEFAULT_CONFIG.watermark_opacity, metadata=_doc("Watermark opacity in percent, 1-100.")
+    )
+    watermark_width: int = field(
+        default=_DEFAULT_CONFIG.watermark_width,
+        metadata=_doc("Watermark width as a percentage of the output width (never enlarged)."),
+    )
+    watermark_min_width: int = field(
+        default=_DEFAULT_CONFIG.watermark_min_width,
+        metadata=_doc("Outputs narrower than this (px) get no watermark."),
+    )
     # --- CloudFront -----------------------------------------------------------------------------------------
     cdn_default_ttl: int = field(
         default=ONE_DAY,
@@ -165,6 +213,42 @@ class ImageEdgeProps:
             "Expire stored variants after N days (lifecycle rule on the tag `imgedge=variant`; originals untouched)."
         ),
     )
+    signature_mode: str = field(
+        default="off",
+        metadata=_doc(
+            "Signed URLs: `off`, `required` (403 without a valid `s`) or `outside-presets` (only URLs without "
+            "`preset`)."
+        ),
+    )
+    signature_secret_id: str | None = field(
+        default=None,
+        metadata=_doc("Secrets Manager secret (name or ARN) with the signing key(s); needed unless `off`."),
+    )
+    signature_secret_region: str = field(
+        default=_DEFAULT_CONFIG.signature_secret_region, metadata=_doc("Region of the signing secret.")
+    )
+    signature_secret_ttl: int = field(
+        default=_DEFAULT_CONFIG.signature_secret_ttl,
+        metadata=_doc("Seconds each viewer-request container caches the signing keys."),
+    )
+    faces_enabled: bool = field(
+        default=False,
+        metadata=_doc("Allow `gravity=face` (Rekognition DetectFaces from origin-response; grants it only when on)."),
+    )
+    faces_region: str = field(
+        default=_DEFAULT_CONFIG.faces_region, metadata=_doc("Region of the Rekognition endpoint for `gravity=face`.")
+    )
+    faces_min_confidence: float = field(
+        default=_DEFAULT_CONFIG.faces_min_confidence,
+        metadata=_doc("Faces Rekognition reports with a lower confidence (percent) are ignored."),
+    )
+    purge_on_change: bool = field(
+        default=False,
+        metadata=_doc(
+            "Delete and invalidate an original's variants when it is overwritten or deleted (S3 notifications to a "
+            "purge function; created bucket only)."
+        ),
+    )
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -197,15 +281,19 @@ class ImageEdgeProps:
             if isinstance(value, tuple):
                 mapping[key] = list(value)
             elif isinstance(value, Mapping):
-                mapping[key] = dict(value)
+                mapping[key] = {k: dict(v) if isinstance(v, Mapping) else v for k, v in value.items()}
         mapping["tag_variants"] = self.tag_variants
+        mapping["origins"] = [origin.to_origin() for origin in self.extra_origins]
         return mapping
 
 
 CONFIG_KEYS: tuple[str, ...] = (
     "size_policy", "sizes", "max_dimension", "qualities", "default_quality", "default_format",
     "source_extensions", "max_source_bytes", "max_source_pixels", "cache_control", "error_max_age",
-    "missing_max_age",
+    "missing_max_age", "presets", "preset_overrides", "presets_only", "allowed_parameters", "backgrounds", "watermark",
+    "watermark_position", "watermark_margin", "watermark_opacity", "watermark_width", "watermark_min_width",
+    "signature_mode", "signature_secret_id", "signature_secret_region", "signature_secret_ttl",
+    "faces_enabled", "faces_region", "faces_min_confidence",
 )  # fmt: skip
 """The props that are also ``edge.config.Config`` keys (same name, same meaning)."""
 
@@ -228,6 +316,10 @@ def _validate(props: ImageEdgeProps) -> None:
              "must be an AWS region such as eu-west-1")  # fmt: skip
     _require(region is None or name is not None, "bucket_region", "only applies with bucket_name")
     _require(isinstance(props.bucket_versioned, bool), "bucket_versioned", "must be true or false")
+    try:
+        check_extra_origins(props.extra_origins, name)
+    except ExtraOriginError as err:
+        raise PropsError(f"imgedge setting 'extra_origins': {err}") from None
     _require(not (props.bucket_versioned and name is not None), "bucket_versioned",
              "only applies to a created bucket (configure versioning on an imported bucket yourself)")  # fmt: skip
     for key in ("cdn_default_ttl", "cdn_max_ttl"):
@@ -256,6 +348,9 @@ def _validate(props: ImageEdgeProps) -> None:
     days = props.variant_expiry_days
     _require(days is None or (_is_int(days) and 1 <= days <= 36_500), "variant_expiry_days",
              "must be null or a number of days from 1 to 36500")  # fmt: skip
+    _require(isinstance(props.purge_on_change, bool), "purge_on_change", "must be true or false")
+    _require(not (props.purge_on_change and name is not None), "purge_on_change",
+             "only applies to a created bucket (for an imported bucket, see the README: Purge on change)")  # fmt: skip
     props.to_config()
 
 
@@ -341,10 +436,18 @@ def _parse_quality_map(value: object) -> dict[str, int]:
     return {k.strip(): _parse_int(v) for k, v in pairs}
 
 
+def _parse_presets(value: object) -> dict[str, dict[str, object]]:
+    parsed = json.loads(_parse_str(value)) if isinstance(value, str) else value
+    if not isinstance(parsed, Mapping) or not all(isinstance(v, Mapping) for v in parsed.values()):
+        raise TypeError
+    return {str(name): dict(values) for name, values in parsed.items()}
+
+
 _PARSERS: dict[str, Callable[[object], Any]] = {
     "bucket_name": _parse_optional_str,
     "bucket_region": _parse_optional_str,
     "bucket_versioned": _parse_bool,
+    "extra_origins": parse_extra_origins,
     "size_policy": _parse_str,
     "sizes": _parse_int_tuple,
     "max_dimension": _parse_int,
@@ -357,6 +460,17 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "cache_control": _parse_str,
     "error_max_age": _parse_int,
     "missing_max_age": _parse_int,
+    "presets": _parse_presets,
+    "preset_overrides": _parse_str_tuple,
+    "presets_only": _parse_bool,
+    "allowed_parameters": _parse_str_tuple,
+    "backgrounds": _parse_str_tuple,
+    "watermark": _parse_optional_str,
+    "watermark_position": _parse_str,
+    "watermark_margin": _parse_int,
+    "watermark_opacity": _parse_int,
+    "watermark_width": _parse_int,
+    "watermark_min_width": _parse_int,
     "cdn_default_ttl": _parse_int,
     "cdn_max_ttl": _parse_int,
     "price_class": lambda v: PriceClass(_parse_str(v)),
@@ -367,6 +481,14 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "origin_response_memory_mb": _parse_int,
     "log_retention_days": _parse_int,
     "variant_expiry_days": _parse_optional_int,
+    "purge_on_change": _parse_bool,
+    "signature_mode": _parse_str,
+    "signature_secret_id": _parse_optional_str,
+    "signature_secret_region": _parse_str,
+    "signature_secret_ttl": _parse_int,
+    "faces_enabled": _parse_bool,
+    "faces_region": _parse_str,
+    "faces_min_confidence": lambda v: float(_parse_str(v)) if isinstance(v, str) else v,
 }
 
 SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ImageEdgeProps))

@@ -66,7 +66,13 @@ class ImageEdgeStack(Stack):
              "Imported bucket: add this statement to its bucket policy so CloudFront (the OAI) can read it"),
             ("VariantLifecycleRule", edge.variant_lifecycle_rule,
              "Imported bucket: merge this rule into its lifecycle configuration to expire variants"),
+            ("PurgeFunctionName",
+             edge.purge_on_change.function.function_name if edge.purge_on_change is not None else None,
+             "purge_on_change: the function that purges a changed original's variants (logs: /aws/lambda/<name>)"),
         ]  # fmt: skip
         for output_id, value, output_description in outputs:
             if value is not None:
                 CfnOutput(self, output_id, value=value, description=output_description)
+        for index, (prefix, policy) in enumerate(edge.extra_origins.bucket_policies.items()):
+            description = f"Imported bucket of /{prefix}*: add these statements to its bucket policy"
+            CfnOutput(self, f"ExtraOriginBucketPolicy{index}", value=policy, description=description)

@@ -1,5 +1,6 @@
 """Bucket management shared by the CLI and the emulator: upload originals, list them with their variants,
-delete variants and invalidate them in CloudFront.
+delete originals. Finding, deleting and invalidating variants is ``edge.purge`` (shared with the
+purge-on-change function), used here and by the CLI.
 
 Layout of the bucket (see ``edge.keys``): originals live at their own keys (``photos/cat.jpg``); a variant lives
 at ``{spec}/{stem}.{ext}`` (``300/photos/cat.avif``), so every variant sits under a top-level "folder" whose
@@ -8,7 +9,6 @@ and ``{spec}/{stem}.`` finds an original's variants under it, without scanning t
 """
 
 import io
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -30,8 +30,8 @@ from PIL import Image, UnidentifiedImageError
 
 from edge.config import Config
 from edge.errors import BadRequest
-from edge.keys import InvalidVariantKey, decode_key
 from edge.paths import OriginalPath, encode_path, validate_original_path
+from edge.purge import is_spec_token, spec_prefixes, variant_stem
 
 if TYPE_CHECKING:
     from types_boto3_cloudfront import CloudFrontClient
@@ -41,9 +41,6 @@ else:
     S3Client = Any
 
 _EXISTS = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
-_PROBE_EXTENSIONS = ("avif", "webp", "jpg", "png")
-#: CloudFront accepts at most 3,000 file paths in progress per distribution.
-MAX_INVALIDATION_PATHS = 3000
 _DELETE_BATCH = 1000
 
 
@@ -130,17 +127,6 @@ def sniff_content_type(data: bytes) -> str:
     return mime
 
 
-def is_spec_token(token: str, config: Config) -> bool:
-    """Whether a top-level folder name is a variant spec (``300``, ``x200``, ``300x300-contain-q60``)."""
-    for extension in _PROBE_EXTENSIONS:
-        try:
-            decode_key(f"/{token}/x.{extension}", config)
-        except InvalidVariantKey:
-            continue
-        return True
-    return False
-
-
 def check_original_key(key: str, config: Config) -> OriginalPath:
     """Validate ``key`` as an original's S3 key, as viewers will address it.
 
@@ -188,12 +174,6 @@ def _top_level(client: S3Client, bucket: str, prefix: str) -> tuple[list[StoredO
     return files, folders
 
 
-def spec_prefixes(client: S3Client, bucket: str, config: Config) -> list[str]:
-    """The top-level folders (without their ``/``) whose names parse as spec tokens: where variants live."""
-    _, folders = _top_level(client, bucket, "")
-    return [folder[:-1] for folder in folders if is_spec_token(folder[:-1], config)]
-
-
 def list_originals(client: S3Client, bucket: str, prefix: str, config: Config) -> list[StoredObject]:
     """Originals whose key starts with ``prefix``, in key order: every object outside the spec folders whose key
     is a valid original path (other objects are not listed)."""
@@ -216,30 +196,13 @@ def list_originals(client: S3Client, bucket: str, prefix: str, config: Config) -
     return sorted(result, key=lambda item: item.key)
 
 
-def _variant_stem(key: str, config: Config) -> str | None:
-    try:
-        return decode_key(encode_path(key), config).stem
-    except (InvalidVariantKey, BadRequest):
-        return None
-
-
-def variants_of(client: S3Client, bucket: str, stem: str, specs: list[str], config: Config) -> list[str]:
-    """The stored variant keys of ``stem`` (an original's key without its extension), under ``specs``."""
-    found = []
-    for spec in specs:
-        for item in _objects(client, bucket, f"{spec}/{stem}."):
-            if _variant_stem(item.key, config) == stem:
-                found.append(item.key)
-    return found
-
-
 def originals_with_variants(client: S3Client, bucket: str, prefix: str, config: Config) -> list[Original]:
     """``list_originals`` with, for each, how many variants its stem has in the bucket."""
     originals = list_originals(client, bucket, prefix, config)
     counts: Counter[str] = Counter()
     for spec in spec_prefixes(client, bucket, config):
         for item in _objects(client, bucket, f"{spec}/{prefix}"):
-            stem = _variant_stem(item.key, config)
+            stem = variant_stem(item.key, config)
             if stem is not None:
                 counts[stem] += 1
     result = []
@@ -263,25 +226,3 @@ def delete_keys(
         if progress is not None:
             progress(len(batch))
     return errors
-
-
-def invalidation_paths(variant_keys: Iterable[str]) -> list[str]:
-    """The CloudFront paths of stored variants: each variant's key is its URI (``/300/photos/cat.avif``), which is
-    CloudFront's cache key (percent-encoded as viewer-request writes it)."""
-    return sorted({encode_path(key) for key in variant_keys})
-
-
-def invalidate(cloudfront: CloudFrontClient, distribution_id: str, paths: list[str]) -> list[str]:
-    """Create invalidations for ``paths`` (at most ``MAX_INVALIDATION_PATHS`` each); returns their ids."""
-    ids = []
-    for start in range(0, len(paths), MAX_INVALIDATION_PATHS):
-        batch = paths[start : start + MAX_INVALIDATION_PATHS]
-        answer = cloudfront.create_invalidation(
-            DistributionId=distribution_id,
-            InvalidationBatch={
-                "Paths": {"Quantity": len(batch), "Items": batch},
-                "CallerReference": f"imgedge-purge-{time.time_ns()}-{start}",
-            },
-        )
-        ids.append(answer["Invalidation"]["Id"])
-    return ids

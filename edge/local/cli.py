@@ -24,16 +24,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from edge import __version__
+from edge import purge as purge_ops
 from edge.config import Config, load_config
 from edge.errors import BadRequest, ConfigError, EdgeError
 from edge.keys import decode_key, variant_s3_key, viewer_query
 from edge.local import bucket as bucket_ops
+from edge.local import signing_keys
+from edge.local import targets as targets_ops
 from edge.local.emulator import Emulator, EmulatorError, Settings
 from edge.marker import MARKER_HEADER
-from edge.options import Fit
+from edge.options import Fit, Gravity
 from edge.paths import encode_path
 from edge.render import Limits, render
 from edge.rewrite import Rewrite, rewrite
+from edge.signing import signed_query
 from edge.sizes import apply_size_policy, check_spec
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,13 +87,71 @@ spec_options = _compose(
     ),
 )
 
+#: The URL parameters beyond w, h, fit, q and format, as options of ``url``, ``srcset`` and ``render``.
+IMAGE_OPTION_NAMES = (
+    "dpr", "gravity", "focus", "background", "grayscale", "blur", "sharpen", "rotate", "flip", "flop", "preset",
+)  # fmt: skip
+image_options = _compose(
+    click.option("--dpr", help="Device pixel ratio 1-4 (snapped to 1, 1.5, 2, 3, 4); multiplies w and h."),
+    click.option(
+        "--gravity",
+        type=click.Choice([g.value for g in Gravity if g is not Gravity.FOCUS]),
+        help="Crop position of fit=cover.",
+    ),
+    click.option("--focus", help="Focal point of fit=cover: x,y fractions 0-1 (snapped to 0.05)."),
+    click.option("--background", help="Background colour rgb or rrggbb (one of the configured backgrounds)."),
+    click.option("--grayscale", is_flag=True, default=None, help="Grayscale."),
+    click.option("--blur", type=int, help="Blur radius in output px (snapped to 1, 2, 5, 10, 20)."),
+    click.option("--sharpen", is_flag=True, default=None, help="Sharpen."),
+    click.option("--rotate", type=click.Choice(["0", "90", "180", "270"]), help="Rotate clockwise."),
+    click.option("--flip", is_flag=True, default=None, help="Mirror top to bottom."),
+    click.option("--flop", is_flag=True, default=None, help="Mirror left to right."),
+    click.option("--preset", help="A configured preset."),
+)
+
+
+def _image_query(image: dict[str, Any]) -> str:
+    """The query parameters of the ``image_options`` that were given."""
+    params: list[tuple[str, str]] = []
+    for name in IMAGE_OPTION_NAMES:
+        value = image.get(name)
+        if value is None:
+            continue
+        params.append((name, "1" if value is True else str(value)))
+    return urlencode(params)
+
+
+def _joined(*queries: str) -> str:
+    return "&".join(query for query in queries if query)
+
+
 bucket_options = _compose(
-    click.option("--bucket", envvar="IMGEDGE_BUCKET", required=True, help="The bucket [env: IMGEDGE_BUCKET]."),
+    click.option(
+        "--bucket",
+        envvar="IMGEDGE_BUCKET",
+        help="The bucket [env: IMGEDGE_BUCKET]; keys under a configured `origins` prefix use that origin's "
+        "bucket, so it may be omitted when every key has one.",
+    ),
     click.option(
         "--endpoint-url", help="An S3-compatible endpoint (MinIO, LocalStack...); default AWS or $AWS_ENDPOINT_URL."
     ),
     click.option("--region", help="The bucket's region (default: the AWS configuration's)."),
 )
+
+
+signing_key_options = _compose(
+    click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="File with the signing key (one key, or the secret's JSON {\"keys\": [...]})."),
+    click.option("--secret-id", help="Read the key from this Secrets Manager secret (your AWS credentials)."),
+    click.option("--secret-region", default="us-east-1", show_default=True, help="The secret's region."),
+)  # fmt: skip
+
+
+def _signing_key(key_file: Path | None, secret_id: str | None, secret_region: str) -> bytes:
+    try:
+        return signing_keys.signing_key(key_file, secret_id, secret_region)
+    except signing_keys.SigningKeyError as err:
+        raise click.UsageError(str(err)) from None
 
 
 def _config(path: Path | None) -> Config:
@@ -122,6 +184,14 @@ def _rewrite(uri: str, query: str, accept: str, config: Config) -> Rewrite | Non
         return rewrite(uri, query, accept, config)
     except BadRequest as err:
         raise click.UsageError(f"viewer-request would answer 400: {err.reason}") from None
+
+
+def _targets(keys: list[str], bucket: str | None, region: str | None, config: Config) -> list[targets_ops.Target]:
+    """The keys grouped by bucket (a configured origin's, else ``--bucket``); a usage error when one has none."""
+    try:
+        return targets_ops.targets(keys, bucket, region, config)
+    except targets_ops.MissingBucket as err:
+        raise click.UsageError(str(err)) from None
 
 
 @contextmanager
@@ -235,6 +305,7 @@ def serve(
 @cli.command("render")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @spec_options
+@image_options
 @click.option("-o", "--output", "out", required=True, help="Where to write the variant ('-' for stdout).")
 @config_option
 def render_command(
@@ -247,10 +318,12 @@ def render_command(
     accept: str,
     out: str,
     config_path: Path | None,
+    **image: Any,
 ) -> None:
-    """Render SRC exactly as origin-response would for these parameters."""
+    """Render SRC exactly as origin-response would for these parameters (without the watermark)."""
     config = _config(config_path)
-    target = _rewrite(encode_path(src.name), _query(width, height, fit, quality, fmt), _accept(accept), config)
+    query = _joined(_query(width, height, fit, quality, fmt), _image_query(image))
+    target = _rewrite(encode_path(src.name), query, _accept(accept), config)
     if target is None:
         raise click.UsageError("give at least -w or -h")
     variant = decode_key(target.uri, config)
@@ -289,6 +362,7 @@ def _split_path(path: str) -> tuple[str, str]:
 @cli.command()
 @click.argument("path")
 @spec_options
+@image_options
 @click.option("--base-url", default="", help="Prefix of the viewer URL, e.g. https://d111111abcdef8.cloudfront.net")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @config_option
@@ -303,6 +377,7 @@ def url(
     base_url: str,
     as_json: bool,
     config_path: Path | None,
+    **image: Any,
 ) -> None:
     """Show the variant key a request maps to, and its canonical viewer URL.
 
@@ -311,8 +386,7 @@ def url(
     """
     config = _config(config_path)
     uri, query = _split_path(path)
-    extra = _query(width, height, fit, quality, fmt)
-    query = "&".join(part for part in (query, extra) if part)
+    query = _joined(query, _query(width, height, fit, quality, fmt), _image_query(image))
     target = _rewrite(uri, query, _accept(accept), config)
     if target is None:
         if as_json:
@@ -334,6 +408,14 @@ def url(
         "fit": spec.fit.value,
         "format": spec.format.value,
         "quality": spec.quality,
+        "gravity": spec.gravity.value,
+        "focus": None if spec.focus is None else [spec.focus[0] / 100, spec.focus[1] / 100],
+        "background": spec.background,
+        "grayscale": spec.grayscale,
+        "blur": spec.blur,
+        "sharpen": spec.sharpen,
+        "rotate": spec.rotate,
+        "flop": spec.flop,
     }
     if as_json:
         click.echo(json.dumps(data))
@@ -344,7 +426,52 @@ def url(
     click.echo(f"S3 key       {data['s3_key']}")
     click.echo(f"original     {target.original}  (marker header {MARKER_HEADER})")
     click.echo(f"rendering    {size} {spec.fit.value}, {spec.format.value} {quality_text}")
+    extras = [spec.gravity.value] if spec.crops and spec.gravity.value != "centre" else []
+    extras += [f"focus {data['focus']}"] if spec.focus else []
+    extras += [f"background #{spec.background}"] if spec.background else []
+    extras += [name for name, on in (("grayscale", spec.grayscale), ("sharpen", spec.sharpen)) if on]
+    extras += [f"blur {spec.blur}"] if spec.blur else []
+    extras += [f"rotate {spec.rotate}"] if spec.rotate else []
+    extras += ["flop"] if spec.flop else []
+    if extras:
+        click.echo(f"options      {', '.join(extras)}")
     click.echo(f"viewer URL   {viewer_url}")
+
+
+@cli.command()
+@click.argument("path")
+@spec_options
+@image_options
+@click.option("--base-url", default="", help="Prefix of the URL, e.g. https://d111111abcdef8.cloudfront.net")
+@signing_key_options
+@config_option
+def sign(
+    path: str,
+    width: int | None,
+    height: int | None,
+    fit: str | None,
+    quality: int | None,
+    fmt: str,
+    accept: str,
+    base_url: str,
+    key_file: Path | None,
+    secret_id: str | None,
+    secret_region: str,
+    config_path: Path | None,
+    **image: Any,
+) -> None:
+    """Print PATH's URL signed for the edge's signature check (s=..., see edge.signing).
+
+    PATH is an original's key, or a viewer URL or path whose query parameters are used too. The key comes from
+    --key-file, --secret-id (the secret the edge reads) or $IMGEDGE_SIGNING_KEY.
+    """
+    config = _config(config_path)
+    uri, query = _split_path(path)
+    query = _joined(query, _query(width, height, fit, quality, fmt), _image_query(image))
+    if _rewrite(uri, query, _accept(accept), config) is None:
+        raise click.UsageError("nothing to sign: give image parameters (-w, -h, ...)")
+    key = _signing_key(key_file, secret_id, secret_region)
+    click.echo(f"{base_url.rstrip('/')}{uri}?{signed_query(uri, query, key, config)}")
 
 
 @cli.command()
@@ -355,6 +482,13 @@ def url(
 @click.option("--sizes", default="100vw", show_default=True, help="The sizes attribute.")
 @click.option("--alt", default="", help="The alt text.")
 @click.option("--base-url", default="", help="Prefix of the URLs, e.g. https://d111111abcdef8.cloudfront.net")
+@click.option(
+    "-h", "--height", type=int, help="Height at the largest width (smaller candidates keep the ratio), for crops."
+)
+@click.option("--fit", type=click.Choice([fit.value for fit in Fit]), help="How w x h is filled.")
+@image_options
+@click.option("--sign", is_flag=True, help="Sign every URL (s=...), with the key of the options below.")
+@signing_key_options
 @config_option
 def srcset(
     path: str,
@@ -364,10 +498,18 @@ def srcset(
     sizes: str,
     alt: str,
     base_url: str,
+    height: int | None,
+    fit: str | None,
+    sign: bool,
+    key_file: Path | None,
+    secret_id: str | None,
+    secret_region: str,
     config_path: Path | None,
+    **image: Any,
 ) -> None:
     """Print the <img srcset sizes> markup for an original (format auto lets each browser get its best)."""
     config = _config(config_path)
+    key = _signing_key(key_file, secret_id, secret_region) if sign else None
     uri, _ = _split_path(path)
     try:
         requested = [int(text) for text in widths.split(",") if text.strip()]
@@ -390,8 +532,10 @@ def srcset(
     chosen.sort()
     candidates = []
     for width in chosen:
-        query = _query(width, None, None, quality, fmt)
-        _rewrite(uri, query, "", config)  # the same validation as the edge (path, quality, format)
+        candidate_height = None if height is None else round(height * width / chosen[-1])
+        query = _joined(_query(width, candidate_height, fit, quality, fmt), _image_query(image))
+        _rewrite(uri, query, "", config)  # the same validation as the edge (path, every parameter)
+        query = signed_query(uri, query, key, config) if key is not None else query
         candidates.append((width, f"{base_url.rstrip('/')}{uri}?{query}"))
     fallback = candidates[len(candidates) // 2][1]
     srcset_value = ", ".join(f"{candidate} {width}w" for width, candidate in candidates)
@@ -410,7 +554,7 @@ def upload(
     files: tuple[Path, ...],
     prefix: str,
     force: bool,
-    bucket: str,
+    bucket: str | None,
     endpoint_url: str | None,
     region: str | None,
     config_path: Path | None,
@@ -438,24 +582,25 @@ def upload(
         planned.append((file, key, body, content_type))
     if problems:
         raise click.ClickException("nothing uploaded:\n  " + "\n  ".join(problems))
-    client = bucket_ops.s3_client(endpoint_url, region)
     uploaded: list[str] = []
     refused: list[str] = []
-    with _s3_errors(bucket), _progress() as progress:
-        task = progress.add_task("uploading", total=len(planned))
-        for file, key, body, content_type in planned:
-            if bucket_ops.upload(client, bucket, key, body, content_type, force=force):
-                uploaded.append(key)
-                click.echo(f"uploaded s3://{bucket}/{key} ({content_type}, {len(body):,} bytes) from {file}")
-            else:
-                refused.append(key)
-            progress.advance(task)
+    by_key = {key: (file, body, content_type) for file, key, body, content_type in planned}
+    for target in _targets(list(by_key), bucket, region, config):
+        client = bucket_ops.s3_client(endpoint_url, target.region)
+        with _s3_errors(target.bucket), _progress() as progress:
+            task = progress.add_task("uploading", total=len(target.keys))
+            for key in target.keys:
+                file, body, content_type = by_key[key]
+                if bucket_ops.upload(client, target.bucket, key, body, content_type, force=force):
+                    uploaded.append(key)
+                    click.echo(f"uploaded s3://{target.bucket}/{key} ({content_type}, {len(body):,} bytes) from {file}")
+                else:
+                    refused.append(f"s3://{target.bucket}/{key}")
+                progress.advance(task)
     if force and uploaded:
         _info("note: an overwritten original keeps its old variants until `imgedge purge KEY...` deletes them")
     if refused:
-        raise click.ClickException(
-            "already exist (use --force to overwrite): " + ", ".join(f"s3://{bucket}/{key}" for key in refused)
-        )
+        raise click.ClickException("already exist (use --force to overwrite): " + ", ".join(refused))
 
 
 @cli.command("ls")
@@ -463,7 +608,7 @@ def upload(
 @bucket_options
 @config_option
 def ls_command(
-    prefix: str, bucket: str, endpoint_url: str | None, region: str | None, config_path: Path | None
+    prefix: str, bucket: str | None, endpoint_url: str | None, region: str | None, config_path: Path | None
 ) -> None:
     """List originals (under PREFIX) with how many variants each has stored.
 
@@ -471,16 +616,24 @@ def ls_command(
     last-modified (ISO 8601).
     """
     config = _config(config_path)
-    client = bucket_ops.s3_client(endpoint_url, region)
-    with _s3_errors(bucket):
-        originals = bucket_ops.originals_with_variants(client, bucket, _key(prefix), config)
+    try:
+        places = targets_ops.listing_targets(_key(prefix), bucket, region, config)
+    except targets_ops.MissingBucket as err:
+        raise click.UsageError(str(err)) from None
+    originals = []
+    for place in places:
+        client = bucket_ops.s3_client(endpoint_url, place.region)
+        with _s3_errors(place.bucket):
+            found = bucket_ops.originals_with_variants(client, place.bucket, place.keys[0], config)
+        originals += [o for o in found if not (place.exclude_origins and targets_ops.owned_elsewhere(o.key, config))]
     console = Console(highlight=False)
     if not console.is_terminal:
         for item in originals:
             modified = item.last_modified.isoformat() if item.last_modified else ""
             click.echo(f"{item.key}\t{item.size}\t{item.variants}\t{modified}")
         return
-    table = Table("original", "bytes", "variants", "modified", title=f"s3://{bucket}/{_key(prefix)}")
+    title = ", ".join(f"s3://{place.bucket}/{place.keys[0]}" for place in places)
+    table = Table("original", "bytes", "variants", "modified", title=title)
     for item in originals:
         modified = item.last_modified.strftime("%Y-%m-%d %H:%M") if item.last_modified else ""
         table.add_row(item.key, f"{item.size:,}", str(item.variants), modified)
@@ -498,30 +651,30 @@ def _purge(
         except bucket_ops.BucketError as err:
             raise click.UsageError(str(err)) from None
     with _s3_errors(bucket), _progress() as progress:
-        specs = bucket_ops.spec_prefixes(client, bucket, config)
+        specs = purge_ops.spec_prefixes(client, bucket, config)
         task = progress.add_task("finding variants", total=len(stems))
         variants: list[str] = []
         for stem in dict.fromkeys(stems):
-            variants += bucket_ops.variants_of(client, bucket, stem, specs, config)
+            variants += purge_ops.variants_of(client, bucket, stem, specs, config)
             progress.advance(task)
         if dry_run:
             for key in variants:
                 click.echo(f"would delete s3://{bucket}/{key}")
         elif variants:
             task = progress.add_task("deleting", total=len(variants))
-            errors = bucket_ops.delete_keys(client, bucket, variants, lambda n: progress.advance(task, n))
+            errors = purge_ops.delete_variants(client, bucket, variants, config, lambda n: progress.advance(task, n))
             if errors:
                 raise click.ClickException("could not delete:\n  " + "\n  ".join(errors))
             for key in variants:
                 click.echo(f"deleted s3://{bucket}/{key}")
     _info(f"{len(variants)} variants of {len(stems)} originals {'found' if dry_run else 'deleted'}")
     if distribution_id and variants:
-        paths = bucket_ops.invalidation_paths(variants)
+        paths = purge_ops.invalidation_paths(variants)
         if dry_run:
             _info(f"would invalidate {len(paths)} paths in {distribution_id}")
             return
         with _s3_errors(bucket):
-            ids = bucket_ops.invalidate(bucket_ops.cloudfront_client(), distribution_id, paths)
+            ids = purge_ops.invalidate(bucket_ops.cloudfront_client(), distribution_id, paths)
         click.echo(f"invalidation {', '.join(ids)} of {distribution_id}: {len(paths)} paths")
 
 
@@ -535,7 +688,7 @@ def rm(
     keys: tuple[str, ...],
     with_variants: bool,
     distribution_id: str | None,
-    bucket: str,
+    bucket: str | None,
     endpoint_url: str | None,
     region: str | None,
     config_path: Path | None,
@@ -550,7 +703,24 @@ def rm(
             bucket_ops.check_original_key(key, config)
         except bucket_ops.BucketError as err:
             raise click.UsageError(f"{err} (variants are deleted with `imgedge purge ORIGINAL`)") from None
-    client = bucket_ops.s3_client(endpoint_url, region)
+    problems: list[str] = []
+    for target in _targets(wanted, bucket, region, config):
+        problems += _rm(endpoint_url, target, config, distribution_id, with_variants=with_variants)
+    if problems:
+        raise click.ClickException("\n  ".join(problems))
+
+
+def _rm(
+    endpoint_url: str | None,
+    target: targets_ops.Target,
+    config: Config,
+    distribution_id: str | None,
+    *,
+    with_variants: bool,
+) -> list[str]:
+    """``imgedge rm`` in one bucket; returns the problems."""
+    bucket, wanted = target.bucket, target.keys
+    client = bucket_ops.s3_client(endpoint_url, target.region)
     missing = []
     with _s3_errors(bucket):
         present = []
@@ -569,9 +739,7 @@ def rm(
             click.echo(f"deleted s3://{bucket}/{key}")
     if with_variants:
         _purge(client, bucket, wanted, config, distribution_id, dry_run=False)
-    problems = [f"s3://{bucket}/{key}: no such key" for key in missing] + errors
-    if problems:
-        raise click.ClickException("\n  ".join(problems))
+    return [f"s3://{bucket}/{key}: no such key" for key in missing] + errors
 
 
 @cli.command()
@@ -584,7 +752,7 @@ def purge(
     keys: tuple[str, ...],
     distribution_id: str | None,
     dry_run: bool,
-    bucket: str,
+    bucket: str | None,
     endpoint_url: str | None,
     region: str | None,
     config_path: Path | None,
@@ -595,8 +763,9 @@ def purge(
     --distribution-id the exact variant paths, which are CloudFront's cache keys, are invalidated.
     """
     config = _config(config_path)
-    client = bucket_ops.s3_client(endpoint_url, region)
-    _purge(client, bucket, [_key(key) for key in keys], config, distribution_id, dry_run)
+    for target in _targets([_key(key) for key in keys], bucket, region, config):
+        client = bucket_ops.s3_client(endpoint_url, target.region)
+        _purge(client, target.bucket, target.keys, config, distribution_id, dry_run)
 
 
 def main() -> None:

@@ -67,7 +67,7 @@ from edge.local.cloudfront import (
 from edge.local.samples import sample_originals
 from edge.local.server import EdgeRequestHandler, EdgeServer
 from edge.marker import MARKER_HEADER
-from edge.options import Fit, FormatChoice
+from edge.options import BLUR_RADII, Fit, FormatChoice, Gravity
 from edge.paths import encode_path
 from edge.store import s3_client as handler_s3_client
 from origin_response.handler import handler as origin_response_handler
@@ -675,6 +675,12 @@ class Emulator:
             "default_quality": dict(config.default_quality),
             "fits": [fit.value for fit in Fit],
             "formats": [choice.value for choice in FormatChoice],
+            "gravities": [g.value for g in Gravity if g is not Gravity.FOCUS],
+            "backgrounds": list(config.backgrounds),
+            "blur_radii": list(BLUR_RADII),
+            "dprs": ["1", "1.5", "2", "3", "4"],
+            "presets": sorted(config.presets),
+            "presets_only": config.presets_only,
             "bucket": self.bucket,
             "s3": "embedded moto" if self._moto is not None else (self.settings.s3_endpoint or "AWS S3"),
             "region": self._region,

@@ -6,15 +6,17 @@ each stage.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from edge.errors import EdgeError
-from edge.options import OutputFormat, RenderSpec
+from edge.faces import FaceDetection, FaceLocator, FaceOutcome, oriented_box
+from edge.options import Gravity, OutputFormat, RenderSpec, Watermark
 from edge.render.decode import Limits as Limits
 from edge.render.decode import decode, pillow_errors, quiet_warnings
 from edge.render.encode import encode
+from edge.render.faces import detection_jpeg
 from edge.render.geometry import target_box
-from edge.render.steps import Context, apply_steps
+from edge.render.steps import Context, apply_steps, normalise_mode
 
 __all__ = ["Limits", "Rendered", "render"]
 
@@ -25,7 +27,9 @@ class Rendered:
 
     ``format`` is the spec's format, ``width x height`` the size of the encoded image, ``source_format`` the
     Pillow name of the original's format (``"JPEG"``, ``"PNG"``, ``"WEBP"``, ``"GIF"``, ``"AVIF"``, ``"TIFF"``
-    or ``"MPO"``) and ``timings_ms`` the milliseconds spent in ``"decode"``, ``"transform"`` and ``"encode"``.
+    or ``"MPO"``) and ``timings_ms`` the milliseconds spent in ``"decode"``, ``"transform"`` and ``"encode"``
+    (and ``"faces"`` when faces were looked for). ``faces`` is the face detection of ``gravity=face`` (``None``
+    when none ran).
     """
 
     body: bytes
@@ -34,6 +38,7 @@ class Rendered:
     height: int
     source_format: str
     timings_ms: dict[str, float]
+    faces: FaceDetection | None = None
 
 
 def _check_spec(spec: RenderSpec) -> None:
@@ -52,7 +57,13 @@ def _elapsed_ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 3)
 
 
-def render(data: bytes, spec: RenderSpec, limits: Limits) -> Rendered:
+def render(
+    data: bytes,
+    spec: RenderSpec,
+    limits: Limits,
+    watermark: Watermark | None = None,
+    face_locator: FaceLocator | None = None,
+) -> Rendered:
     """Render the original ``data`` as ``spec`` describes, within ``limits``.
 
     The output is the first frame, upright (EXIF orientation applied), sized by ``geometry.target_box`` (never
@@ -62,17 +73,41 @@ def render(data: bytes, spec: RenderSpec, limits: Limits) -> Rendered:
     pixels; checked before decoding), ``UnsupportedImage`` (not a JPEG, PNG, WebP, GIF, AVIF or TIFF),
     ``InvalidImage`` (corrupt or truncated, or any other failure inside Pillow, with ``detail`` saying where),
     and a plain ``EdgeError`` (500) for a ``spec`` that breaks the ``RenderSpec`` invariants.
+
+    ``spec.rotate`` turns the upright image before it is sized, so ``width x height`` always describe the output;
+    ``watermark`` is overlaid when the output is at least its ``min_width`` wide.
+
+    ``gravity=face`` (when the spec crops) sends ``face_locator`` a JPEG of the upright original
+    (``edge.render.faces.detection_jpeg``; the original is then decoded without JPEG drafting) and centres the
+    crop on the faces' union box; without a locator, or when it finds no face or fails, the crop is
+    ``attention``'s. The locator never raises (``edge.faces``).
     """
     _check_spec(spec)
     timings: dict[str, float] = {}
+    wants_faces = face_locator is not None and spec.crops and spec.gravity is Gravity.FACE
+    detection: FaceDetection | None = None
     with quiet_warnings():
         start = time.perf_counter()
-        decoded = decode(data, limits, spec)
+        turned = spec.rotate in (90, 270)
+        # JPEG drafting sizes the decode for the stored orientation: ask for the box turned back. Faces are
+        # looked for on the full-resolution decode.
+        draft_spec = None if wants_faces else replace(spec, width=spec.height, height=spec.width) if turned else spec
+        decoded = decode(data, limits, draft_spec)
         timings["decode"] = _elapsed_ms(start)
 
         start = time.perf_counter()
         with pillow_errors("transform"):
-            context = Context(target_box(*decoded.size, spec), spec.format, decoded.icc_profile)
+            size = (decoded.size[1], decoded.size[0]) if turned else decoded.size
+            context = Context(target_box(*size, spec), spec.format, decoded.icc_profile, spec, watermark)
+        if wants_faces and face_locator is not None:
+            with pillow_errors("faces"):
+                jpeg = detection_jpeg(normalise_mode(decoded.image, context))
+            detection = face_locator(jpeg) if jpeg is not None else FaceDetection(FaceOutcome.SKIPPED)
+            if detection.box is not None:
+                context = replace(context, faces=oriented_box(detection.box, spec.rotate, spec.flop))
+            timings["faces"] = _elapsed_ms(start)
+            start = time.perf_counter()
+        with pillow_errors("transform"):
             image = apply_steps(decoded.image, context)
         timings["transform"] = _elapsed_ms(start)
 
@@ -87,4 +122,5 @@ def render(data: bytes, spec: RenderSpec, limits: Limits) -> Rendered:
         height=image.height,
         source_format=decoded.source_format,
         timings_ms=timings,
+        faces=detection,
     )

@@ -124,3 +124,19 @@ def target_box(src_w: int, src_h: int, spec: RenderSpec) -> Plan:
     cropped = (min(w, resized[0]), min(h, resized[1]))
     left, top = _centred(resized, cropped)
     return Plan(resize=resized, crop=(left, top, left + cropped[0], top + cropped[1]), canvas=cropped, offset=(0, 0))
+
+
+def focus_crop(resized: Size, cropped: Size, focus: tuple[int, int]) -> Box:
+    """The ``cropped``-sized box of a ``resized`` image whose centre is as close as possible to ``focus``.
+
+    ``focus`` is ``(x, y)`` in percent of the resized image. The left edge is ``floor(x% * rw - cw / 2)``
+    clamped to ``0 .. rw - cw`` (the top edge likewise), exactly, with fractions. So 0 keeps the left (top)
+    edge, 100 the right (bottom) one and 50 is the centred crop of ``target_box``: the nine compass gravities are
+    the focal points with coordinates 0, 50 and 100.
+    """
+    origin = []
+    for full, part, percent in zip(resized, cropped, focus, strict=True):
+        start = Fraction(percent * full, 100) - Fraction(part, 2)
+        origin.append(min(max(0, start.__floor__()), full - part))
+    left, top = origin
+    return left, top, left + cropped[0], top + cropped[1]

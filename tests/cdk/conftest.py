@@ -29,8 +29,16 @@ CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-12
 # Deployment variants covering every optional branch of the construct.
 VARIANTS: dict[str, dict[str, object]] = {
     "default": {},
-    "lifecycle": {"variant_expiry_days": "30", "bucket_versioned": "true"},
+    "lifecycle": {"variant_expiry_days": "30", "bucket_versioned": "true", "faces_enabled": "true"},
     "imported": {"bucket_name": "my-images", "bucket_region": "eu-west-1", "variant_expiry_days": "7"},
+    "purge": {"purge_on_change": "true", "signature_mode": "required", "signature_secret_id": "imgedge/signing"},
+    "origins": {
+        # Two extra buckets: one created here (with purge on change), one imported from another region/account.
+        "extra_origins": '[{"prefix": "avatars/", "bucket_name": "acme-profile-images", "create": true}, '
+        '{"prefix": "orgs/logos/", "bucket_name": "acme-org-logos", "bucket_region": "eu-west-1"}]',
+        "purge_on_change": "true",
+        "variant_expiry_days": "30",
+    },
     "full": {
         "access_logging": "true",
         "domain_names": "img.example.com,images.example.com",

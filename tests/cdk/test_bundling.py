@@ -38,6 +38,7 @@ def source_root(tmp_path: Path) -> Path:
             "edge/__init__.py": "",
             "edge/config.py": "",
             "edge/store.py": "import boto3\n",
+            "edge/purge.py": "",
             "edge/py.typed": "",
             "edge/render/__init__.py": "import PIL\n",
             "edge/local/cli.py": "",
@@ -59,8 +60,8 @@ def test_viewer_files_are_pure_top_level_edge_modules_and_the_handler(source_roo
 
 def test_origin_files_are_edge_without_local_tools_tests_or_bytecode(source_root: Path) -> None:
     assert sorted(origin_files(source_root)) == [
-        "edge/__init__.py", "edge/config.py", "edge/py.typed", "edge/render/__init__.py", "edge/store.py",
-        "origin_response/__init__.py", "origin_response/handler.py",
+        "edge/__init__.py", "edge/config.py", "edge/purge.py", "edge/py.typed", "edge/render/__init__.py",
+        "edge/store.py", "origin_response/__init__.py", "origin_response/handler.py",
     ]  # fmt: skip
 
 

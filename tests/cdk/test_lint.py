@@ -51,7 +51,7 @@ def test_every_acknowledgement_is_an_aws_solutions_rule_with_a_reason(synth_vari
                     assert len(reason) >= 60, f"{rule}: the reason must explain the decision"
                     seen.add(rule.removeprefix("Annotation::").split("[")[0])
     assert seen == {"AwsSolutions-CFR1", "AwsSolutions-CFR3", "AwsSolutions-CFR4", "AwsSolutions-CFR7",
-                    "AwsSolutions-IAM5", "AwsSolutions-L1", "AwsSolutions-S1"}  # fmt: skip
+                    "AwsSolutions-IAM4", "AwsSolutions-IAM5", "AwsSolutions-L1", "AwsSolutions-S1"}  # fmt: skip
 
 
 def test_cdk_nag_is_active_and_fails_synth_on_a_finding(tmp_path: Path) -> None:

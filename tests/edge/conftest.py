@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from edge.config import Config
 from edge.errors import BadRequest
-from edge.options import Fit, OutputFormat, RenderSpec
+from edge.options import BLUR_RADII, COMPASS_FOCUS, FOCUS_STEP, ROTATIONS, Fit, Gravity, OutputFormat, RenderSpec
 from edge.paths import validate_key
 
 
@@ -38,3 +38,40 @@ def render_specs(draw: st.DrawFn, config: Config | None = None) -> RenderSpec:
     fit = draw(st.sampled_from(Fit)) if width is not None and height is not None else Fit.INSIDE
     fmt = draw(st.sampled_from(OutputFormat))
     return RenderSpec(width, height, fit, fmt, draw(quality) if fmt.lossy else None)
+
+
+_FOCUS_POINTS = [
+    (x, y)
+    for x in range(0, 101, FOCUS_STEP)
+    for y in range(0, 101, FOCUS_STEP)
+    if (x, y) not in set(COMPASS_FOCUS.values())
+]
+
+
+@st.composite
+def extended_render_specs(draw: st.DrawFn, config: Config | None = None) -> RenderSpec:
+    """Any canonical ``RenderSpec`` of the whole grammar (crop position, background, filters, orientation);
+    with ``config``, only sizes, qualities and backgrounds it allows."""
+    base = draw(render_specs(config))
+    crop = st.sampled_from([g for g in Gravity if g is not Gravity.FOCUS]).map(lambda g: (g, None))
+    focus = st.sampled_from(_FOCUS_POINTS).map(lambda point: (Gravity.FOCUS, point))
+    gravity, point = draw(crop | focus) if base.crops else (Gravity.CENTRE, None)
+    colours = config.backgrounds if config is not None else ("ffffff", "000000", "12abef")
+    background = draw(st.none() | st.sampled_from(colours))
+    if base.format is OutputFormat.JPEG and background == "ffffff":
+        background = None
+    return RenderSpec(
+        base.width,
+        base.height,
+        base.fit,
+        base.format,
+        base.quality,
+        gravity=gravity,
+        focus=point,
+        background=background,
+        grayscale=draw(st.booleans()),
+        blur=draw(st.sampled_from((0, *BLUR_RADII))),
+        sharpen=draw(st.booleans()),
+        rotate=draw(st.sampled_from(ROTATIONS)),
+        flop=draw(st.booleans()),
+    )

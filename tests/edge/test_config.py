@@ -1,6 +1,7 @@
 """edge.config: documented defaults, JSON round trip, validation naming the bad key, loading once per container."""
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from edge.config import (
 )
 from edge.errors import ConfigError
 from edge.options import FormatChoice
+from edge.query import PARAMETERS
 
 
 @pytest.fixture
@@ -283,3 +285,74 @@ def test_bundled_config_path_sits_at_the_bundle_root() -> None:
     path = config_module.bundled_config_path()
     assert path.name == "imgedge-config.json"
     assert (path.parent / "edge" / "config.py").is_file()
+
+
+# --- presets, backgrounds and the watermark --------------------------------------------------------------------
+
+
+def test_presets_are_validated_and_normalised_to_url_values() -> None:
+    config = Config.from_mapping(
+        {"presets": {"ios_profile_image": {"w": 200, "h": 200, "grayscale": True, "focus": [0.3, 0.7], "dpr": 1.5}}}
+    )
+    assert dict(config.presets["ios_profile_image"]) == {
+        "w": "200", "h": "200", "grayscale": "1", "focus": "0.3,0.7", "dpr": "1.5"
+    }  # fmt: skip
+    assert Config.from_mapping(json.loads(config.to_json())) == config
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"presets": {"Bad Name": {"w": 1}}}, "presets"),
+        ({"presets": {"a": {"w": 1, "colour": "red"}}}, "unknown parameter 'colour'"),
+        ({"presets": {"a": {"w": 1, "preset": "b"}}}, "unknown parameter 'preset'"),
+        ({"presets": {"a": {"q": 60}}}, "w or h is required"),
+        ({"presets": {"a": {"w": 1, "rotate": 45}}}, "rotate must be 0, 90, 180 or 270"),
+        ({"presets": {"a": {"w": 1, "focus": {"x": 1}}}}, "bad value for focus"),
+        ({"presets": []}, "presets"),
+        ({"preset_overrides": ["w", "colour"]}, "preset_overrides"),
+        ({"presets_only": True}, "presets_only"),
+        ({"backgrounds": ["FFFFFF"]}, "backgrounds"),
+        ({"backgrounds": ["fff"]}, "backgrounds"),
+        ({"watermark": "/logo.png"}, "watermark"),
+        ({"watermark_position": "entropy"}, "watermark_position"),
+        ({"watermark_opacity": 0}, "watermark_opacity"),
+        ({"watermark_width": 101}, "watermark_width"),
+    ],
+)
+def test_bad_url_api_settings_name_the_key(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Config.from_mapping(data)
+
+
+# --- allowed_parameters ----------------------------------------------------------------------------------------
+
+
+def test_allowed_parameters_default_to_every_parameter_and_round_trip() -> None:
+    assert Config().allowed_parameters == PARAMETERS
+    config = Config.from_mapping({"allowed_parameters": ["w", "h", "fit", "q", "format", "dpr"]})
+    assert config.allowed_parameters == ("w", "h", "fit", "q", "format", "dpr")
+    assert Config.from_mapping(json.loads(config.to_json())) == config
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"allowed_parameters": "w,h"}, "invalid value for configuration key 'allowed_parameters'"),
+        ({"allowed_parameters": ["w", "colour"]}, "'allowed_parameters': unknown parameter 'colour'"),
+        ({"allowed_parameters": ["w", 5]}, "'allowed_parameters': unknown parameter 5"),
+        ({"allowed_parameters": ["w", "q", "w"]}, "'allowed_parameters': parameter 'w' is listed twice"),
+        ({"allowed_parameters": ["fit", "q"]}, "'allowed_parameters': must enable w or h"),
+        (
+            {"allowed_parameters": ["w"], "presets": {"thumb": {"w": 100}}, "presets_only": True},
+            "'allowed_parameters': must enable preset when presets_only is on",
+        ),
+        (
+            {"allowed_parameters": ["w", "preset"], "presets": {"soft": {"w": 100, "blur": 5}}},
+            "'presets': preset 'soft' uses blur, which allowed_parameters does not enable",
+        ),
+    ],
+)
+def test_bad_allowed_parameters_name_the_key_and_the_entry(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Config.from_mapping(data)

@@ -1,5 +1,6 @@
 """edge.keys: one canonical variant key per rendering; decode and encode are inverse; nothing outside the grammar."""
 
+import dataclasses
 import re
 
 import pytest
@@ -18,10 +19,10 @@ from edge.keys import (
     variant_s3_key,
     viewer_query,
 )
-from edge.options import Fit, OutputFormat, RenderSpec
+from edge.options import Fit, Gravity, OutputFormat, RenderSpec
 from edge.paths import encode_path
 from edge.rewrite import rewrite
-from tests.edge.conftest import STEMS, render_specs
+from tests.edge.conftest import STEMS, extended_render_specs, render_specs
 
 CONFIG = Config()
 # The grammar of the module docstring, written out independently of the codec.
@@ -273,3 +274,148 @@ def test_viewer_query_spells_only_non_defaults() -> None:
         == "w=300&h=300&fit=contain&q=60&format=jpeg"
     )
     assert viewer_query(RenderSpec(None, 200, Fit.INSIDE, OutputFormat.PNG, None), CONFIG) == "h=200&format=png"
+
+
+# --- the extended grammar: crop position, background, filters, orientation ------------------------------------
+
+EXTENDED_GRAMMAR = re.compile(
+    r"/(?:[1-9][0-9]{0,5}x[1-9][0-9]{0,5}(?:-(?:contain|fill|inside|outside))?|[1-9][0-9]{0,5}|x[1-9][0-9]{0,5})"
+    r"(?:-q(?:100|[1-9][0-9]?))?"
+    r"(?:-(?:north|south|east|west|northeast|northwest|southeast|southwest|entropy|attention|face"
+    r"|fp(?:0|5|[1-9][05]|100)x(?:0|5|[1-9][05]|100)))?"
+    r"(?:-bg[0-9a-f]{6})?(?:-gray)?(?:-blur(?:1|2|5|10|20))?(?:-sharpen)?(?:-r(?:90|180|270))?(?:-flop)?"
+    r"/(?:[A-Za-z0-9_.~-]|%[0-9A-F]{2})+(?:/(?:[A-Za-z0-9_.~-]|%[0-9A-F]{2})+)*"
+    r"\.(?:avif|webp|jpg|png)"
+)
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        (
+            RenderSpec(300, 200, Fit.COVER, OutputFormat.AVIF, 50, gravity=Gravity.NORTHWEST),
+            "/300x200-northwest/image.avif",
+        ),
+        (
+            RenderSpec(300, 200, Fit.COVER, OutputFormat.AVIF, 60, Gravity.FOCUS, (30, 70)),
+            "/300x200-q60-fp30x70/image.avif",
+        ),
+        (
+            RenderSpec(300, 200, Fit.CONTAIN, OutputFormat.PNG, None, background="000000"),
+            "/300x200-contain-bg000000/image.png",
+        ),
+        (RenderSpec(300, None, Fit.INSIDE, OutputFormat.JPEG, 80, background="ffffff"), "/300/image.jpg"),
+        (RenderSpec(300, None, Fit.INSIDE, OutputFormat.WEBP, 80, background="ffffff"), "/300-bgffffff/image.webp"),
+        (
+            RenderSpec(
+                300, None, Fit.INSIDE, OutputFormat.WEBP, 80, grayscale=True, blur=5, sharpen=True, rotate=90, flop=True
+            ),
+            "/300-gray-blur5-sharpen-r90-flop/image.webp",
+        ),
+        (
+            RenderSpec(300, 200, Fit.COVER, OutputFormat.AVIF, 50, gravity=Gravity.ATTENTION),
+            "/300x200-attention/image.avif",
+        ),
+        (
+            RenderSpec(300, 200, Fit.COVER, OutputFormat.JPEG, 60, gravity=Gravity.FACE, grayscale=True),
+            "/300x200-q60-face-gray/image.jpg",
+        ),
+    ],
+)
+def test_extended_tokens_in_canonical_order(spec: RenderSpec, key: str) -> None:
+    assert encode_key(VariantKey(spec, "image"), CONFIG) == key
+    decoded = decode_key(key, CONFIG).spec
+    assert encode_key(VariantKey(decoded, "image"), CONFIG) == key
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "/300-northwest/image.avif",  # gravity without a crop
+        "/300x200-contain-north/image.avif",  # gravity with a fit that does not crop
+        "/300x200-centre/image.avif",  # the default spelled out
+        "/300x200-fp50x50/image.avif",  # a compass point spelled as a focal point
+        "/300x200-fp0x100/image.avif",
+        "/300x200-fp33x70/image.avif",  # off the grid
+        "/300x200-fp030x70/image.avif",
+        "/300x200-fp105x70/image.avif",
+        "/300-bgffffff/image.jpg",  # JPEG's default background
+        "/300-bgFFFFFF/image.png",
+        "/300-bgfff/image.png",
+        "/300-blur3/image.png",  # not an allowed radius
+        "/300-blur0/image.png",
+        "/300-r0/image.png",
+        "/300-r45/image.png",
+        "/300-flip/image.png",  # a flip is spelled r180-flop
+        "/300-flop-r90/image.png",  # out of order
+        "/300-gray-gray/image.png",
+        "/300-sharpen-gray/image.png",
+        "/300x200-q60-north-east/image.avif",
+    ],
+)
+def test_non_canonical_extended_keys_are_refused(key: str) -> None:
+    with pytest.raises(InvalidVariantKey):
+        decode_key(key, CONFIG)
+
+
+@given(extended_render_specs(), STEMS)
+def test_extended_encode_then_decode_is_identity(spec: RenderSpec, stem: str) -> None:
+    variant = VariantKey(spec, stem)
+    key = encode_key(variant, CONFIG)
+    assert EXTENDED_GRAMMAR.fullmatch(key), key
+    assert decode_key(key, CONFIG) == variant
+    assert encode_key(decode_key(key, CONFIG), CONFIG) == key
+
+
+_EXTENDED_PIECES = st.sampled_from(
+    [
+        "300",
+        "300x200",
+        "x200",
+        "contain",
+        "q60",
+        "north",
+        "northwest",
+        "entropy",
+        "fp30x70",
+        "fp50x50",
+        "fp33x1",
+        "bg000000",
+        "bgffffff",
+        "gray",
+        "blur5",
+        "blur3",
+        "sharpen",
+        "r90",
+        "r180",
+        "r0",
+        "flop",
+        "flip",
+        "",
+    ]
+)
+
+
+@given(st.lists(_EXTENDED_PIECES, min_size=1, max_size=6), st.sampled_from(["avif", "jpg", "png", "webp"]))
+def test_extended_decode_accepts_only_canonical_keys(pieces: list[str], ext: str) -> None:
+    key = "/" + "-".join(pieces) + f"/a.{ext}"
+    try:
+        variant = decode_key(key, CONFIG)
+    except InvalidVariantKey:
+        return
+    assert encode_key(variant, CONFIG) == key
+    assert EXTENDED_GRAMMAR.fullmatch(key), key
+
+
+FACES_CONFIG = dataclasses.replace(CONFIG, faces_enabled=True)
+
+
+@given(
+    extended_render_specs(FACES_CONFIG), STEMS, st.sampled_from(["png", "jpg"]), st.sampled_from(["image/avif", "*/*"])
+)
+def test_extended_viewer_query_maps_back_to_the_same_key(spec: RenderSpec, stem: str, ext: str, accept: str) -> None:
+    variant = VariantKey(spec, stem)
+    result = rewrite(encode_path(f"{stem}.{ext}"), viewer_query(spec, FACES_CONFIG), accept, FACES_CONFIG)
+    assert result is not None
+    assert result.uri == encode_key(variant, FACES_CONFIG)
+    assert result.variant == variant

@@ -9,11 +9,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from edge import produce
 from edge.config import Config
 from edge.errors import EdgeError, ImageTooLarge, InvalidImage, StorageUnavailable, UnsupportedImage
 from edge.events import OriginResponse
 from edge.keys import decode_key
-from edge.options import Fit, OutputFormat, RenderSpec
+from edge.options import Fit, OutputFormat, RenderSpec, Watermark
 from edge.produce import (
     MISS_STATUSES,
     Original,
@@ -41,6 +42,7 @@ class FakeRendered:
     width: int | None
     height: int | None
     timings_ms: dict[str, float] = field(default_factory=lambda: {"decode": 1.0, "encode": 2.0})
+    faces: None = None  # no face detection ran
 
 
 @dataclass
@@ -504,3 +506,92 @@ def test_an_unreachable_earlier_candidate_is_a_503_not_a_different_original() ->
 def test_decode_key_agrees_with_the_stored_key(harness: Harness) -> None:
     harness.run(origin_event(404, URI, MARKER))
     assert decode_key("/" + harness.store.puts[0].key, CONFIG).stem == "photos/cat"
+
+
+# Watermark: fetched once per container, passed to the renderer, its ETag stored with the variant.
+
+
+@dataclass
+class WatermarkRenderer(FakeRenderer):
+    watermarks: list[Watermark | None] = field(default_factory=list)
+
+    def __call__(self, data: bytes, spec: RenderSpec, watermark: Watermark | None = None) -> FakeRendered:
+        self.watermarks.append(watermark)
+        return super().__call__(data, spec)
+
+
+def test_the_watermark_is_fetched_once_and_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(produce, "_WATERMARKS", {})
+    config = Config(watermark="brand/logo.png", watermark_opacity=40, watermark_min_width=100)
+    store = FakeStore(objects={"photos/cat.png": b"PNG original", "brand/logo.png": b"LOGO"})
+    renderer = WatermarkRenderer()
+    harness = Harness(store, renderer)
+    for _ in range(2):
+        result = harness.run(origin_event(404, URI, MARKER), config)
+        assert result.response["status"] == "200"
+    assert store.gets.count("brand/logo.png") == 1
+    mark = renderer.watermarks[0]
+    assert mark is not None
+    assert (mark.image, mark.etag, mark.opacity, mark.min_width) == (b"LOGO", "etag-brand/logo.png", 40, 100)
+    assert store.puts[0].source.watermark_etag == "etag-brand/logo.png"
+    assert result.log["watermark_etag"] == "etag-brand/logo.png"
+
+
+def test_a_missing_watermark_is_a_503_and_nothing_is_stored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(produce, "_WATERMARKS", {})
+    harness = Harness(FakeStore(objects={"photos/cat.png": b"PNG original"}), WatermarkRenderer())
+    result = harness.run(origin_event(404, URI, MARKER), Config(watermark="brand/logo.png"))
+    assert result.response["status"] == "503"
+    assert harness.store.puts == []
+
+
+# presets_only: only a marked miss renders (check_spec cannot tell whether a preset produces a key).
+
+PRESETS_ONLY = Config(presets={"thumb": {"w": "300"}}, presets_only=True)
+
+
+@pytest.mark.parametrize("status", [403, 404])
+@pytest.mark.parametrize("uri", [URI, "/300x300-contain-q60/photos/cat.jpg", "/640/photos/cat.avif"])
+def test_presets_only_passes_an_unmarked_miss_through_and_renders_nothing(
+    harness: Harness, status: int, uri: str
+) -> None:
+    event = origin_event(status, uri, None)
+    expected = event["Records"][0]["cf"]["response"]
+    result = harness.run(event, PRESETS_ONLY)
+    assert result.response == expected
+    assert result.log["action"] == "pass"
+    assert harness.origins == []
+    assert harness.store.gets == []
+    assert harness.store.puts == []
+    assert harness.renderer.calls == []
+
+
+def test_presets_only_renders_a_marked_miss(harness: Harness) -> None:
+    result = harness.run(origin_event(403, URI, MARKER), PRESETS_ONLY)
+    assert result.response["status"] == "200"
+    assert result.log["action"] == "inline"
+    assert result.log["marker"] is True
+    assert [put.key for put in harness.store.puts] == ["300/photos/cat.avif"]
+
+
+def test_presets_only_still_passes_hits_through(harness: Harness) -> None:
+    event = origin_event(200, URI, None)
+    assert harness.run(event, PRESETS_ONLY).response == event["Records"][0]["cf"]["response"]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        Config(presets={"thumb": {"w": "300"}}, presets_only=True, max_response_bytes=1000),
+        Config(allowed_parameters=("w", "h", "q"), max_response_bytes=1000),
+    ],
+    ids=["presets_only", "format-disabled"],
+)
+def test_oversize_redirects_to_the_key_when_viewer_request_would_refuse_the_viewer_url(
+    harness: Harness, config: Config
+) -> None:
+    harness.renderer.size = 2000
+    response = harness.run(origin_event(404, URI, MARKER), config).response
+    assert response["status"] == "302"
+    assert _header(response, "location") == URI
+    assert [put.key for put in harness.store.puts] == ["300/photos/cat.avif"]

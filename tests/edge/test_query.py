@@ -206,3 +206,16 @@ def test_unknown_parameters_and_order_never_change_the_result(
     parts = [f"w={width}"] + ([f"h={height}"] if height is not None else []) + [f"{name}=1" for name in extra]
     random.shuffle(parts)
     assert parse_query("&".join(parts)) == RequestedOptions(width, height, None, None, None)
+
+
+def test_a_disabled_parameter_is_a_one_line_bad_request_whatever_its_value() -> None:
+    allowed = ("w", "h", "fit", "q", "format", "dpr", "preset")
+    assert parse_query("w=300&q=60&utm_source=x", allowed_parameters=allowed) == RequestedOptions(300, None, quality=60)
+    for query, name in [("w=300&blur=5", "blur"), ("w=300&blur=0", "blur"), ("gravity=x&w=1", "gravity")]:
+        with pytest.raises(BadRequest) as caught:
+            parse_query(query, allowed_parameters=allowed)
+        assert caught.value.reason == f"parameter {name} is not enabled"
+    with pytest.raises(BadRequest, match=r"^parameter preset is not enabled$"):
+        parse_query("preset=thumb", {"thumb": {"w": "100"}}, allowed_parameters=("w",))
+    # Unknown parameters are still ignored, and a query without image parameters is still not an image request.
+    assert parse_query("utm_source=x", allowed_parameters=("w",)) is None

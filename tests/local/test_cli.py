@@ -333,3 +333,31 @@ def test_missing_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     result = run("ls", "--bucket", "b", "--endpoint-url", "http://127.0.0.1:9")
     assert result.exit_code == 1
     assert "no AWS credentials found" in result.output
+
+
+def test_url_knows_every_parameter() -> None:
+    result = run(
+        "url", "photos/cat.jpg", "-w", "150", "-h", "100", "--dpr", "2", "--gravity", "northwest", "--background",
+        "000", "--grayscale", "--blur", "3", "--sharpen", "--rotate", "90", "--flip", "--json",
+    )  # fmt: skip
+    data = json.loads(result.output)
+    assert data["variant_key"] == "/300x200-northwest-bg000000-gray-blur5-sharpen-r270-flop/photos/cat.jpg"
+    assert (data["gravity"], data["rotate"], data["flop"], data["blur"]) == ("northwest", 270, True, 5)
+    # The canonical viewer URL maps back to the same key.
+    again = json.loads(run("url", data["viewer_url"], "--json").output)
+    assert again["variant_key"] == data["variant_key"]
+    focus = json.loads(run("url", "photos/cat.jpg", "-w", "300", "-h", "200", "--focus", "0.31,0.7", "--json").output)
+    assert focus["variant_key"] == "/300x200-fp30x70/photos/cat.jpg"
+    bad = run("url", "photos/cat.jpg", "-w", "300", "--background", "123456")
+    assert bad.exit_code == 2
+    assert "background 123456 is not an allowed colour" in bad.output
+
+
+def test_url_and_srcset_with_a_preset(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"presets": {"card": {"w": 640, "h": 320, "gravity": "attention"}}}))
+    data = json.loads(run("url", "photos/cat.jpg", "--preset", "card", "--config", str(config), "--json").output)
+    assert data["variant_key"] == "/640x320-attention/photos/cat.jpg"
+    markup = run("srcset", "photos/cat.jpg", "--widths", "320,640", "-h", "320", "--gravity", "attention").output
+    assert "w=320&amp;h=160&amp;gravity=attention 320w" in markup
+    assert "w=640&amp;h=320&amp;gravity=attention 640w" in markup

@@ -210,3 +210,25 @@ def test_logs_one_json_line_with_stage_timings(s3: S3Client, capsys: pytest.Capt
     assert record["bytes_in"] > record["bytes_out"] > 0
     for stage in ("ms_fetch", "ms_decode", "ms_transform", "ms_encode", "ms_store", "ms_total"):
         assert record[stage] >= 0
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_presets_only_passes_a_variant_key_requested_directly_through(
+    s3: S3Client, use_config: ConfigSetter, status: int
+) -> None:
+    use_config(presets={"thumb": {"w": 300}}, presets_only=True)
+    put(s3, "photos/cat.png", image_bytes())
+    for uri in ("/300/photos/cat.avif", "/640x640-fill-q100/photos/cat.png"):  # a preset's key and another one
+        event = origin_event(status, uri, None)
+        expected = json.loads(json.dumps(event["Records"][0]["cf"]["response"]))
+        assert handler(event, None) == expected
+    assert [obj["Key"] for obj in s3.list_objects_v2(Bucket=TEST_BUCKET)["Contents"]] == ["photos/cat.png"]
+
+
+def test_presets_only_renders_a_miss_marked_by_viewer_request(s3: S3Client, use_config: ConfigSetter) -> None:
+    use_config(presets={"thumb": {"w": 300}}, presets_only=True)
+    put(s3, "photos/cat.png", image_bytes())
+    response = handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
+    assert response["status"] == "200"
+    assert decoded(response).size == (300, 225)
+    assert s3.head_object(Bucket=TEST_BUCKET, Key="300/photos/cat.avif")["ContentType"] == "image/avif"

@@ -157,3 +157,103 @@ def test_logs_one_json_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert record["key"] == "/300/photos/cat.avif"
     assert record["action"] == "rewrite"
     assert isinstance(record["us"], int)
+
+
+# --- the extended URL API: presets, dpr, crop position, background, filters ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "key"),
+    [
+        ("w=300&h=200&gravity=northwest", "/300x200-northwest/a.avif"),
+        ("w=300&h=200&gravity=center", "/300x200/a.avif"),
+        ("w=300&h=200&focus=0.31,0.69", "/300x200-fp30x70/a.avif"),
+        ("w=300&h=200&focus=0.5,0", "/300x200-north/a.avif"),
+        ("w=300&gravity=north", "/300/a.avif"),
+        ("w=300&h=200&fit=contain&gravity=north", "/300x200-contain/a.avif"),
+        ("w=300&h=200&gravity=attention&format=jpeg", "/300x200-attention/a.jpg"),
+        ("w=150&dpr=2", "/300/a.avif"),
+        ("w=150&h=100&dpr=1.2", "/256x150/a.avif"),
+        ("w=3000&dpr=3", "/3840/a.avif"),
+        ("w=300&h=300&fit=contain&background=%23000", "/300x300-contain-bg000000/a.avif"),
+        ("w=300&background=FFFFFF&format=jpg", "/300/a.jpg"),
+        ("w=300&grayscale=1&blur=4&sharpen=true&rotate=90&flop=1", "/300-gray-blur5-sharpen-r90-flop/a.avif"),
+        ("w=300&flip=1", "/300-r180-flop/a.avif"),
+        ("w=300&rotate=180&flip=1&flop=1", "/300/a.avif"),
+        ("w=300&blur=0&grayscale=0", "/300/a.avif"),
+    ],
+)
+def test_extended_parameters_rewrite_to_canonical_keys(query: str, key: str) -> None:
+    assert run("/a.png", query, accept=CHROME_ACCEPT)["uri"] == key
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("w=300&dpr=5", "dpr must be from 1 to 4"),
+        ("w=300&dpr=0.5", "dpr must be from 1 to 4"),
+        ("w=300&dpr=2x", "dpr must be a decimal number"),
+        (
+            "w=300&h=2&gravity=top",
+            "gravity must be one of centre|north|south|east|west|northeast|northwest|"
+            "southeast|southwest|entropy|attention|face",
+        ),
+        (
+            "w=300&h=2&gravity=focus",
+            "gravity must be one of centre|north|south|east|west|northeast|northwest|"
+            "southeast|southwest|entropy|attention|face",
+        ),
+        ("w=300&h=200&gravity=face", "gravity=face is not enabled"),
+        ("w=300&focus=1.1,0", "focus must be x,y (fractions from 0 to 1)"),
+        ("w=300&focus=0.5", "focus must be x,y (fractions from 0 to 1)"),
+        ("w=300&focus=0.5,0.5&gravity=north", "give gravity or focus, not both"),
+        ("w=300&background=red", "background must be a hex colour (rgb or rrggbb)"),
+        ("w=300&background=123456", "background 123456 is not an allowed colour"),
+        ("w=300&rotate=45", "rotate must be 0, 90, 180 or 270"),
+        ("w=300&flip=yes", "flip must be 1, true, 0 or false"),
+        ("w=300&blur=5000", "blur must be from 0 to 1000"),
+        ("grayscale=1", "w or h is required"),
+        ("w=300&preset=thumb", "unknown preset"),
+    ],
+)
+def test_extended_parameters_refuse_bad_values(query: str, reason: str) -> None:
+    response = run("/a.png", query)
+    assert response["status"] == "400"
+    assert response["body"] == reason + "\n"
+
+
+def test_a_preset_shares_its_key_with_the_spelled_out_url(use_config: ConfigSetter) -> None:
+    use_config(presets={"ios_profile_image": {"w": 200, "h": 200, "gravity": "attention", "grayscale": True}})
+    spelled = run("/a.png", "w=200&h=200&gravity=attention&grayscale=1", accept=CHROME_ACCEPT)["uri"]
+    assert spelled == "/200x200-attention-gray/a.avif"
+    assert run("/a.png", "preset=ios_profile_image", accept=CHROME_ACCEPT)["uri"] == spelled
+    # dpr and format may be added by default; anything else may not.
+    assert run("/a.png", "preset=ios_profile_image&dpr=2&format=webp")["uri"] == "/400x400-attention-gray/a.webp"
+    response = run("/a.png", "preset=ios_profile_image&w=300")
+    assert (response["status"], response["body"]) == ("400", "parameter w cannot be combined with a preset\n")
+
+
+def test_preset_overrides_follow_the_configuration(use_config: ConfigSetter) -> None:
+    use_config(presets={"hero": {"w": 1200, "q": 60}}, preset_overrides=["w"])
+    assert run("/a.jpg", "preset=hero&w=600", accept="*/*")["uri"] == "/600-q60/a.jpg"
+    assert run("/a.jpg", "preset=hero&dpr=2")["status"] == "400"
+
+
+def test_presets_only_refuses_every_other_image_request(use_config: ConfigSetter) -> None:
+    use_config(presets={"thumb": {"w": 100}}, presets_only=True)
+    assert run("/a.png", "preset=thumb&utm_source=x", accept="*/*")["uri"] == "/100/a.png"
+    for query in ("w=100", "w=100&preset=thumb", "grayscale=1"):
+        response = run("/a.png", query)
+        assert response["status"] == "400", query
+    assert run("/a.png", "w=100")["body"] == "only presets are allowed: use preset=NAME\n"
+    # No image parameter at all: the original, as always.
+    assert "status" not in run("/a.png", "utm_source=x")
+
+
+def test_disabled_parameters_are_a_400(use_config: ConfigSetter) -> None:
+    use_config(allowed_parameters=["w", "h", "fit", "q", "format", "dpr"])
+    assert run("/a.png", "w=300&q=60&format=png")["uri"] == "/300/a.png"
+    response = run("/a.png", "w=300&grayscale=1")
+    assert response["status"] == "400"
+    assert response["body"] == "parameter grayscale is not enabled\n"
+    assert run("/a.png", "preset=thumb")["body"] == "parameter preset is not enabled\n"

@@ -216,12 +216,27 @@ function fillForm(config, originals) {
   for (const format of config.formats.filter((f) => f !== "auto")) {
     document.getElementById("try-format").append(el("option", { value: format, text: format }));
   }
+  const options = (id, values) => {
+    for (const value of values || []) document.getElementById(id).append(el("option", { value, text: value }));
+  };
+  options("try-preset", config.presets);
+  options("try-dpr", config.dprs);
+  options("try-gravity", config.gravities);
+  options("try-background", config.backgrounds);
+  options("try-blur", config.blur_radii);
   document.getElementById("try-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = new FormData(event.target);
-    const url = variantUrl(data.get("path"), {
-      w: data.get("w"), h: data.get("h"), fit: data.get("fit"), q: data.get("q"), format: data.get("format"),
-    });
+    const params = {};
+    for (const name of ["preset", "w", "h", "fit", "q", "format", "dpr", "gravity", "focus", "background", "blur",
+      "rotate", "grayscale", "sharpen", "flip", "flop"]) {
+      params[name] = data.get(name);
+    }
+    if (params.preset) {
+      // A preset sets the rest; only its allowed overrides may be added (the edge answers 400 otherwise).
+      for (const name of ["w", "h", "fit", "q"]) params[name] = null;
+    }
+    const url = variantUrl(data.get("path"), params);
     await tryRequest(url, data.get("accept"));
   });
 }

@@ -471,7 +471,20 @@ def test_strip_metadata_empties_info_and_keeps_pixels(metadata_jpeg: bytes) -> N
 
 def test_steps_run_in_the_documented_order() -> None:
     names = [step.__name__ for step in STEPS]
-    assert names == ["normalise_mode", "resize", "crop", "to_srgb", "pad", "flatten", "strip_metadata"]
+    assert names == [
+        "normalise_mode",
+        "orient",
+        "resize",
+        "crop",
+        "to_srgb",
+        "grayscale",
+        "blur",
+        "sharpen",
+        "pad",
+        "flatten",
+        "apply_watermark",
+        "strip_metadata",
+    ]
 
 
 @pytest.mark.parametrize(

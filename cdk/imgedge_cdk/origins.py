@@ -1,0 +1,265 @@
+"""``ExtraOrigins``: one bucket, origin, cache behavior and least-privilege grant per ``extra_origins`` entry.
+
+For each entry (``imgedge_cdk.origin_props.ExtraOrigin``):
+
+- the bucket: created (named ``bucket_name``, hardened like the main bucket: no public access, TLS only,
+  S3-managed encryption, bucket-owner-enforced, the same lifecycle rules, versioning and access logs) or imported
+  by name from any region or account;
+- read access for the distribution's Origin Access Identity: a bucket policy on a created bucket (added by
+  ``S3BucketOrigin``), and for an imported one the exact policy its owner must add (``bucket_policies``, a stack
+  output), which also grants the origin-response role, since a bucket of another account needs both sides;
+- an S3 origin and a cache behavior ``/<prefix>*`` with the default behavior's cache policy, origin request
+  policy and *both* edge functions. CloudFront picks the behavior from the viewer path (``/avatars/ann.jpg``)
+  before viewer-request rewrites the URI to the variant key, so the rewritten ``/300/avatars/ann.avif`` is fetched
+  from this origin, and origin-response routes the stem to the same bucket from the bundled ``origins``;
+- the origin-response role: ``s3:GetObject`` on ``<prefix>*`` (originals; plus the watermark key when one is
+  configured, since every bucket carries its own copy) and ``s3:PutObject`` only with ``If-None-Match`` on the
+  whole bucket (see ``_role_statements`` for why not narrower); with purge-on-change, a created bucket also
+  notifies the purge function, which may list it and delete its objects (variants only, by code).
+"""
+
+from typing import TYPE_CHECKING
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as cf_origins
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from constructs import Construct
+
+from edge.config import VARIANT_TAG_KEY, VARIANT_TAG_VALUE
+from imgedge_cdk.origin_props import ExtraOrigin
+
+if TYPE_CHECKING:
+    from imgedge_cdk.construct import ImageEdge  # the construct imports this module
+
+
+def path_pattern(prefix: str) -> str:
+    """The cache behavior's path pattern for a prefix: ``avatars/`` -> ``/avatars/*``."""
+    return f"/{prefix}*"
+
+
+class ExtraOrigins(Construct):
+    """The extra buckets of an ``ImageEdge`` (``edge``), wired into its distribution, role and purge function.
+
+    ``buckets`` maps each prefix to its bucket; ``bucket_policies`` maps the prefix of each imported bucket to the
+    bucket policy (JSON, with tokens) its owner must add.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, edge: "ImageEdge") -> None:
+        super().__init__(scope, construct_id)
+        self.edge = edge
+        self.buckets: dict[str, s3.IBucket] = {}
+        self.bucket_policies: dict[str, str] = {}
+        entries = edge.props.extra_origins
+        for index, entry in enumerate(entries):
+            bucket = self._bucket(index, entry)
+            self.buckets[entry.prefix] = bucket
+            origin = cf_origins.S3BucketOrigin.with_origin_access_identity(
+                bucket, origin_access_identity=edge.origin_access_identity
+            )
+            add_behavior(edge, path_pattern(entry.prefix), origin)
+            if not entry.create:
+                self.bucket_policies[entry.prefix] = self._imported_bucket_policy(entry, bucket)
+        if entries:
+            self.role_policy = iam.Policy(
+                self,
+                "OriginResponseBuckets",
+                roles=[edge.origin_role],
+                statements=[s for i, e in enumerate(entries) for s in self._role_statements(i, e)],
+            )
+            self._acknowledge_role_findings()
+        if edge.purge_on_change is not None:
+            self._notify_purge()
+
+    # --- buckets ------------------------------------------------------------------------------------------
+
+    def _bucket(self, index: int, entry: ExtraOrigin) -> s3.IBucket:
+        if not entry.create:
+            return s3.Bucket.from_bucket_attributes(
+                self, f"Bucket{index}", bucket_name=entry.bucket_name, region=entry.region
+            )
+        props = self.edge.props
+        rules = [
+            s3.LifecycleRule(id="AbortIncompleteUploads", abort_incomplete_multipart_upload_after=Duration.days(7))
+        ]
+        if props.variant_expiry_days is not None:
+            rules.append(
+                s3.LifecycleRule(
+                    id="ExpireVariants",
+                    tag_filters={VARIANT_TAG_KEY: VARIANT_TAG_VALUE},
+                    expiration=Duration.days(props.variant_expiry_days),
+                    noncurrent_version_expiration=Duration.days(1) if props.bucket_versioned else None,
+                )
+            )
+        logs_bucket = self.edge.logs_bucket
+        bucket = s3.Bucket(
+            self,
+            f"Bucket{index}",
+            bucket_name=entry.bucket_name,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=props.bucket_versioned,
+            lifecycle_rules=rules,
+            server_access_logs_bucket=logs_bucket,
+            server_access_logs_prefix=f"s3/{entry.bucket_name}/" if logs_bucket is not None else None,
+            # Originals: never deleted with the stack.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        if logs_bucket is None:
+            Validations.of(bucket).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions-S1",
+                    reason="Access logging is an opt-in setting (access_logging=true), as for the main bucket: a "
+                    "log line per image request costs more than the service itself at high volume.",
+                )
+            )
+        return bucket
+
+    def _imported_bucket_policy(self, entry: ExtraOrigin, bucket: s3.IBucket) -> str:
+        """The statements the owner of an imported bucket adds: the OAI reads originals and variants; the
+        origin-response role (needed when the bucket is in another account) reads originals and creates objects
+        only with If-None-Match."""
+        edge = self.edge
+        oai_id = edge.origin_access_identity.origin_access_identity_id
+        objects = bucket.arn_for_objects("*")
+        statements: list[dict[str, object]] = [
+            {
+                "Sid": "ImgEdgeCloudFrontRead",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity {oai_id}"},
+                "Action": "s3:GetObject",
+                "Resource": objects,
+            },
+            {
+                "Sid": "ImgEdgeOriginResponseRead",
+                "Effect": "Allow",
+                "Principal": {"AWS": edge.origin_role.role_arn},
+                "Action": "s3:GetObject",
+                "Resource": self._read_resources(entry, bucket),
+            },
+            {
+                "Sid": "ImgEdgeOriginResponseCreate",
+                "Effect": "Allow",
+                "Principal": {"AWS": edge.origin_role.role_arn},
+                "Action": ["s3:PutObject", "s3:PutObjectTagging"] if edge.props.tag_variants else "s3:PutObject",
+                "Resource": objects,
+                "Condition": {"Null": {"s3:if-none-match": "false"}},
+            },
+        ]
+        return Stack.of(self).to_json_string({"Version": "2012-10-17", "Statement": statements})
+
+    # --- the origin-response role ---------------------------------------------------------------------------
+
+    def _read_resources(self, entry: ExtraOrigin, bucket: s3.IBucket) -> list[str]:
+        resources = [bucket.arn_for_objects(f"{entry.prefix}*")]
+        watermark = self.edge.config.watermark
+        if watermark is not None and not watermark.startswith(entry.prefix):
+            resources.append(bucket.arn_for_objects(watermark))
+        return resources
+
+    def _role_statements(self, index: int, entry: ExtraOrigin) -> list[iam.PolicyStatement]:
+        bucket = self.buckets[entry.prefix]
+        # Variant keys are {spec}/{full key} (300/avatars/ann.avif): their first segment is any spec token, which
+        # no IAM pattern can list, so creating objects needs the whole bucket (arn/*), not arn/<prefix>*. The
+        # If-None-Match condition keeps it a create: nothing (an original or a variant) is ever overwritten.
+        objects = bucket.arn_for_objects("*")
+        statements = [
+            iam.PolicyStatement(sid=f"ReadOriginals{index}", actions=["s3:GetObject"],
+                                resources=self._read_resources(entry, bucket)),
+            iam.PolicyStatement(sid=f"CreateObjectsOnly{index}", actions=["s3:PutObject"], resources=[objects],
+                                conditions={"Null": {"s3:if-none-match": "false"}}),
+        ]  # fmt: skip
+        if self.edge.props.tag_variants:
+            statements.append(
+                iam.PolicyStatement(
+                    sid=f"TagVariantsOnly{index}",
+                    actions=["s3:PutObjectTagging"],
+                    resources=[objects],
+                    conditions={
+                        "StringEquals": {f"s3:RequestObjectTag/{VARIANT_TAG_KEY}": VARIANT_TAG_VALUE},
+                        "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": [VARIANT_TAG_KEY]},
+                    },
+                )
+            )
+        return statements
+
+    def _acknowledge_role_findings(self) -> None:
+        from imgedge_cdk.construct import _nag_resource  # noqa: PLC0415 (construct imports this module)
+
+        resources: set[str] = set()
+        for entry in self.edge.props.extra_origins:
+            bucket = self.buckets[entry.prefix]
+            resources.add(_nag_resource(self, bucket.arn_for_objects("*")))
+            resources.add(_nag_resource(self, bucket.arn_for_objects(f"{entry.prefix}*")))
+        for resource in sorted(resources):
+            Validations.of(self.role_policy).acknowledge(
+                Acknowledgment(
+                    id=f"AwsSolutions-IAM5[Resource::{resource}]",
+                    reason="Originals are any key under the origin's prefix (GetObject only); variants are any key "
+                    "under a spec folder ({spec}/{prefix}...), which IAM cannot express, so PutObject covers the "
+                    "bucket, conditioned on If-None-Match (create, never overwrite).",
+                )
+            )
+
+    # --- purge on change ------------------------------------------------------------------------------------
+
+    def _notify_purge(self) -> None:
+        from imgedge_cdk.construct import _nag_resource  # noqa: PLC0415 (construct imports this module)
+
+        purge = self.edge.purge_on_change
+        assert purge is not None
+        created = [(e, b) for e, b in ((e, self.buckets[e.prefix]) for e in self.edge.props.extra_origins)
+                   if isinstance(b, s3.Bucket)]  # fmt: skip
+        if not created:
+            return
+        destination = s3n.LambdaDestination(purge.function)
+        statements = []
+        for index, (_entry, bucket) in enumerate(created):
+            bucket.add_event_notification(s3.EventType.OBJECT_CREATED, destination)
+            bucket.add_event_notification(s3.EventType.OBJECT_REMOVED, destination)
+            statements += [
+                iam.PolicyStatement(sid=f"FindVariants{index}", actions=["s3:ListBucket"],
+                                    resources=[bucket.bucket_arn]),
+                iam.PolicyStatement(sid=f"DeleteVariants{index}", actions=["s3:DeleteObject"],
+                                    resources=[bucket.arn_for_objects("*")]),
+            ]  # fmt: skip
+        policy = iam.Policy(self, "PurgeBuckets", roles=[purge.role], statements=statements)
+        for _entry, bucket in created:
+            Validations.of(policy).acknowledge(
+                Acknowledgment(
+                    id=f"AwsSolutions-IAM5[Resource::{_nag_resource(self, bucket.arn_for_objects('*'))}]",
+                    reason="The purge function deletes the variants of a changed original in that original's own "
+                    "bucket; variants are any key under a spec folder, which IAM cannot express, and the code "
+                    "deletes only canonical variant keys (edge.purge.delete_variants; tested).",
+                )
+            )
+
+
+def add_behavior(edge: "ImageEdge", pattern: str, origin: cloudfront.IOrigin) -> None:
+    """A behavior with the default behavior's settings: same cache and origin request policies, the same
+    viewer-request and origin-response function versions (``ImageEdge._distribution``)."""
+    edge.distribution.add_behavior(
+        pattern,
+        origin,
+        viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+        cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
+        compress=False,
+        cache_policy=edge.cache_policy,
+        origin_request_policy=edge.origin_request_policy,
+        edge_lambdas=[
+            cloudfront.EdgeLambda(
+                function_version=edge.viewer_function.current_version,
+                event_type=cloudfront.LambdaEdgeEventType.VIEWER_REQUEST,
+            ),
+            cloudfront.EdgeLambda(
+                function_version=edge.origin_function.current_version,
+                event_type=cloudfront.LambdaEdgeEventType.ORIGIN_RESPONSE,
+            ),
+        ],
+    )

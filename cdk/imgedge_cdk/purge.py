@@ -1,0 +1,166 @@
+"""``PurgeOnChange``: S3 event notifications on the image bucket -> a regular Lambda that purges variants.
+
+When an original is created, overwritten (``s3:ObjectCreated:*``) or deleted (``s3:ObjectRemoved:*``), the
+function (``purge_on_change.handler``, Python 3.13, in the bucket's region, which for a bucket the stack creates is
+the stack's) deletes its stored variants and invalidates them and the original's own path in CloudFront.
+
+Notification filters can only match a key prefix and suffix, so they cannot say "not a variant": every object
+change notifies the function, which ignores keys under a spec folder (its own deletes, origin-response's writes)
+by the key grammar. That check is what prevents a loop.
+
+Least privilege: ``s3:ListBucket`` on the bucket (to find variants: the top-level spec folders and
+``{spec}/{stem}.`` under each), ``s3:DeleteObject`` on its objects, ``cloudfront:CreateInvalidation`` on this
+distribution, and writing its own log group. IAM cannot restrict DeleteObject to variant keys (a variant's first
+segment is any spec token), so the code guarantees it: ``edge.purge.delete_variants`` refuses any key that is
+not a canonical variant key before sending a request, and a test proves originals survive.
+"""
+
+from pathlib import Path
+
+from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from constructs import Construct
+
+from imgedge_cdk.bundling import REPO_ROOT, stage
+
+PURGE_HANDLER = "purge_on_change.handler.handler"
+DISTRIBUTION_ENV_VAR = "IMGEDGE_DISTRIBUTION_ID"
+PURGE_MEMORY_MB = 256
+# Listing every spec folder of a bucket with many sizes and deleting in batches of 1,000 can take a while;
+# S3 notifications invoke asynchronously, so the 5 minutes cost nothing unless used.
+PURGE_TIMEOUT_S = 300
+# Modules the function does not need: boto3-using origin-response storage (it uses the runtime's boto3 directly).
+_EXCLUDED_MODULES = frozenset({"store.py"})
+
+
+def purge_files(source_root: Path = REPO_ROOT) -> dict[str, Path]:
+    """Files of the purge function's asset: the pure ``edge/*.py`` modules (no ``render``, ``local``, ``store``)
+    and ``purge_on_change/``. boto3 comes with the Lambda Python runtime (ListObjectsV2, DeleteObjects and
+    CreateInvalidation are old APIs)."""
+    files = {
+        f"edge/{path.name}": path
+        for path in sorted((source_root / "edge").glob("*.py"))
+        if path.name not in _EXCLUDED_MODULES
+    }
+    files.update(
+        (f"purge_on_change/{path.name}", path) for path in sorted((source_root / "purge_on_change").glob("*.py"))
+    )
+    if "purge_on_change/handler.py" not in files:
+        raise FileNotFoundError(f"{source_root / 'purge_on_change/handler.py'} does not exist")
+    return files
+
+
+class PurgeOnChange(Construct):
+    """The purge function, its role and log group, and the bucket's notifications to it.
+
+    ``bucket`` must be a bucket of this stack (S3 notifies only functions in its own region, and the stack cannot
+    change an imported bucket's notification configuration). ``config_json`` is the edge configuration (the key
+    grammar depends on it); ``staging`` the directory assets are staged in.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket: s3.Bucket,
+        distribution: cloudfront.IDistribution,
+        config_json: str,
+        staging: Path,
+        log_retention_days: int,
+        runtime: lambda_.Runtime,
+        source_root: Path = REPO_ROOT,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        code_dir = stage(purge_files(source_root), config_json, staging, "purge")
+        self.log_group = logs.LogGroup(self, "LogGroup", removal_policy=RemovalPolicy.DESTROY)
+        cfn_log_group = self.log_group.node.default_child
+        assert isinstance(cfn_log_group, logs.CfnLogGroup)
+        cfn_log_group.retention_in_days = log_retention_days  # any CloudWatch Logs value (props validated it)
+        # LogGroup.log_group_arn ends in ":*", which covers the group's log streams (OwnLogs below).
+        distribution_arn = (
+            f"arn:{Aws.PARTITION}:cloudfront::{Aws.ACCOUNT_ID}:distribution/{distribution.distribution_id}"
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="imgedge purge-on-change: list and delete variants, invalidate them, logs",
+            inline_policies={
+                "Purge": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            sid="FindVariants", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]
+                        ),
+                        iam.PolicyStatement(
+                            sid="DeleteVariants", actions=["s3:DeleteObject"], resources=[bucket.arn_for_objects("*")]
+                        ),
+                        iam.PolicyStatement(
+                            sid="InvalidateVariants",
+                            actions=["cloudfront:CreateInvalidation"],
+                            resources=[distribution_arn],
+                        ),
+                        iam.PolicyStatement(
+                            sid="OwnLogs",
+                            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                            resources=[self.log_group.log_group_arn],
+                        ),
+                    ]
+                )
+            },
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            code=lambda_.Code.from_asset(str(code_dir)),
+            handler=PURGE_HANDLER,
+            runtime=runtime,
+            architecture=lambda_.Architecture.X86_64,
+            memory_size=PURGE_MEMORY_MB,
+            timeout=Duration.seconds(PURGE_TIMEOUT_S),
+            role=self.role,
+            log_group=self.log_group,
+            environment={DISTRIBUTION_ENV_VAR: distribution.distribution_id},
+            description="imgedge purge-on-change: delete and invalidate the variants of a changed original",
+        )
+        destination = s3n.LambdaDestination(self.function)
+        bucket.add_event_notification(s3.EventType.OBJECT_CREATED, destination)
+        bucket.add_event_notification(s3.EventType.OBJECT_REMOVED, destination)
+        self._acknowledge_findings(bucket)
+
+    def _acknowledge_findings(self, bucket: s3.Bucket) -> None:
+        from imgedge_cdk.construct import _nag_resource  # noqa: PLC0415 (construct imports this module)
+
+        Validations.of(self.function).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-L1",
+                reason="Python 3.13 is pinned deliberately, the runtime of the edge functions whose key grammar "
+                "and configuration this function shares.",
+            )
+        )
+        # CDK's own singleton custom resource that writes the bucket's notification configuration.
+        for child in Stack.of(self).node.children:
+            if child.node.id.startswith("BucketNotificationsHandler"):
+                Validations.of(child).acknowledge(
+                    Acknowledgment(
+                        id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                        "AWSLambdaBasicExecutionRole]",
+                        reason="CDK's BucketNotificationsHandler (it applies the S3 notification configuration once "
+                        "per deployment) is created by aws-cdk-lib with this managed policy, which only allows writing "
+                        "logs; its role is not configurable.",
+                    )
+                )
+        objects = _nag_resource(self, bucket.arn_for_objects("*"))
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id=f"AwsSolutions-IAM5[Resource::{objects}]",
+                reason="Variants are any key under a spec folder (300/, 640x480-contain/, ...), which IAM cannot "
+                "express; the only object action is DeleteObject, and the code deletes only canonical variant keys "
+                "(edge.purge.delete_variants refuses anything else; tested).",
+            )
+        )

@@ -1,0 +1,242 @@
+"""Signed URLs: the ``s`` parameter, an HMAC-SHA256 over the canonical variant key (pure).
+
+Format: ``s = base64url(HMAC-SHA256(key, message)[:16])`` without padding, so **22 characters**. ``key`` is the
+UTF-8 bytes of a key from the secret (see ``parse_secret``). ``message`` is what the URL renders, not how it is
+spelled:
+
+- the canonical variant key the request rewrites to (``/300/photos/cat.jpg`` for ``/photos/cat.jpg?w=300&
+  format=jpeg``), so parameter order, defaults, snapping and unknown parameters do not matter, and ``s`` never
+  enters the key;
+- when the URL lets the edge pick the format (``format=auto``, the default), the variant key differs per browser,
+  so the message is the keys it can rewrite to for an AVIF browser, a WebP browser and a browser with no
+  preference, joined by ``\\n`` (``/300/photos/cat.avif\\n/300/photos/cat.webp\\n/300/photos/cat.jpg``): one
+  signed URL serves every browser and pins every output it can produce.
+
+``signing_message`` computes it; ``imgedge sign`` and ``imgedge srcset --sign`` print signed URLs.
+
+Modes (``Config.signature_mode``): ``off`` (default); ``required``: every request with image parameters needs a
+valid ``s`` (403 otherwise); ``outside-presets``: only requests without ``preset=`` need one (presets, and the
+``preset_overrides`` the configuration allows with them, are the unsigned, bounded set). Requests without image
+parameters (the original, untouched) never need one. Verification tries every key of the secret with
+``hmac.compare_digest`` (constant time).
+
+Secret (AWS Secrets Manager, ``Config.signature_secret_id``, fetched by ``edge.secrets`` and cached per container
+for ``signature_secret_ttl`` seconds): either one key as a plain string, or ``{"keys": ["<new>", "<old>"]}``: the
+first signs (the CLI), all verify, which is how a key is rotated without broken URLs. Each key has at least 32
+characters.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import ClassVar
+from urllib.parse import unquote_plus
+
+from edge.config import Config
+from edge.errors import EdgeError, Forbidden
+from edge.query import query_values
+from edge.rewrite import rewrite
+from edge.secrets import get_secret_string
+
+SIGNATURE_PARAMETER = "s"
+SIGNATURE_BYTES = 16
+SIGNATURE_LENGTH = 22  # base64url of 16 bytes, without padding
+MIN_KEY_LENGTH = 32
+MAX_KEYS = 4
+#: The Accept headers the message is computed for when the format is negotiated: AVIF, WebP, no preference.
+REFERENCE_ACCEPTS = ("image/avif,image/webp", "image/webp", "")
+#: After a failed refresh, keys already held stay in use and the fetch is retried after this many seconds.
+RETRY_AFTER_FAILURE_S = 10.0
+
+
+class SignatureRequired(Forbidden):
+    """The request needs an ``s`` parameter and has none."""
+
+    default_reason = "signature required"
+
+
+class BadSignature(Forbidden):
+    """The ``s`` parameter does not match the request."""
+
+    default_reason = "invalid signature"
+
+
+class UnsignedMiss(Forbidden):
+    """origin-response: a missing variant requested without viewer-request's marker while signatures are on
+    (someone asked for a variant key directly, skipping the signature check). Never cached: the same cache key
+    serves the legitimate, signed request."""
+
+    default_reason = "signature required"
+
+    @property
+    def cacheable(self) -> bool:
+        return False
+
+
+class SignatureKeysUnavailable(EdgeError):
+    """The signing keys could not be fetched (and none is cached): fail closed, never cached."""
+
+    status: ClassVar[int] = 503
+    default_reason = "signature keys unavailable"
+
+
+class InvalidSecret(ValueError):
+    """The secret's value is not a key or ``{"keys": [...]}`` of valid keys."""
+
+
+def parse_secret(value: str) -> tuple[bytes, ...]:
+    """The keys of a secret value: a plain string (one key), or a JSON object ``{"keys": [k1, k2, ...]}`` (1 to
+    ``MAX_KEYS``; the first signs). Raises ``InvalidSecret`` for a key shorter than ``MIN_KEY_LENGTH``
+    characters, with surrounding whitespace, or a malformed JSON value."""
+    text = value
+    keys: list[object]
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise InvalidSecret("the secret is not valid JSON") from None
+        found = data.get("keys") if isinstance(data, dict) else None
+        if not isinstance(found, list) or not 1 <= len(found) <= MAX_KEYS:
+            raise InvalidSecret(f'the secret must be a key or {{"keys": [...]}} with 1 to {MAX_KEYS} keys')
+        keys = found
+    else:
+        keys = [text]
+    for key in keys:
+        if not isinstance(key, str) or len(key) < MIN_KEY_LENGTH or key != key.strip():
+            raise InvalidSecret(f"each key must be a string of at least {MIN_KEY_LENGTH} characters, no padding")
+    return tuple(str(key).encode("utf-8") for key in keys)
+
+
+def signature(key: bytes, message: str) -> str:
+    """The ``s`` value of ``message`` under ``key`` (22 URL-safe base64 characters)."""
+    digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()[:SIGNATURE_BYTES]
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def verify(keys: Sequence[bytes], message: str, given: str) -> bool:
+    """Whether ``given`` is the signature of ``message`` under any of ``keys``. Every key is compared (no early
+    exit) with ``hmac.compare_digest``, so the time taken does not depend on where ``given`` differs."""
+    given_bytes = given.encode("ascii", errors="replace")
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(signature(key, message).encode("ascii"), given_bytes)
+    return matched
+
+
+def signing_message(uri: str, querystring: str, config: Config) -> str | None:
+    """The message a URL's signature covers (see the module docs), or ``None`` when the URL has no image
+    parameters (nothing to sign). Raises ``BadRequest`` as ``rewrite`` does."""
+    keys: list[str] = []
+    for accept in REFERENCE_ACCEPTS:
+        target = rewrite(uri, querystring, accept, config)
+        if target is None:
+            return None
+        keys.append(target.uri)
+    return "\n".join(dict.fromkeys(keys))
+
+
+def signature_parameter(querystring: str) -> str | None:
+    """The ``s`` value of a raw query string, or ``None``. Raises ``BadSignature`` when it is given twice."""
+    found: str | None = None
+    for part in querystring.split("&"):
+        name, _, value = part.partition("=")
+        if unquote_plus(name, errors="replace") != SIGNATURE_PARAMETER:
+            continue
+        if found is not None:
+            raise BadSignature("signature given more than once")
+        found = unquote_plus(value, errors="replace")
+    return found
+
+
+def needs_signature(querystring: str, config: Config) -> bool:
+    """Whether a request with image parameters must be signed under ``config.signature_mode``."""
+    if config.signature_mode == "required":
+        return True
+    if config.signature_mode == "outside-presets":
+        return "preset" not in query_values(querystring)
+    return False
+
+
+def check(uri: str, querystring: str, config: Config, keys: Callable[[], Sequence[bytes]]) -> None:
+    """Enforce ``config.signature_mode`` on a viewer request that ``rewrite`` accepted with image parameters.
+
+    ``keys`` is called only when a signature must be checked. Raises ``SignatureRequired`` or ``BadSignature``
+    (403), or ``SignatureKeysUnavailable`` (503, from ``keys``).
+    """
+    if not needs_signature(querystring, config):
+        return
+    given = signature_parameter(querystring)
+    if not given:
+        raise SignatureRequired()
+    message = signing_message(uri, querystring, config)
+    if message is None:
+        return
+    if len(given) != SIGNATURE_LENGTH or not verify(keys(), message, given):
+        raise BadSignature()
+
+
+def signed_query(uri: str, querystring: str, key: bytes, config: Config) -> str:
+    """``querystring`` with its ``s`` parameter appended (any previous ``s`` removed). Raises ``BadRequest`` as
+    ``rewrite`` does, and ``ValueError`` when the query has no image parameters (nothing to sign)."""
+    kept = "&".join(
+        part
+        for part in querystring.split("&")
+        if part and unquote_plus(part.partition("=")[0], errors="replace") != SIGNATURE_PARAMETER
+    )
+    message = signing_message(uri, kept, config)
+    if message is None:
+        raise ValueError("nothing to sign: the URL has no image parameters")
+    return f"{kept}&{SIGNATURE_PARAMETER}={signature(key, message)}"
+
+
+class KeyCache:
+    """The signing keys of one secret, fetched on first use and again after ``ttl`` seconds (per container).
+
+    ``fetch`` returns the secret's value (``edge.secrets.get_secret_string`` at the edge). When a refresh fails,
+    keys already held stay in use and the fetch is retried after ``RETRY_AFTER_FAILURE_S``; with no keys at all
+    the failure is ``SignatureKeysUnavailable`` (fail closed). ``clock`` is ``time.monotonic`` (injectable).
+    """
+
+    def __init__(self, fetch: Callable[[], str], ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._fetch = fetch
+        self._ttl = ttl
+        self._clock = clock
+        self._keys: tuple[bytes, ...] = ()
+        self._next_refresh = 0.0
+        self.fetches = 0
+
+    def __call__(self) -> tuple[bytes, ...]:
+        now = self._clock()
+        if self._keys and now < self._next_refresh:
+            return self._keys
+        self.fetches += 1
+        try:
+            self._keys = parse_secret(self._fetch())
+        except Exception as err:  # any failure of the fetch or the value: keep what we have, else fail closed
+            self._next_refresh = now + RETRY_AFTER_FAILURE_S
+            if self._keys:
+                return self._keys
+            raise SignatureKeysUnavailable(detail=f"{type(err).__name__}: {err}") from None
+        self._next_refresh = now + self._ttl
+        return self._keys
+
+
+@cache
+def key_cache(secret_id: str, region: str, ttl: int) -> KeyCache:
+    """The container's ``KeyCache`` for a secret, fetching through ``edge.secrets`` (stdlib SigV4 client)."""
+    return KeyCache(lambda: get_secret_string(secret_id, region), ttl)
+
+
+def keys_for(config: Config) -> Callable[[], Sequence[bytes]]:
+    """The key source ``check`` uses for ``config``: the cached keys of ``config.signature_secret_id``."""
+    if config.signature_secret_id is None:
+        return _no_keys
+    return key_cache(config.signature_secret_id, config.signature_secret_region, config.signature_secret_ttl)
+
+
+def _no_keys() -> tuple[bytes, ...]:
+    raise SignatureKeysUnavailable(detail="signature_secret_id is not configured")

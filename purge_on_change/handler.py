@@ -1,0 +1,72 @@
+"""Purge-on-change function (a regular Lambda in the bucket's region, not Lambda@Edge).
+
+S3 event notifications (``s3:ObjectCreated:*`` for new and overwritten originals, ``s3:ObjectRemoved:*``) invoke
+it; for each changed original it deletes the stored variants and invalidates them and the original's own path in
+CloudFront, with the same code as ``imgedge purge`` (``edge.purge``). Events for keys under a spec folder (the
+variants origin-response writes, and this function's own deletes) are ignored, so it can never loop.
+
+Settings: ``IMGEDGE_DISTRIBUTION_ID`` (environment; a regular Lambda may have one), and the bundled
+``imgedge-config.json`` for the key grammar (the same file as the edge functions). Failures raise, so Lambda's
+asynchronous retries run the purge again (it is idempotent).
+"""
+
+import os
+from functools import cache
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+from edge.config import load_config
+from edge.log import emit
+from edge.purge import object_changes, originals_to_purge, purge
+
+if TYPE_CHECKING:
+    from types_boto3_cloudfront import CloudFrontClient
+    from types_boto3_s3 import S3Client
+else:
+    CloudFrontClient = Any
+    S3Client = Any
+
+DISTRIBUTION_ENV_VAR = "IMGEDGE_DISTRIBUTION_ID"
+_RETRIES = BotoConfig(retries={"total_max_attempts": 5, "mode": "standard"})
+
+
+class PurgeFailed(RuntimeError):
+    """Some variants could not be deleted; raised so that Lambda retries the event."""
+
+
+@cache
+def _clients() -> tuple[S3Client, CloudFrontClient]:
+    session = boto3.session.Session()
+    return session.client("s3", config=_RETRIES), session.client("cloudfront", config=_RETRIES)
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    """Purge the variants of every original an S3 event notification names; returns a summary (also logged)."""
+    started = perf_counter()
+    config = load_config()
+    distribution_id = os.environ.get(DISTRIBUTION_ENV_VAR) or None
+    changes = object_changes(event)
+    wanted = originals_to_purge(changes, config)
+    summary: dict[str, Any] = {"records": len(changes), "originals": sum(len(v) for v in wanted.values())}
+    summary["ignored"] = len(changes) - summary["originals"]
+    variants: list[str] = []
+    invalidations: list[str] = []
+    errors: list[str] = []
+    for bucket, originals in wanted.items():
+        s3, cloudfront = _clients()
+        result = purge(
+            s3, bucket, originals, config,
+            cloudfront=cloudfront, distribution_id=distribution_id, invalidate_originals=True,
+        )  # fmt: skip
+        variants += [f"{bucket}/{key}" for key in result.variants]
+        invalidations += result.invalidations
+        errors += result.errors
+    summary.update(variants=variants, invalidations=invalidations, errors=errors)
+    summary["ms"] = (perf_counter() - started) * 1000
+    emit("purge-on-change", summary)
+    if errors:
+        raise PurgeFailed(f"{len(errors)} variants could not be deleted: {errors[:3]}")
+    return summary

@@ -1,0 +1,112 @@
+"""Template assertions on ``purge_on_change``: the function, its least-privilege role, the bucket notifications."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edge.config import Config
+from imgedge_cdk.application import build_app
+from imgedge_cdk.props import PropsError
+from imgedge_cdk.purge import DISTRIBUTION_ENV_VAR, PURGE_HANDLER, PURGE_TIMEOUT_S, purge_files
+from tests.cdk.conftest import NO_BUNDLING, Synthesized
+
+Variant = Callable[[str], Synthesized]
+
+
+def _role_statements(synth: Synthesized) -> list[dict[str, Any]]:
+    _, function = synth.function(PURGE_HANDLER)
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    role = synth.template_json["Resources"][role_id]
+    statements = [s for p in role["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+    attached = [
+        policy
+        for policy in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+    ]
+    assert attached == []  # nothing beyond the inline policy (no grant() from CDK)
+    assert "ManagedPolicyArns" not in role["Properties"]
+    return statements
+
+
+def test_purge_function_is_a_regular_python_lambda_with_the_distribution_id(synth_variant: Variant) -> None:
+    synth = synth_variant("purge")
+    _, function = synth.function(PURGE_HANDLER)
+    props = function["Properties"]
+    assert props["Runtime"] == "python3.13"
+    assert props["Timeout"] == PURGE_TIMEOUT_S
+    distribution_id, _ = synth.one("AWS::CloudFront::Distribution")
+    assert props["Environment"]["Variables"] == {DISTRIBUTION_ENV_VAR: {"Ref": distribution_id}}
+    # A regular function in the stack (and so the created bucket's) region, not replicated to the edge.
+    edge_associations = synth.template_json["Resources"][distribution_id]["Properties"]["DistributionConfig"]
+    arns = json.dumps(edge_associations["DefaultCacheBehavior"]["LambdaFunctionAssociations"])
+    assert synth.function(PURGE_HANDLER)[0] not in arns
+
+
+def test_purge_role_is_least_privilege(synth_variant: Variant) -> None:
+    synth = synth_variant("purge")
+    bucket_id, _ = synth.one("AWS::S3::Bucket")
+    distribution_id, _ = synth.one("AWS::CloudFront::Distribution")
+    statements = {s["Sid"]: s for s in _role_statements(synth)}
+    assert sorted(statements) == ["DeleteVariants", "FindVariants", "InvalidateVariants", "OwnLogs"]
+    assert statements["FindVariants"]["Action"] == "s3:ListBucket"
+    assert statements["FindVariants"]["Resource"] == {"Fn::GetAtt": [bucket_id, "Arn"]}
+    assert statements["DeleteVariants"]["Action"] == "s3:DeleteObject"
+    assert statements["DeleteVariants"]["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+    assert statements["InvalidateVariants"]["Action"] == "cloudfront:CreateInvalidation"
+    resource = json.dumps(statements["InvalidateVariants"]["Resource"])
+    assert ":distribution/" in resource
+    assert json.dumps({"Ref": distribution_id}) in resource
+    assert statements["OwnLogs"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert all(s["Effect"] == "Allow" for s in statements.values())
+
+
+def test_bucket_notifies_the_function_of_created_and_removed_objects(synth_variant: Variant) -> None:
+    synth = synth_variant("purge")
+    bucket_id, _ = synth.one("AWS::S3::Bucket")
+    function_id, _ = synth.function(PURGE_HANDLER)
+    (notifications,) = synth.resources("Custom::S3BucketNotifications").values()
+    props = notifications["Properties"]
+    assert props["BucketName"] == {"Ref": bucket_id}
+    configs = props["NotificationConfiguration"]["LambdaFunctionConfigurations"]
+    assert sorted(c["Events"][0] for c in configs) == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+    assert all(c["LambdaFunctionArn"] == {"Fn::GetAtt": [function_id, "Arn"]} for c in configs)
+    assert all("Filter" not in c for c in configs)  # the handler filters variants by the key grammar
+    permissions = [
+        p["Properties"] for p in synth.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "s3.amazonaws.com"
+    ]  # fmt: skip
+    assert permissions == [
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Fn::GetAtt": [function_id, "Arn"]},
+            "Principal": "s3.amazonaws.com",
+            "SourceAccount": {"Ref": "AWS::AccountId"},
+            "SourceArn": {"Fn::GetAtt": [bucket_id, "Arn"]},
+        }
+    ]
+
+
+def test_purge_is_off_by_default(default_app: Synthesized) -> None:
+    assert default_app.resources("Custom::S3BucketNotifications") == {}
+    assert "PurgeFunctionName" not in default_app.template_json["Outputs"]
+
+
+def test_purge_asset_is_pure_python_with_the_config(synth_variant: Variant) -> None:
+    synth = synth_variant("purge")
+    asset = synth.asset_dir(PURGE_HANDLER)
+    files = sorted(p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file())
+    assert "purge_on_change/handler.py" in files
+    assert "edge/purge.py" in files
+    assert not [f for f in files if f.startswith(("edge/render/", "edge/local/")) or f == "edge/store.py"]
+    config = Config.from_mapping(json.loads((asset / "imgedge-config.json").read_text()))
+    assert config == synth.stack.image_edge.config
+    assert set(purge_files()) == {f for f in files if f.endswith(".py")}
+    assert "PurgeFunctionName" in synth.template_json["Outputs"]
+
+
+def test_purge_on_change_is_refused_for_an_imported_bucket(tmp_path: Path) -> None:
+    with pytest.raises(PropsError, match="'purge_on_change'"):
+        build_app(context={**NO_BUNDLING, "bucket_name": "my-images", "purge_on_change": "true"}, outdir=str(tmp_path))

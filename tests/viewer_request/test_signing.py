@@ -1,0 +1,138 @@
+"""Signed URLs end to end: the real viewer-request handler fetching its key from moto's Secrets Manager over HTTP
+(the stdlib SigV4 client), and origin-response refusing unmarked renders while signatures are on."""
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from PIL import Image
+
+from edge import signing
+from edge.config import Config
+from edge.signing import signature, signed_query
+from origin_response.handler import handler as origin_handler
+from tests.conftest import TEST_BUCKET, ConfigSetter, S3Client, origin_event, viewer_event
+from tests.moto_server import moto_server
+from viewer_request.handler import handler as viewer_handler
+
+SECRET = "imgedge/signing-e2e"
+NEW_KEY = "n" * 40
+OLD_KEY = "o" * 40
+AVIF = "image/avif,image/webp,*/*"
+WEBP = "image/webp,*/*"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with moto_server() as url:
+        client = boto3.client(
+            "secretsmanager", region_name="us-east-1", endpoint_url=url,
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )  # fmt: skip
+        client.create_secret(Name=SECRET, SecretString=f'{{"keys": ["{NEW_KEY}", "{OLD_KEY}"]}}')
+        yield url
+
+
+@pytest.fixture
+def signed_config(server: str, use_config: ConfigSetter, monkeypatch: pytest.MonkeyPatch) -> Iterator[Config]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": server,
+    }.items():
+        monkeypatch.setenv(name, value)
+    signing.key_cache.cache_clear()
+    yield use_config(signature_mode="required", signature_secret_id=SECRET, presets={"thumb": {"w": 200, "h": 200}})
+    signing.key_cache.cache_clear()
+
+
+def _status(result: dict[str, Any]) -> str:
+    return str(result.get("status", "forwarded"))
+
+
+def test_a_signed_url_is_rewritten_for_every_browser(signed_config: Config) -> None:
+    query = signed_query("/photos/cat.jpg", "w=300", NEW_KEY.encode(), signed_config)
+    avif = viewer_handler(viewer_event("/photos/cat.jpg", query, accept=AVIF), None)
+    webp = viewer_handler(viewer_event("/photos/cat.jpg", query, accept=WEBP), None)
+    plain = viewer_handler(viewer_event("/photos/cat.jpg", query, accept="*/*"), None)
+    assert [avif["uri"], webp["uri"], plain["uri"]] == [
+        "/300/photos/cat.avif", "/300/photos/cat.webp", "/300/photos/cat.jpg",
+    ]  # fmt: skip
+    assert avif["querystring"] == ""  # s is gone, never part of the key
+    old = signed_query("/photos/cat.jpg", "w=300", OLD_KEY.encode(), signed_config)
+    assert viewer_handler(viewer_event("/photos/cat.jpg", old), None)["uri"] == "/300/photos/cat.avif"
+    assert signing.key_cache(SECRET, "us-east-1", 300).fetches == 1  # fetched once per container
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("w=300", "signature required"),
+        ("w=300&s=AAAAAAAAAAAAAAAAAAAAAA", "invalid signature"),
+        ("preset=thumb", "signature required"),  # required mode: presets too
+    ],
+)
+def test_missing_or_bad_signatures_are_a_403(signed_config: Config, query: str, reason: str) -> None:
+    result = viewer_handler(viewer_event("/photos/cat.jpg", query), None)
+    assert result["status"] == "403"
+    assert result["body"] == f"{reason}\n"
+    assert result["headers"]["content-type"][0]["value"].startswith("text/plain")
+    assert result["headers"]["cache-control"][0]["value"] == "public, max-age=60"
+
+
+def test_a_tampered_url_is_a_403(signed_config: Config) -> None:
+    query = signed_query("/photos/cat.jpg", "w=300", NEW_KEY.encode(), signed_config)
+    tampered = query.replace("w=300", "w=1200")
+    assert viewer_handler(viewer_event("/photos/cat.jpg", tampered), None)["status"] == "403"
+    assert viewer_handler(viewer_event("/photos/dog.jpg", query), None)["status"] == "403"
+
+
+def test_originals_and_bad_urls_are_unaffected(signed_config: Config) -> None:
+    assert _status(viewer_handler(viewer_event("/photos/cat.jpg", ""), None)) == "forwarded"
+    assert viewer_handler(viewer_event("/photos/cat.jpg", "w=abc"), None)["status"] == "400"
+
+
+def test_outside_presets_mode_lets_presets_through(
+    server: str, signed_config: Config, use_config: ConfigSetter
+) -> None:
+    use_config(signature_mode="outside-presets", signature_secret_id=SECRET, presets={"thumb": {"w": 200, "h": 200}})
+    assert viewer_handler(viewer_event("/photos/cat.jpg", "preset=thumb"), None)["uri"] == "/200x200/photos/cat.avif"
+    assert viewer_handler(viewer_event("/photos/cat.jpg", "w=200&h=200"), None)["status"] == "403"
+
+
+def test_keys_unavailable_fail_closed_with_a_503(signed_config: Config, use_config: ConfigSetter) -> None:
+    use_config(signature_mode="required", signature_secret_id="imgedge/no-such-secret")
+    query = "w=300&s=" + signature(NEW_KEY.encode(), "/300/photos/cat.jpg")
+    result = viewer_handler(viewer_event("/photos/cat.jpg", query), None)
+    assert result["status"] == "503"
+    assert result["headers"]["cache-control"][0]["value"] == "no-store"
+
+
+def test_origin_response_refuses_unmarked_misses_while_signing(s3: S3Client, signed_config: Config) -> None:
+    s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.png", Body=_png())
+    # A variant key requested directly (no marker: viewer-request passed it through unsigned) never renders.
+    unmarked = origin_handler(origin_event(403, "/300/photos/cat.avif", None), None)
+    assert unmarked["status"] == "403"
+    assert unmarked["headers"]["cache-control"][0]["value"] == "no-store"
+    assert "Contents" not in s3.list_objects_v2(Bucket=TEST_BUCKET, Prefix="300/")
+    marked = origin_handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
+    assert marked["status"] == "200"
+
+
+def test_oversize_redirects_go_to_the_variant_key_while_signing(
+    s3: S3Client, signed_config: Config, use_config: ConfigSetter
+) -> None:
+    use_config(signature_mode="required", signature_secret_id=SECRET, max_response_bytes=10)
+    s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.png", Body=_png())
+    result = origin_handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
+    assert result["status"] == "302"
+    assert result["headers"]["location"][0]["value"] == "/300/photos/cat.avif"
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
