@@ -5,7 +5,6 @@ response events, ``response``; headers are dicts keyed by the lowercase name, ea
 ``{"key": "Original-Case", "value": "..."}`` (AWS docs, "Lambda@Edge event structure").
 """
 
-import copy
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -79,9 +78,12 @@ class ViewerRequest(_CloudFrontEvent):
         drop_headers: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         """A copy of the request to return to CloudFront: ``uri`` replaced (and the query string cleared) when
-        given, ``drop_headers`` removed, ``set_headers`` (lowercase name -> value) set. The event is unchanged."""
-        request: dict[str, Any] = copy.deepcopy(dict(self.request))
-        headers: Headers = request.setdefault("headers", {})
+        given, ``drop_headers`` removed, ``set_headers`` (lowercase name -> value) set. The event is unchanged:
+        the request and its header dict are copied, and header lists are replaced, never changed in place (a deep
+        copy would be a third of the viewer-request function's time)."""
+        request: dict[str, Any] = dict(self.request)
+        headers: Headers = dict(request.get("headers", {}))
+        request["headers"] = headers
         for name in drop_headers:
             headers.pop(name, None)
         for name, value in (set_headers or {}).items():

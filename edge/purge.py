@@ -143,6 +143,14 @@ def delete_variants(
     refused = [key for key in keys if not is_variant_key(key, config)]
     if refused:
         raise NotAVariant(f"refusing to delete keys that are not variant keys: {refused[:5]!r}")
+    return delete_keys(client, bucket, keys, progress)
+
+
+def delete_keys(
+    client: S3Client, bucket: str, keys: list[str], progress: Callable[[int], None] | None = None
+) -> list[str]:
+    """Delete ``keys`` in batches of ``DELETE_BATCH``, whatever they are (callers guard what they pass);
+    returns the error messages of keys that could not be deleted."""
     errors: list[str] = []
     for start in range(0, len(keys), DELETE_BATCH):
         batch = keys[start : start + DELETE_BATCH]

@@ -18,6 +18,7 @@ Invariants the tests check (``tests/cdk``):
 
 import json
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import (
     Acknowledgment,
@@ -326,6 +327,29 @@ class ImageEdge(Construct):
 
     # --- CloudFront ---------------------------------------------------------------------------------------
 
+    def behavior_settings(self) -> dict[str, Any]:
+        """The settings every image behavior shares (the default one and each extra origin's): HTTPS only,
+        GET/HEAD, the URI-only cache policy, the marker-forwarding origin request policy and both edge functions."""
+        return {
+            "viewer_protocol_policy": cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            "allowed_methods": cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            "cached_methods": cloudfront.CachedMethods.CACHE_GET_HEAD,
+            # Images are already compressed; gzip/brotli would cost CPU and split the cache for nothing.
+            "compress": False,
+            "cache_policy": self.cache_policy,
+            "origin_request_policy": self.origin_request_policy,
+            "edge_lambdas": [
+                cloudfront.EdgeLambda(
+                    function_version=self.viewer_function.current_version,
+                    event_type=cloudfront.LambdaEdgeEventType.VIEWER_REQUEST,
+                ),
+                cloudfront.EdgeLambda(
+                    function_version=self.origin_function.current_version,
+                    event_type=cloudfront.LambdaEdgeEventType.ORIGIN_RESPONSE,
+                ),
+            ],
+        }
+
     def _distribution(self, web_acl_arn: str | None) -> cloudfront.Distribution:
         props = self.props
         origin = origins.S3BucketOrigin.with_origin_access_identity(
@@ -345,26 +369,7 @@ class ImageEdge(Construct):
             self,
             "Distribution",
             comment="imgedge: on-the-fly image resizing",
-            default_behavior=cloudfront.BehaviorOptions(
-                origin=origin,
-                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
-                cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
-                # Images are already compressed; gzip/brotli would cost CPU and split the cache for nothing.
-                compress=False,
-                cache_policy=self.cache_policy,
-                origin_request_policy=self.origin_request_policy,
-                edge_lambdas=[
-                    cloudfront.EdgeLambda(
-                        function_version=self.viewer_function.current_version,
-                        event_type=cloudfront.LambdaEdgeEventType.VIEWER_REQUEST,
-                    ),
-                    cloudfront.EdgeLambda(
-                        function_version=self.origin_function.current_version,
-                        event_type=cloudfront.LambdaEdgeEventType.ORIGIN_RESPONSE,
-                    ),
-                ],
-            ),
+            default_behavior=cloudfront.BehaviorOptions(origin=origin, **self.behavior_settings()),
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             enable_ipv6=True,
             price_class=_PRICE_CLASSES[PriceClass(props.price_class)],

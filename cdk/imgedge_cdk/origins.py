@@ -243,23 +243,4 @@ class ExtraOrigins(Construct):
 def add_behavior(edge: "ImageEdge", pattern: str, origin: cloudfront.IOrigin) -> None:
     """A behavior with the default behavior's settings: same cache and origin request policies, the same
     viewer-request and origin-response function versions (``ImageEdge._distribution``)."""
-    edge.distribution.add_behavior(
-        pattern,
-        origin,
-        viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
-        cached_methods=cloudfront.CachedMethods.CACHE_GET_HEAD,
-        compress=False,
-        cache_policy=edge.cache_policy,
-        origin_request_policy=edge.origin_request_policy,
-        edge_lambdas=[
-            cloudfront.EdgeLambda(
-                function_version=edge.viewer_function.current_version,
-                event_type=cloudfront.LambdaEdgeEventType.VIEWER_REQUEST,
-            ),
-            cloudfront.EdgeLambda(
-                function_version=edge.origin_function.current_version,
-                event_type=cloudfront.LambdaEdgeEventType.ORIGIN_RESPONSE,
-            ),
-        ],
-    )
+    edge.distribution.add_behavior(pattern, origin, **edge.behavior_settings())

@@ -10,7 +10,7 @@ and ``{spec}/{stem}.`` finds an original's variants under it, without scanning t
 
 import io
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,7 +41,6 @@ else:
     S3Client = Any
 
 _EXISTS = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
-_DELETE_BATCH = 1000
 
 
 class BucketError(Exception):
@@ -210,19 +209,3 @@ def originals_with_variants(client: S3Client, bucket: str, prefix: str, config: 
         stem = check_original_key(item.key, config).stem
         result.append(Original(item.key, item.size, item.last_modified, counts[stem]))
     return result
-
-
-def delete_keys(
-    client: S3Client, bucket: str, keys: list[str], progress: Callable[[int], None] | None = None
-) -> list[str]:
-    """Delete ``keys`` in batches of 1,000; returns the error messages of keys that could not be deleted."""
-    errors: list[str] = []
-    for start in range(0, len(keys), _DELETE_BATCH):
-        batch = keys[start : start + _DELETE_BATCH]
-        answer = client.delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
-        )
-        errors += [f"{e.get('Key')}: {e.get('Code')} {e.get('Message', '')}".strip() for e in answer.get("Errors", [])]
-        if progress is not None:
-            progress(len(batch))
-    return errors

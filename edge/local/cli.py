@@ -733,7 +733,7 @@ def _rm(
                     continue
                 raise
             present.append(key)
-        errors = bucket_ops.delete_keys(client, bucket, present) if present else []
+        errors = purge_ops.delete_keys(client, bucket, present) if present else []
     for key in present:
         if not any(error.startswith(f"{key}:") for error in errors):
             click.echo(f"deleted s3://{bucket}/{key}")
