@@ -142,9 +142,10 @@ def handle_origin_response(event: OriginResponse, config: Config, stores: StoreF
     (under ``presets_only``, one that also carries viewer-request's marker). Then: the key is re-checked against
     the size policy and the marker; the original is found, rendered and stored (``IfNoneMatch='*'``); the image
     is returned inline, or, when the inline response would exceed ``config.max_response_bytes``, the viewer is
-    redirected (``no-store``) to the canonical viewer URL (or to the key itself when viewer-request would refuse
-    that URL), which the next time is served from S3. Every ``EdgeError`` becomes its error response (4xx
-    short-cached, 5xx ``no-store``).
+    redirected (``no-store``) to the URL the marker records (exactly what the viewer asked for); when the marker
+    records no query (or there is none), to the canonical viewer URL, or to the key itself when viewer-request
+    would refuse that URL. The next request is served from S3. Every ``EdgeError`` becomes its error response
+    (4xx short-cached, 5xx ``no-store``).
     """
     started = perf_counter()
     log: dict[str, Any] = {"uri": event.uri, "origin_status": event.status, "request_id": event.request_id}
@@ -234,6 +235,10 @@ def _serve_miss(
     if log["stored"] == "failed":
         raise StorageUnavailable("variant too large to return inline and could not be stored")
     log["action"] = "redirect"
+    if marker is not None and "?" in marker and marker.isascii() and marker.isprintable():
+        # Exactly the URL the viewer asked for: its signature and preset still hold, and its cache behavior routes
+        # it to this origin; the variant being stored now, S3 serves it.
+        return responses.redirect(marker)
     query = viewer_query(variant.spec, config)
     refused = config.presets_only or not {name for name, _ in parse_qsl(query)} <= set(config.allowed_parameters)
     if config.signature_mode != "off" or refused:

@@ -11,7 +11,7 @@ from edge.config import load_config
 from edge.errors import EdgeError
 from edge.events import ViewerRequest
 from edge.log import emit
-from edge.marker import MARKER_HEADER
+from edge.marker import MARKER_HEADER, marker_value
 from edge.rewrite import rewrite
 
 
@@ -39,7 +39,9 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             result = view.forwarded(drop_headers=(MARKER_HEADER,))
             log["action"] = "pass"
         else:
-            result = view.forwarded(uri=target.uri, set_headers={MARKER_HEADER: target.original})
+            result = view.forwarded(
+                uri=target.uri, set_headers={MARKER_HEADER: marker_value(target.original, view.querystring)}
+            )
             log.update(action="rewrite", key=target.uri)
     log["us"] = round((perf_counter() - started) * 1e6)
     emit("viewer-request", log)

@@ -5,7 +5,7 @@ import pytest
 from edge.config import Config
 from edge.errors import BadRequest
 from edge.keys import VariantKey, decode_key
-from edge.marker import MARKER_HEADER, verify
+from edge.marker import MARKER_HEADER, marker_value, verify
 from edge.paths import OriginalPath
 
 CONFIG = Config()
@@ -58,3 +58,21 @@ def test_marker_extension_must_be_configured() -> None:
 def test_non_ascii_stems_match_through_their_canonical_encoding() -> None:
     variant = _variant("/300/caf%C3%A9.avif")
     assert verify("/caf%c3%a9.png", variant, CONFIG).key == "café.png"
+
+
+def test_marker_records_the_viewer_query_safely() -> None:
+    assert marker_value("/photos/cat.png", "") == "/photos/cat.png"
+    assert marker_value("/photos/cat.png", "w=300&s=abc_-") == "/photos/cat.png?w=300&s=abc_-"
+    # Spaces, quotes, control and non-ASCII characters are percent-encoded: the header line cannot break.
+    value = marker_value("/a.png", 'w=300&x=a b"\r\n\u00e9')
+    assert value == "/a.png?w=300&x=a%20b%22%0D%0A%C3%A9"
+    assert value.isascii()
+    assert value.isprintable()
+
+
+def test_marker_with_a_query_verifies_by_its_path() -> None:
+    variant = decode_key("/300/photos/cat.avif", Config())
+    original = verify("/photos/cat.png?w=300&utm_source=x", variant, Config())
+    assert (original.key, original.extension) == ("photos/cat.png", "png")
+    with pytest.raises(BadRequest):
+        verify("/photos/dog.png?w=300", variant, Config())

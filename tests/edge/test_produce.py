@@ -341,6 +341,17 @@ def test_oversize_variant_is_stored_and_the_viewer_redirected(harness: Harness) 
     assert result.log["status"] == 302
 
 
+def test_oversize_redirects_to_exactly_the_url_the_marker_records(harness: Harness) -> None:
+    harness.renderer.size = 2000
+    config = Config(max_response_bytes=1000, signature_mode="required", signature_secret_id="imgedge/keys")
+    marker = "/photos/cat.png?w=290&s=AAAAAAAAAAAAAAAAAAAAAA&utm_source=x"
+    result = harness.run(origin_event(404, URI, marker), config)
+    assert result.response["status"] == "302"
+    # The viewer's own URL: its signature still holds and its cache behavior routes it to this origin.
+    assert _header(result.response, "location") == marker
+    assert [put.key for put in harness.store.puts] == ["300/photos/cat.avif"]
+
+
 def test_redirect_location_maps_back_to_the_same_key_for_any_browser(harness: Harness) -> None:
     harness.renderer.size = 2000
     uri = "/300x200-contain-q60/photos/cat.webp"

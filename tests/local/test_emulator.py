@@ -189,7 +189,7 @@ def test_events_have_cloudfront_shape(recorded: tuple[Emulator, Recorder, Record
     assert cf["request"]["origin"]["s3"]["domainName"] == f"{emulator.bucket}.s3.us-east-1.amazonaws.com"
     assert cf["request"]["origin"]["s3"]["region"] == "us-east-1"
     # The viewer's own marker was dropped by viewer-request; the one S3 and origin-response see is its own.
-    assert cf["request"]["headers"]["x-imgedge-original"][0]["value"] == LANDSCAPE
+    assert cf["request"]["headers"]["x-imgedge-original"][0]["value"] == f"{LANDSCAPE}?w=300&utm_source=x%20y"
     assert cf["response"]["status"] == "403"
     assert "body" not in cf["response"]
 
@@ -235,7 +235,8 @@ def test_oversize_variant_redirects_then_serves_from_s3(use_config: ConfigSetter
     with Emulator(Settings(port=0), log=lambda _: None) as emulator:
         first = fetch(emulator.url, f"{LANDSCAPE}?w=400&format=jpeg&utm=1")
         assert first.status == 302
-        assert first.header("location") == f"{LANDSCAPE}?w=400&format=jpeg"
+        # Back to exactly the URL the viewer asked for (viewer-request's marker records it).
+        assert first.header("location") == f"{LANDSCAPE}?w=400&format=jpeg&utm=1"
         assert first.header("cache-control") == "no-store"
         assert first.header("x-imgedge-cache") == "Miss"
         second = fetch(emulator.url, first.header("location") or "")
