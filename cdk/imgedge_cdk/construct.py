@@ -209,6 +209,15 @@ class ImageEdge(Construct):
                 bucket_name=props.bucket_name,
                 region=props.bucket_region or Stack.of(self).region,
             )
+        return self.hardened_bucket(self, "Bucket", bucket_name=None, logs_prefix="s3/")
+
+    def hardened_bucket(
+        self, scope: Construct, construct_id: str, *, bucket_name: str | None, logs_prefix: str
+    ) -> s3.Bucket:
+        """A bucket for originals and variants, as every bucket the stack creates is made: no public access,
+        TLS only, S3-managed encryption, owner-enforced objects, optional versioning, the variant-expiry rule
+        when ``variant_expiry_days`` is set, access logs under ``logs_prefix`` when logging is on, retained."""
+        props = self.props
         rules = [
             s3.LifecycleRule(id="AbortIncompleteUploads", abort_incomplete_multipart_upload_after=Duration.days(7))
         ]
@@ -222,8 +231,9 @@ class ImageEdge(Construct):
                 )
             )
         return s3.Bucket(
-            self,
-            "Bucket",
+            scope,
+            construct_id,
+            bucket_name=bucket_name,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             minimum_tls_version=1.2,
@@ -232,7 +242,7 @@ class ImageEdge(Construct):
             versioned=props.bucket_versioned,
             lifecycle_rules=rules,
             server_access_logs_bucket=self.logs_bucket,
-            server_access_logs_prefix="s3/" if self.logs_bucket is not None else None,
+            server_access_logs_prefix=logs_prefix if self.logs_bucket is not None else None,
             # The bucket holds the user's originals: never delete it with the stack.
             removal_policy=RemovalPolicy.RETAIN,
         )

@@ -20,7 +20,7 @@ For each entry (``imgedge_cdk.origin_props.ExtraOrigin``):
 
 from typing import TYPE_CHECKING
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as cf_origins
 from aws_cdk import aws_iam as iam
@@ -80,35 +80,9 @@ class ExtraOrigins(Construct):
             return s3.Bucket.from_bucket_attributes(
                 self, f"Bucket{index}", bucket_name=entry.bucket_name, region=entry.region
             )
-        props = self.edge.props
-        rules = [
-            s3.LifecycleRule(id="AbortIncompleteUploads", abort_incomplete_multipart_upload_after=Duration.days(7))
-        ]
-        if props.variant_expiry_days is not None:
-            rules.append(
-                s3.LifecycleRule(
-                    id="ExpireVariants",
-                    tag_filters={VARIANT_TAG_KEY: VARIANT_TAG_VALUE},
-                    expiration=Duration.days(props.variant_expiry_days),
-                    noncurrent_version_expiration=Duration.days(1) if props.bucket_versioned else None,
-                )
-            )
         logs_bucket = self.edge.logs_bucket
-        bucket = s3.Bucket(
-            self,
-            f"Bucket{index}",
-            bucket_name=entry.bucket_name,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=props.bucket_versioned,
-            lifecycle_rules=rules,
-            server_access_logs_bucket=logs_bucket,
-            server_access_logs_prefix=f"s3/{entry.bucket_name}/" if logs_bucket is not None else None,
-            # Originals: never deleted with the stack.
-            removal_policy=RemovalPolicy.RETAIN,
+        bucket = self.edge.hardened_bucket(
+            self, f"Bucket{index}", bucket_name=entry.bucket_name, logs_prefix=f"s3/{entry.bucket_name}/"
         )
         if logs_bucket is None:
             Validations.of(bucket).acknowledge(
