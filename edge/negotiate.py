@@ -1,9 +1,14 @@
 """Output format negotiation from the ``Accept`` header (pure)."""
 
+from functools import lru_cache
+
 from edge.options import FormatChoice, OutputFormat
 
 # Sources whose family keeps transparency: they fall back to PNG, everything else to JPEG.
 _PNG_FAMILY = frozenset({"png", "gif"})
+# Browsers send a handful of distinct Accept headers, so their parse is remembered per container (bounded, and
+# only for headers of ordinary length, so odd or hostile ones cannot fill the 128 MB viewer function).
+_CACHED_ACCEPT_LENGTH = 512
 
 
 def accepted_types(accept: str) -> dict[str, float]:
@@ -39,9 +44,18 @@ def choose_format(choice: FormatChoice, accept: str, source_extension: str) -> O
     """
     if choice is not FormatChoice.AUTO:
         return OutputFormat(choice.value)
+    preferred = _modern_format(accept) if len(accept) <= _CACHED_ACCEPT_LENGTH else _modern_format.__wrapped__(accept)
+    if preferred is not None:
+        return preferred
+    return OutputFormat.PNG if source_extension.lower() in _PNG_FAMILY else OutputFormat.JPEG
+
+
+@lru_cache(maxsize=256)
+def _modern_format(accept: str) -> OutputFormat | None:
+    """AVIF or WebP when ``accept`` lists it with q > 0 (AVIF first), else ``None``."""
     types = accepted_types(accept)
     if types.get("image/avif", 0.0) > 0.0:
         return OutputFormat.AVIF
     if types.get("image/webp", 0.0) > 0.0:
         return OutputFormat.WEBP
-    return OutputFormat.PNG if source_extension.lower() in _PNG_FAMILY else OutputFormat.JPEG
+    return None
