@@ -85,6 +85,34 @@ def _log_group_arn(function: cloudfront.experimental.EdgeFunction) -> str:
     return f"arn:{Aws.PARTITION}:logs:*:{Aws.ACCOUNT_ID}:log-group:{_log_group_name(function)}"
 
 
+def write_statements(objects: str, *, tag_variants: bool, sid_suffix: str = "") -> list[iam.PolicyStatement]:
+    """What origin-response may write to ``objects`` (an object ARN pattern): create only, and, when variants
+    are tagged, set only the variant tag. Shared by the main bucket and every extra origin's bucket."""
+    statements = [
+        # If-None-Match: * makes every write a create: an existing key (an original, or a variant a
+        # concurrent render stored first) answers 412 and is never overwritten.
+        iam.PolicyStatement(
+            sid=f"CreateObjectsOnly{sid_suffix}",
+            actions=["s3:PutObject"],
+            resources=[objects],
+            conditions={"Null": {"s3:if-none-match": "false"}},
+        ),
+    ]
+    if tag_variants:
+        statements.append(
+            iam.PolicyStatement(
+                sid=f"TagVariantsOnly{sid_suffix}",
+                actions=["s3:PutObjectTagging"],
+                resources=[objects],
+                conditions={
+                    "StringEquals": {f"s3:RequestObjectTag/{VARIANT_TAG_KEY}": VARIANT_TAG_VALUE},
+                    "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": [VARIANT_TAG_KEY]},
+                },
+            )
+        )
+    return statements
+
+
 class ImageEdge(Construct):
     """The bucket, OAI, two Lambda@Edge functions, cache/origin-request policies and distribution of imgedge.
 
@@ -249,30 +277,10 @@ class ImageEdge(Construct):
 
     def _bucket_statements(self) -> list[iam.PolicyStatement]:
         objects = self.bucket.arn_for_objects("*")
-        statements = [
+        return [
             iam.PolicyStatement(sid="ReadObjects", actions=["s3:GetObject"], resources=[objects]),
-            # If-None-Match: * makes every write a create: an existing key (an original, or a variant a
-            # concurrent render stored first) answers 412 and is never overwritten.
-            iam.PolicyStatement(
-                sid="CreateObjectsOnly",
-                actions=["s3:PutObject"],
-                resources=[objects],
-                conditions={"Null": {"s3:if-none-match": "false"}},
-            ),
+            *write_statements(objects, tag_variants=self.props.tag_variants),
         ]
-        if self.props.tag_variants:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="TagVariantsOnly",
-                    actions=["s3:PutObjectTagging"],
-                    resources=[objects],
-                    conditions={
-                        "StringEquals": {f"s3:RequestObjectTag/{VARIANT_TAG_KEY}": VARIANT_TAG_VALUE},
-                        "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": [VARIANT_TAG_KEY]},
-                    },
-                )
-            )
-        return statements
 
     # --- functions ----------------------------------------------------------------------------------------
 

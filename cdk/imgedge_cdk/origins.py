@@ -28,7 +28,6 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
 
-from edge.config import VARIANT_TAG_KEY, VARIANT_TAG_VALUE
 from imgedge_cdk.origin_props import ExtraOrigin
 
 if TYPE_CHECKING:
@@ -142,25 +141,14 @@ class ExtraOrigins(Construct):
         # no IAM pattern can list, so creating objects needs the whole bucket (arn/*), not arn/<prefix>*. The
         # If-None-Match condition keeps it a create: nothing (an original or a variant) is ever overwritten.
         objects = bucket.arn_for_objects("*")
-        statements = [
-            iam.PolicyStatement(sid=f"ReadOriginals{index}", actions=["s3:GetObject"],
-                                resources=self._read_resources(entry, bucket)),
-            iam.PolicyStatement(sid=f"CreateObjectsOnly{index}", actions=["s3:PutObject"], resources=[objects],
-                                conditions={"Null": {"s3:if-none-match": "false"}}),
-        ]  # fmt: skip
-        if self.edge.props.tag_variants:
-            statements.append(
-                iam.PolicyStatement(
-                    sid=f"TagVariantsOnly{index}",
-                    actions=["s3:PutObjectTagging"],
-                    resources=[objects],
-                    conditions={
-                        "StringEquals": {f"s3:RequestObjectTag/{VARIANT_TAG_KEY}": VARIANT_TAG_VALUE},
-                        "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": [VARIANT_TAG_KEY]},
-                    },
-                )
-            )
-        return statements
+        from imgedge_cdk.construct import write_statements  # noqa: PLC0415 (construct imports this module)
+
+        return [
+            iam.PolicyStatement(
+                sid=f"ReadOriginals{index}", actions=["s3:GetObject"], resources=self._read_resources(entry, bucket)
+            ),
+            *write_statements(objects, tag_variants=self.edge.props.tag_variants, sid_suffix=str(index)),
+        ]
 
     def _acknowledge_role_findings(self) -> None:
         from imgedge_cdk.construct import _nag_resource  # noqa: PLC0415 (construct imports this module)
