@@ -10,20 +10,15 @@ from edge.options import COMPASS_FOCUS, Fit, Gravity, OutputFormat, RenderSpec
 from edge.render import Limits, render
 from edge.render.crop import attention_box, entropy_box
 from edge.render.geometry import focus_crop, target_box
+from tests.edge.render.pixels import png_bytes
 
 LIMITS = Limits.from_config(Config())
 RED = (255, 0, 0)
 GREY = (128, 128, 128)
 
 
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _render(image: Image.Image, spec: RenderSpec) -> Image.Image:
-    rendered = render(_png(image), spec, LIMITS)
+    rendered = render(png_bytes(image), spec, LIMITS)
     with Image.open(io.BytesIO(rendered.body)) as out:
         return out.convert("RGB")
 

@@ -8,33 +8,15 @@ from PIL import Image, ImageChops, ImageDraw, ImageStat
 from edge.config import Config
 from edge.options import Fit, OutputFormat, RenderSpec
 from edge.render import Limits, render
+from tests.edge.render.pixels import level, pixel, png_bytes
 
 LIMITS = Limits.from_config(Config())
 RED = (255, 0, 0)
 GREY = (128, 128, 128)
 
 
-def _px(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
-    """A pixel as a tuple of band values (a grey pixel is a 1-tuple)."""
-    value = image.getpixel(xy)
-    if isinstance(value, tuple):
-        return tuple(int(v) for v in value)
-    assert isinstance(value, int | float)
-    return (int(value),)
-
-
-def _level(image: Image.Image, xy: tuple[int, int]) -> int:
-    return _px(image, xy)[0]
-
-
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _render(image: Image.Image, spec: RenderSpec) -> Image.Image:
-    rendered = render(_png(image), spec, LIMITS)
+    rendered = render(png_bytes(image), spec, LIMITS)
     with Image.open(io.BytesIO(rendered.body)) as out:
         out.load()
         assert (rendered.width, rendered.height) == out.size
@@ -99,9 +81,9 @@ def test_blur_softens_a_hard_edge_by_its_radius() -> None:
     image.paste(255, (100, 0, 200, 100))
     sharp = _render(image, _spec()).convert("L")
     blurred = _render(image, _spec(blur=10)).convert("L")
-    assert _level(sharp, (95, 50)) == 0
-    assert 0 < _level(blurred, (95, 50)) < 128 < _level(blurred, (105, 50)) < 255
-    assert _level(blurred, (60, 50)) == 0  # far from the edge
+    assert level(sharp, (95, 50)) == 0
+    assert 0 < level(blurred, (95, 50)) < 128 < level(blurred, (105, 50)) < 255
+    assert level(blurred, (60, 50)) == 0  # far from the edge
 
 
 def test_sharpen_increases_local_contrast() -> None:
@@ -116,7 +98,7 @@ def test_blur_keeps_transparent_pixels_from_bleeding_colour() -> None:
     image = Image.new("RGBA", (200, 100), (255, 0, 0, 0))  # transparent red
     image.paste((0, 0, 255, 255), (50, 0, 150, 100))
     out = _render(image, _spec(blur=5)).convert("RGBA")
-    r, _, b, a = _px(out, (52, 50))
+    r, _, b, a = pixel(out, (52, 50))
     assert a > 0
     assert r < 10
     assert b > 200
@@ -128,8 +110,8 @@ def test_contain_with_a_background_fills_the_pad_with_that_colour() -> None:
         out = _render(_marker(), spec)
         assert out.mode == "RGB", fmt
         assert out.size == (200, 200)
-        assert all(abs(c) <= 3 for c in _px(out, (100, 10))), fmt  # the pad (rows 0-49) is black
-        assert all(abs(c - 128) <= 4 for c in _px(out, (100, 100))), fmt  # the image
+        assert all(abs(c) <= 3 for c in pixel(out, (100, 10))), fmt  # the pad (rows 0-49) is black
+        assert all(abs(c - 128) <= 4 for c in pixel(out, (100, 100))), fmt  # the image
 
 
 def test_background_flattens_alpha_in_every_format() -> None:
@@ -144,12 +126,12 @@ def test_background_flattens_alpha_in_every_format() -> None:
 def test_jpeg_flattens_on_the_background_instead_of_white() -> None:
     image = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
     out = _render(image, RenderSpec(100, None, Fit.INSIDE, OutputFormat.JPEG, 90, background="000000"))
-    assert max(_px(out, (50, 50))) <= 3
+    assert max(pixel(out, (50, 50))) <= 3
     default = _render(image, RenderSpec(100, None, Fit.INSIDE, OutputFormat.JPEG, 90))
-    assert min(_px(default, (50, 50))) >= 252
+    assert min(pixel(default, (50, 50))) >= 252
 
 
 def test_without_a_background_contain_stays_transparent() -> None:
     out = _render(_marker(), RenderSpec(200, 200, Fit.CONTAIN, OutputFormat.PNG, None))
     assert out.mode == "RGBA"
-    assert _px(out, (100, 10))[3] == 0
+    assert pixel(out, (100, 10))[3] == 0

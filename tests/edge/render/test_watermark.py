@@ -9,34 +9,16 @@ from edge.config import Config
 from edge.options import Fit, Gravity, OutputFormat, RenderSpec, Watermark
 from edge.render import Limits, render
 from edge.render.watermark import overlay_box
+from tests.edge.render.pixels import pixel, png_bytes
 
 LIMITS = Limits.from_config(Config())
 GREY = (128, 128, 128)
 GREEN = (0, 255, 0)
 
 
-def _px(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
-    """A pixel as a tuple of band values (a grey pixel is a 1-tuple)."""
-    value = image.getpixel(xy)
-    if isinstance(value, tuple):
-        return tuple(int(v) for v in value)
-    assert isinstance(value, int | float)
-    return (int(value),)
-
-
-def _level(image: Image.Image, xy: tuple[int, int]) -> int:
-    return _px(image, xy)[0]
-
-
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _mark(**overrides: object) -> Watermark:
     values: dict[str, object] = {
-        "image": _png(Image.new("RGBA", (100, 50), (*GREEN, 255))),
+        "image": png_bytes(Image.new("RGBA", (100, 50), (*GREEN, 255))),
         "etag": "abc",
         "position": Gravity.SOUTHEAST,
         "margin": 10,
@@ -49,7 +31,7 @@ def _mark(**overrides: object) -> Watermark:
 
 
 def _render(width: int, mark: Watermark, fmt: OutputFormat = OutputFormat.PNG) -> Image.Image:
-    source = _png(Image.new("RGB", (1000, 500), GREY))
+    source = png_bytes(Image.new("RGB", (1000, 500), GREY))
     spec = RenderSpec(width, None, Fit.INSIDE, fmt, None if fmt is OutputFormat.PNG else 90)
     rendered = render(source, spec, LIMITS, watermark=mark)
     with Image.open(io.BytesIO(rendered.body)) as out:
@@ -70,7 +52,7 @@ def test_no_watermark_below_the_min_width() -> None:
 
 def test_opacity_blends_the_watermark() -> None:
     out = _render(500, _mark(opacity=50, position=Gravity.NORTHWEST))
-    r, g, b = _px(out, (10 + 50, 10 + 25))
+    r, g, b = pixel(out, (10 + 50, 10 + 25))
     assert 60 <= r <= 68
     assert 188 <= g <= 195
     assert 60 <= b <= 68
@@ -78,7 +60,7 @@ def test_opacity_blends_the_watermark() -> None:
 
 def test_watermark_on_jpeg_keeps_no_alpha() -> None:
     out = _render(500, _mark(position=Gravity.CENTRE), OutputFormat.JPEG)
-    r, g, b = _px(out, (250, 125))
+    r, g, b = pixel(out, (250, 125))
     assert g > 200
     assert r < 40
     assert b < 40
