@@ -8,20 +8,25 @@ reads it once per container; every key is optional and has the documented defaul
 ``Config.from_mapping`` validates every key and raises ``ConfigError`` naming the first bad one.
 """
 
+from __future__ import annotations
+
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from functools import cache
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from edge.errors import BadRequest, ConfigError
 from edge.options import COMPASS_FOCUS, FormatChoice, Gravity
-from edge.origins import Origin, OriginsError, origins_json, parse_origins
 from edge.query import PARAMETERS, PRESET_NAME, PRESET_PARAMETERS, options_from_values
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from edge.origins import Origin
 
 CONFIG_FILE_NAME = "imgedge-config.json"
 CONFIG_ENV_VAR = "IMGEDGE_CONFIG"
@@ -214,7 +219,7 @@ class Config:
         )
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "Config":
+    def from_mapping(cls, data: Mapping[str, Any]) -> Config:
         """Build from JSON-like data; unknown keys and wrong types raise ``ConfigError`` naming the key."""
         if not isinstance(data, Mapping):
             raise ConfigError("configuration must be a JSON object")
@@ -231,6 +236,8 @@ class Config:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["default_quality"] = dict(self.default_quality)
         data["presets"] = {name: dict(values) for name, values in self.presets.items()}
+        from edge.origins import origins_json  # noqa: PLC0415 (edge.origins stays out of the viewer's imports)
+
         data["origins"] = origins_json(self.origins)
         return json.dumps(data, indent=2, sort_keys=True)
 
@@ -242,10 +249,7 @@ def _coerce(key: str, value: Any) -> Any:
         "watermark_position": Gravity,
     }
     if key == "origins":
-        try:
-            return parse_origins(value)
-        except OriginsError as err:
-            raise ConfigError(f"configuration key 'origins': {err}") from None
+        return _parse_origins(value)
     try:
         if key in enums:
             return enums[key](value)
@@ -401,10 +405,7 @@ def _validate(config: Config) -> None:
         _require(_is_int(value) and low <= value <= high, key, f"must be an integer from {low} to {high}")
     _validate_signature(config)
     _validate_faces(config)
-    try:
-        object.__setattr__(config, "origins", parse_origins(config.origins))
-    except OriginsError as err:
-        raise ConfigError(f"configuration key 'origins': {err}") from None
+    object.__setattr__(config, "origins", _parse_origins(config.origins))
     for key in ("bucket", "region"):
         value = getattr(config, key)
         _require(
@@ -412,6 +413,17 @@ def _validate(config: Config) -> None:
             key,
             "must be null or a name",
         )
+
+
+def _parse_origins(value: object) -> tuple[Origin, ...]:
+    if isinstance(value, tuple) and not value:
+        return ()  # the default, no extra origins: then edge.origins is never imported (the viewer never needs it)
+    from edge.origins import OriginsError, parse_origins  # noqa: PLC0415 (see above)
+
+    try:
+        return parse_origins(value)
+    except OriginsError as err:
+        raise ConfigError(f"configuration key 'origins': {err}") from None
 
 
 def _validate_allowed_parameters(config: Config) -> None:
@@ -457,9 +469,11 @@ def _validate_faces(config: Config) -> None:
                  f"preset {name!r} uses gravity=face, which needs faces_enabled")  # fmt: skip
 
 
-def bundled_config_path() -> Path:
-    """Where the bundled configuration lives: beside the ``edge`` package, at the root of the function bundle."""
-    return Path(__file__).resolve().parent.parent / CONFIG_FILE_NAME
+def bundled_config_path() -> str:
+    """Where the bundled configuration lives: beside the ``edge`` package, at the root of the function bundle.
+
+    A plain path string: the viewer function never imports ``pathlib`` (a cold-start cost at the edge)."""
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), CONFIG_FILE_NAME)
 
 
 @cache
@@ -470,13 +484,14 @@ def load_config() -> Config:
     which CloudFront reports as a 5xx, and the CDK app runs the same validation at synth so it never deploys.
     """
     path_text = os.environ.get(CONFIG_ENV_VAR)
-    path = Path(path_text) if path_text else bundled_config_path()
-    if not path.is_file():
+    path = path_text or bundled_config_path()
+    if not os.path.isfile(path):
         if path_text:
             raise ConfigError(f"{CONFIG_ENV_VAR} names {path_text!r}, which is not a file")
         return Config()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            data = json.loads(handle.read())
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read configuration {path}: {exc}") from None
     return Config.from_mapping(data)

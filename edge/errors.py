@@ -5,7 +5,11 @@ reason (one line, no internals). Details for operators go in ``detail``, which i
 Handlers turn an ``EdgeError`` into a response in exactly one place (``edge.responses.error``).
 """
 
-from typing import ClassVar
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
 class EdgeError(Exception):

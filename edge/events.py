@@ -5,18 +5,30 @@ response events, ``response``; headers are dicts keyed by the lowercase name, ea
 ``{"key": "Original-Case", "value": "..."}`` (AWS docs, "Lambda@Edge event structure").
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Mapping
-from typing import Any
+from functools import cache
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 Headers = dict[str, list[dict[str, str]]]
 
 # "<bucket>.s3.<region>.amazonaws.com", "<bucket>.s3.amazonaws.com", "<bucket>.s3-<region>.amazonaws.com",
 # "<bucket>.s3.dualstack.<region>.amazonaws.com" (CDK's S3BucketOrigin uses the regional form).
-_S3_DOMAIN = re.compile(
+_S3_DOMAIN = (
     r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.s3(?:[.-](?:dualstack\.)?(?P<region>[a-z]{2}(?:-[a-z]+)+-[0-9]+))?"
     r"\.amazonaws\.com(?:\.cn)?$"
 )
+
+
+@cache
+def _s3_domain() -> re.Pattern[str]:
+    """``_S3_DOMAIN`` compiled on first use: only origin-response reads it, so the viewer never compiles it."""
+    return re.compile(_S3_DOMAIN)
 
 
 def header_value(headers: Mapping[str, list[dict[str, str]]], name: str) -> str | None:
@@ -68,7 +80,12 @@ class ViewerRequest(_CloudFrontEvent):
     @property
     def accept(self) -> str:
         """All ``Accept`` header values joined by commas (``""`` when absent)."""
-        return ", ".join(header_values(self.request_headers, "accept"))
+        entries: list[dict[str, str]] | None = self._cf["request"].get("headers", {}).get("accept")
+        if not entries:
+            return ""
+        if len(entries) == 1:  # what browsers send: the join of one value is that value
+            return entries[0].get("value", "")
+        return ", ".join(entry.get("value", "") for entry in entries)
 
     def forwarded(
         self,
@@ -121,7 +138,7 @@ class OriginResponse(_CloudFrontEvent):
         s3 = self._cf["request"].get("origin", {}).get("s3")
         if not s3:
             return None, None
-        match = _S3_DOMAIN.match(str(s3.get("domainName", "")))
+        match = _s3_domain().match(str(s3.get("domainName", "")))
         if match is None:
             return None, s3.get("region")
         return match["bucket"], s3.get("region") or match["region"]

@@ -29,6 +29,7 @@ Invariant: ``encode_key(decode_key(k, c), c) == k`` for every ``k`` that ``decod
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlencode
 
 from edge.config import Config
@@ -36,12 +37,13 @@ from edge.errors import BadRequest
 from edge.options import BLUR_RADII, COMPASS_FOCUS, ROTATIONS, Fit, Gravity, OutputFormat, RenderSpec
 from edge.paths import decode_path, encode_path
 
-_SIZE = re.compile(r"(?:(?P<w>[1-9][0-9]{0,5})(?:x(?P<h>[1-9][0-9]{0,5}))?|x(?P<h_only>[1-9][0-9]{0,5}))")
+_SIZE_PATTERN = r"(?:(?P<w>[1-9][0-9]{0,5})(?:x(?P<h>[1-9][0-9]{0,5}))?|x(?P<h_only>[1-9][0-9]{0,5}))"
 _TOKEN_FIT = {fit.value: fit for fit in Fit if fit is not Fit.COVER}
 _TOKEN_GRAVITY = {g.value: g for g in Gravity if g not in (Gravity.CENTRE, Gravity.FOCUS)}
 _PERCENT = r"(?:0|5|[1-9][05]|100)"
-_TOKEN_FOCUS = re.compile(rf"fp(?P<x>{_PERCENT})x(?P<y>{_PERCENT})")
-_TOKEN_BACKGROUND = re.compile(r"bg[0-9a-f]{6}")
+_FOCUS_PATTERN = rf"fp(?P<x>{_PERCENT})x(?P<y>{_PERCENT})"
+_BACKGROUND_PATTERN = r"bg[0-9a-f]{6}"
+_QUALITY_PATTERN = r"q[1-9][0-9]{0,2}"
 _TOKEN_BLUR = {f"blur{radius}": radius for radius in BLUR_RADII}
 _TOKEN_ROTATE = {f"r{angle}": angle for angle in ROTATIONS if angle}
 _TOKEN_FLAGS = {"gray": "grayscale", "sharpen": "sharpen", "flop": "flop"}
@@ -49,6 +51,16 @@ _COMPASS_POINTS = frozenset(COMPASS_FOCUS.values())
 #: JPEG has no alpha: its default background is white, which is therefore never spelled in a JPEG key.
 JPEG_DEFAULT_BACKGROUND = "ffffff"
 _EXTENSIONS = {fmt.extension: fmt for fmt in OutputFormat}
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The size, focus, background and quality patterns of ``decode_key``, compiled on first use: only
+    origin-response decodes keys, so the viewer's cold start compiles none of them."""
+    size, focus, background, quality = (
+        re.compile(pattern) for pattern in (_SIZE_PATTERN, _FOCUS_PATTERN, _BACKGROUND_PATTERN, _QUALITY_PATTERN)
+    )
+    return size, focus, background, quality
 
 
 class InvalidVariantKey(BadRequest):
@@ -67,28 +79,32 @@ class VariantKey:
 
 def default_quality(fmt: OutputFormat, config: Config) -> int | None:
     """The quality a format gets when the URL gives none; ``None`` for lossless PNG."""
-    return config.default_quality[fmt.value] if fmt.lossy else None
+    return config.default_quality[fmt._value_] if fmt.lossy else None  # _value_: .value without its descriptor
 
 
 def spec_token(spec: RenderSpec, config: Config) -> str:
     """The ``spec`` path segment of a key (see the module grammar)."""
-    if spec.width is not None and spec.height is not None:
-        size = f"{spec.width}x{spec.height}"
-    elif spec.width is not None:
-        size = str(spec.width)
-    elif spec.height is not None:
-        size = f"x{spec.height}"
+    # Every request runs this: fields are read once into locals, and ``_value_`` is read instead of ``.value``.
+    width, height, gravity = spec.width, spec.height, spec.gravity
+    both = width is not None and height is not None
+    if both:
+        size = f"{width}x{height}"
+    elif width is not None:
+        size = str(width)
+    elif height is not None:
+        size = f"x{height}"
     else:
         raise ValueError("a RenderSpec needs a width or a height")
     tokens = [size]
-    if spec.width is not None and spec.height is not None and spec.fit is not Fit.COVER:
-        tokens.append(spec.fit.value)
+    crops = both and spec.fit is Fit.COVER  # RenderSpec.crops
+    if both and not crops:
+        tokens.append(spec.fit._value_)
     if spec.quality is not None and spec.quality != default_quality(spec.format, config):
         tokens.append(f"q{spec.quality}")
-    if spec.crops and spec.gravity is Gravity.FOCUS and spec.focus is not None:
+    if crops and gravity is Gravity.FOCUS and spec.focus is not None:
         tokens.append(f"fp{spec.focus[0]}x{spec.focus[1]}")
-    elif spec.crops and spec.gravity not in (Gravity.CENTRE, Gravity.FOCUS):
-        tokens.append(spec.gravity.value)
+    elif crops and gravity not in (Gravity.CENTRE, Gravity.FOCUS):
+        tokens.append(gravity._value_)
     if spec.background is not None and not (
         spec.format is OutputFormat.JPEG and spec.background == JPEG_DEFAULT_BACKGROUND
     ):
@@ -131,7 +147,8 @@ def decode_key(uri: str, config: Config) -> VariantKey:
         raise InvalidVariantKey()
     fmt = _EXTENSIONS[extension]
     size_text, *tokens = spec_text.split("-")
-    size = _SIZE.fullmatch(size_text)
+    size_pattern, focus_pattern, background_pattern, quality_pattern = _patterns()
+    size = size_pattern.fullmatch(size_text)
     if size is None:
         raise InvalidVariantKey()
     width = int(size["w"]) if size["w"] else None
@@ -140,16 +157,16 @@ def decode_key(uri: str, config: Config) -> VariantKey:
     quality = default_quality(fmt, config)
     extras: dict[str, object] = {}
     for token in tokens:
-        focus = _TOKEN_FOCUS.fullmatch(token)
+        focus = focus_pattern.fullmatch(token)
         if token in _TOKEN_FIT:
             fit = _TOKEN_FIT[token]
-        elif re.fullmatch(r"q[1-9][0-9]{0,2}", token) and int(token[1:]) <= 100 and fmt.lossy:
+        elif quality_pattern.fullmatch(token) and int(token[1:]) <= 100 and fmt.lossy:
             quality = int(token[1:])
         elif token in _TOKEN_GRAVITY:
             extras["gravity"] = _TOKEN_GRAVITY[token]
         elif focus is not None and (int(focus["x"]), int(focus["y"])) not in _COMPASS_POINTS:
             extras.update(gravity=Gravity.FOCUS, focus=(int(focus["x"]), int(focus["y"])))
-        elif _TOKEN_BACKGROUND.fullmatch(token):
+        elif background_pattern.fullmatch(token):
             extras["background"] = token[2:]
         elif token in _TOKEN_FLAGS:
             extras[_TOKEN_FLAGS[token]] = True

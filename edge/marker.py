@@ -20,11 +20,17 @@ MARKER_HEADER = "x-imgedge-original"
 # Characters a query keeps as they are in the marker; everything else (spaces, controls, non-ASCII) is
 # percent-encoded, which parses to the same parameters and can never break the header line.
 _QUERY_SAFE = "&=%+;,/:@!$'()*-._~"
+# Everything quote() keeps with that ``safe``: a query made only of these is its own encoding.
+_QUERY_KEPT = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + _QUERY_SAFE
 
 
 def marker_value(original_uri: str, querystring: str) -> str:
     """The marker for a rewrite: the original's canonical URI, then ``?`` and the viewer's query when it has one."""
-    return f"{original_uri}?{quote(querystring, safe=_QUERY_SAFE)}" if querystring else original_uri
+    if not querystring:
+        return original_uri
+    if querystring.rstrip(_QUERY_KEPT):  # something to encode (quote's own fast path, without its call)
+        querystring = quote(querystring, safe=_QUERY_SAFE)
+    return f"{original_uri}?{querystring}"
 
 
 def verify(marker: str, variant: VariantKey, config: Config) -> OriginalPath:

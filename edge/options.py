@@ -1,8 +1,15 @@
 """Parsed, frozen values that describe one rendering: fit, output format and the ``RenderSpec``."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
+
+    from edge.watermarks import Watermark as Watermark  # noqa: PLC0414 (explicit re-export, see __getattr__)
 
 
 class Fit(StrEnum):
@@ -32,7 +39,7 @@ class OutputFormat(StrEnum):
 
     @property
     def extension(self) -> str:
-        return "jpg" if self is OutputFormat.JPEG else self.value
+        return "jpg" if self is OutputFormat.JPEG else self._value_  # _value_: what .value returns, read directly
 
     @property
     def content_type(self) -> str:
@@ -44,7 +51,7 @@ class OutputFormat(StrEnum):
         return self is not OutputFormat.PNG
 
     @classmethod
-    def from_extension(cls, extension: str) -> "OutputFormat":
+    def from_extension(cls, extension: str) -> OutputFormat:
         """``jpg``/``jpeg``/``avif``/``webp``/``png`` (case-insensitive) to a format; ``ValueError`` otherwise."""
         name = extension.lower()
         return cls.JPEG if name == "jpg" else cls(name)
@@ -155,18 +162,11 @@ class RenderSpec:
         return self.fit is Fit.COVER and self.width is not None and self.height is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Watermark:
-    """A watermark to overlay: the image's bytes and ETag (from the bucket) and the configured placement.
+def __getattr__(name: str) -> object:
+    """``Watermark`` lives in ``edge.watermarks`` (origin-response only, so the viewer never creates the class);
+    ``from edge.options import Watermark`` still works and loads it on first use."""
+    if name == "Watermark":
+        from edge.watermarks import Watermark  # noqa: PLC0415 (see above)
 
-    ``position`` is a compass gravity or ``centre``; ``margin`` px; ``opacity`` 1-100 percent; ``width_percent``
-    of the output width; outputs narrower than ``min_width`` are left alone.
-    """
-
-    image: bytes
-    etag: str
-    position: Gravity
-    margin: int
-    opacity: int
-    width_percent: int
-    min_width: int
+        return Watermark
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,10 +14,15 @@ origin), so a request that reached another behavior still reads and writes the r
 This module is pure (no boto3, no ``edge.config`` import) so that ``edge.config`` can validate with it.
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # S3 bucket naming rules (general purpose buckets): 3-63 of a-z 0-9 . -, starting and ending with a letter or
 # digit, no "..", not an IP address, not starting with xn--.

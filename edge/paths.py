@@ -1,7 +1,5 @@
 """Validation and canonical spelling of an original's path (the viewer URI without the query string)."""
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -13,7 +11,10 @@ MAX_URL_LENGTH = 8192
 # stem, so originals are held to a shorter length that leaves room for the longest spec token.
 MAX_ORIGINAL_KEY_BYTES = 960
 
-_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+# What ``quote(key, safe="/")`` leaves as it is: a key made only of these is its own encoding.
+_UNRESERVED_AND_SLASH = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/"
+_FORBIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class OriginalPath:
 def encode_path(key: str) -> str:
     """The canonical URI of an S3 key: ``/`` plus the key with everything but unreserved characters and ``/``
     percent-encoded (UTF-8). Two spellings of the same key always give the same URI."""
+    if not key.rstrip(_UNRESERVED_AND_SLASH):  # nothing to encode (the common case), as quote would find
+        return "/" + key
     return "/" + quote(key, safe="/")
 
 
@@ -45,12 +48,15 @@ def decode_path(uri: str) -> str:
     """
     if not uri.startswith("/"):
         raise BadRequest("path must start with /")
-    if _BAD_PERCENT.search(uri):
-        raise BadRequest("malformed percent-encoding in path")
-    try:
-        key = unquote(uri[1:], errors="strict")
-    except UnicodeDecodeError:
-        raise BadRequest("path is not valid UTF-8") from None
+    if "%" not in uri:
+        key = uri[1:]  # nothing to decode
+    else:
+        if _bad_percent(uri):
+            raise BadRequest("malformed percent-encoding in path")
+        try:
+            key = unquote(uri[1:], errors="strict")
+        except UnicodeDecodeError:
+            raise BadRequest("path is not valid UTF-8") from None
     validate_key(key)
     return key
 
@@ -64,13 +70,27 @@ def validate_key(key: str) -> None:
     """
     if not key:
         raise BadRequest("empty path")
-    if len(key.encode("utf-8")) > MAX_ORIGINAL_KEY_BYTES:
-        raise BadRequest("path too long")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in key) or "\\" in key:
+    if key.isascii():
+        if len(key) > MAX_ORIGINAL_KEY_BYTES:
+            raise BadRequest("path too long")
+        # Printable ASCII has none of the forbidden categories (ASCII's only ones are the Cc controls).
+        forbidden = not key.isprintable()
+    else:
+        if len(key.encode("utf-8")) > MAX_ORIGINAL_KEY_BYTES:
+            raise BadRequest("path too long")
+        import unicodedata  # noqa: PLC0415 (only for non-ASCII keys)
+
+        forbidden = any(unicodedata.category(ch) in _FORBIDDEN_CATEGORIES for ch in key)
+    if forbidden or "\\" in key:
         raise BadRequest("path contains forbidden characters")
     for segment in key.split("/"):
         if segment in ("", ".", ".."):
             raise BadRequest("path contains an empty, '.' or '..' segment")
+
+
+def _bad_percent(uri: str) -> bool:
+    """Whether a ``%`` is not followed by two hex digits."""
+    return any(len(rest) < 2 or rest[0] not in _HEX_DIGITS or rest[1] not in _HEX_DIGITS for rest in uri.split("%")[1:])
 
 
 def validate_original_path(uri: str, source_extensions: tuple[str, ...]) -> OriginalPath:

@@ -19,11 +19,12 @@ from edge.events import OriginResponse
 from edge.faces import FaceOutcome
 from edge.keys import InvalidVariantKey, VariantKey, decode_key, variant_s3_key, viewer_query
 from edge.marker import MARKER_HEADER, verify
-from edge.options import RenderSpec, Watermark
+from edge.options import RenderSpec
 from edge.origins import route, store_target
 from edge.paths import encode_path
 from edge.signing import UnsignedMiss
 from edge.sizes import check_spec
+from edge.watermarks import Watermark
 
 if TYPE_CHECKING:
     from edge.render import Rendered

@@ -4,16 +4,20 @@ Each parameter has a small typed parser (``_PARSERS``); ``parse_query`` splits t
 and hands the values to ``options_from_values``, which config validation also uses for the presets themselves.
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
-from typing import Any
 from urllib.parse import unquote_plus
 
 from edge.errors import BadRequest
 from edge.options import FOCUS_STEP, ROTATIONS, Fit, FormatChoice, Gravity
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fractions import Fraction
+    from typing import Any
 
 #: Every image parameter, in the order of the README table; any other parameter is dropped.
 PARAMETERS = (
@@ -34,14 +38,17 @@ PARAMETERS = (
     "flop",
     "preset",
 )
+_PARAMETER_SET = frozenset(PARAMETERS)
 #: Parameters a preset may set (all but ``preset`` itself).
 PRESET_PARAMETERS = PARAMETERS[:-1]
 _FORMAT_ALIASES = {"jpg": FormatChoice.JPEG}
 _GRAVITY_ALIASES = {"center": Gravity.CENTRE}
 # Sizes are checked against the policy later; this only keeps absurd digit strings out of int().
 _MAX_DIGITS = 6
-_DECIMAL = re.compile(r"[0-9](?:\.[0-9]{1,4})?")
-_HEX = re.compile(r"#?(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+# The grammar of decimals (``[0-9](\.[0-9]{1,4})?``) and colours (``#?`` and 3 or 6 hex digits), checked with str
+# methods: no regex to compile at the cold start.
+_DIGITS = frozenset("0123456789")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _TRUE = frozenset({"1", "true"})
 _FALSE = frozenset({"0", "false"})
 #: Preset names: what may follow ``preset=`` and appear as a key of the ``presets`` configuration.
@@ -85,11 +92,15 @@ def query_values(querystring: str) -> dict[str, str]:
         if not part:
             continue
         raw_name, _, raw_value = part.partition("=")
-        name = unquote_plus(raw_name, errors="replace")
-        if name not in PARAMETERS:
+        # unquote_plus changes nothing without "%" or "+": skip its call then (most names and values).
+        name = unquote_plus(raw_name, errors="replace") if "%" in raw_name or "+" in raw_name else raw_name
+        if name not in _PARAMETER_SET:
             continue
         if name in values:
             raise BadRequest(f"parameter {name} given more than once")
+        if "%" not in raw_value and "+" not in raw_value:
+            values[name] = raw_value
+            continue
         try:
             values[name] = unquote_plus(raw_value, errors="strict")
         except UnicodeDecodeError:
@@ -119,16 +130,16 @@ def parse_query(
     values = query_values(querystring)
     if not values:
         return None
-    disabled = [name for name in values if name not in allowed_parameters]
-    if disabled:
-        raise BadRequest(f"parameter {disabled[0]} is not enabled")
+    for name in values:
+        if name not in allowed_parameters:
+            raise BadRequest(f"parameter {name} is not enabled")
     preset = values.pop("preset", None)
     if preset is not None:
         if presets is None or preset not in presets:
             raise BadRequest("unknown preset")
-        refused = [name for name in values if name not in preset_overrides]
-        if refused:
-            raise BadRequest(f"parameter {refused[0]} cannot be combined with a preset")
+        for name in values:
+            if name not in preset_overrides:
+                raise BadRequest(f"parameter {name} cannot be combined with a preset")
         values = {**presets[preset], **values}
     elif presets_only:
         raise BadRequest("only presets are allowed: use preset=NAME")
@@ -150,6 +161,8 @@ def options_from_values(values: Mapping[str, str], preset: str | None = None) ->
     height = _dimension(values, "h")
     if width is None and height is None:
         raise BadRequest("w or h is required")
+    if len(values) == (width is not None) + (height is not None):  # only w and h (the usual request)
+        return RequestedOptions(width=width, height=height, preset=preset)
     parsed = {_FIELD.get(name, name): _PARSERS[name](name, values[name]) for name in _PARSERS if name in values}
     if "gravity" in values and "focus" in values:
         raise BadRequest("give gravity or focus, not both")
@@ -199,8 +212,15 @@ def _format(name: str, text: str) -> FormatChoice:
 
 
 def _fraction(name: str, text: str) -> Fraction:
-    if not _DECIMAL.fullmatch(text):
+    size = len(text)
+    if not (
+        (size == 1 and text in _DIGITS)
+        or (3 <= size <= 6 and text[0] in _DIGITS and text[1] == "." and all(c in _DIGITS for c in text[2:]))
+    ):
         raise BadRequest(f"{name} must be a decimal number")
+    # Loaded on the first dpr or focus: fractions (and decimal, which it imports) stay out of the cold start.
+    from fractions import Fraction  # noqa: PLC0415
+
     return Fraction(text)
 
 
@@ -226,8 +246,8 @@ def _gravity(name: str, text: str) -> Gravity:
 
 def _snap_percent(value: Fraction) -> int:
     """A fraction 0-1 as a percentage on the ``FOCUS_STEP`` grid (nearest point, halves rounded up)."""
-    steps = Decimal(value.numerator) / Decimal(value.denominator) * 100 / FOCUS_STEP
-    return int(steps.quantize(Decimal(1), rounding=ROUND_HALF_UP)) * FOCUS_STEP
+    steps = value * 100 / FOCUS_STEP  # exact; rounded half up below, in integers (value is from 0 to 1)
+    return (2 * steps.numerator + steps.denominator) // (2 * steps.denominator) * FOCUS_STEP
 
 
 def _focus(name: str, text: str) -> tuple[int, int]:
@@ -241,9 +261,10 @@ def _focus(name: str, text: str) -> tuple[int, int]:
 
 
 def _background(name: str, text: str) -> str:
-    if not _HEX.fullmatch(text):
+    digits = text[1:] if text.startswith("#") else text
+    if len(digits) not in (3, 6) or not all(c in _HEX_DIGITS for c in digits):
         raise BadRequest("background must be a hex colour (rgb or rrggbb)")
-    digits = text.lstrip("#").lower()
+    digits = digits.lower()
     return "".join(c * 2 for c in digits) if len(digits) == 3 else digits
 
 

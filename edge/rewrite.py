@@ -58,7 +58,7 @@ def rewrite(uri: str, querystring: str, accept: str, config: Config) -> Rewrite 
     if not fmt.lossy:
         quality = None
     elif requested.quality is None:
-        quality = config.default_quality[fmt.value]
+        quality = config.default_quality[fmt._value_]  # _value_: .value without its descriptor
     else:
         quality = snap_quality(requested.quality, config)
     gravity, focus = _crop_position(requested) if fit is Fit.COVER and both else (Gravity.CENTRE, None)

@@ -1,8 +1,9 @@
 """The size and quality policy: the guard that keeps the number of variants per original bounded (pure)."""
 
+from __future__ import annotations
+
 from bisect import bisect_left
-from fractions import Fraction
-from typing import Final
+from functools import cache
 
 from edge.config import Config, SizePolicy
 from edge.errors import BadRequest
@@ -10,8 +11,14 @@ from edge.keys import JPEG_DEFAULT_BACKGROUND
 from edge.negotiate import choose_format
 from edge.options import BLUR_RADII, COMPASS_FOCUS, FOCUS_STEP, ROTATIONS, Fit, Gravity, OutputFormat, RenderSpec
 
-#: Allowed device pixel ratios; a requested ``dpr`` snaps up to the next one.
-DPRS: Final[tuple[Fraction, ...]] = (Fraction(1), Fraction(3, 2), Fraction(2), Fraction(3), Fraction(4))
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fractions import Fraction
+    from typing import Final
+
+    #: Allowed device pixel ratios (1, 3/2, 2, 3, 4); a requested ``dpr`` snaps up to the next one. Built on
+    #: first use (``__getattr__``), so that ``fractions`` stays out of the viewer's cold start.
+    DPRS: tuple[Fraction, ...]
 #: Crop positions of ``cover`` with the default configuration: the named gravities (centre, 8 compass, entropy,
 #: attention; not ``face``, which only ``faces_enabled`` adds) plus the focal points of the ``FOCUS_STEP`` grid
 #: that are not compass points.
@@ -47,9 +54,23 @@ def snap_quality(value: int, config: Config) -> int:
     return qualities[min(bisect_left(qualities, value), len(qualities) - 1)]
 
 
+@cache
+def _dprs() -> tuple[Fraction, ...]:
+    from fractions import Fraction  # noqa: PLC0415 (loaded by the first dpr, see DPRS)
+
+    return (Fraction(1), Fraction(3, 2), Fraction(2), Fraction(3), Fraction(4))
+
+
+def __getattr__(name: str) -> object:
+    if name == "DPRS":
+        return _dprs()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def snap_dpr(value: Fraction) -> Fraction:
     """The allowed device pixel ratio for a requested one (1-4): the next in ``DPRS`` up."""
-    return DPRS[min(bisect_left(DPRS, value), len(DPRS) - 1)]
+    dprs = _dprs()
+    return dprs[min(bisect_left(dprs, value), len(dprs) - 1)]
 
 
 def scale_dimension(value: int, dpr: Fraction, config: Config) -> int:

@@ -282,7 +282,7 @@ def test_load_config_reads_the_bundled_file(fresh_load: None, tmp_path: Path, mo
 
 
 def test_bundled_config_path_sits_at_the_bundle_root() -> None:
-    path = config_module.bundled_config_path()
+    path = Path(config_module.bundled_config_path())
     assert path.name == "imgedge-config.json"
     assert (path.parent / "edge" / "config.py").is_file()
 
