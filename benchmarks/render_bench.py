@@ -17,6 +17,8 @@ from its bytes on every call; rounds interleave the engines, whose order rotates
   source downscaled once in float linear light), peak RSS per engine process;
 - the AVIF encoder curve on imgedge's pipeline: Pillow's aom at speeds 5-9, and pillow-avif-plugin's SVT-AV1
   and rav1e; thread scaling on both CPUs;
+- the floor of the JPEG and WebP renders (`benchmarks/floor.py`): entropy decode, decode, transform and encode
+  apart, against the same run's sharp and pyvips;
 - the corpus's huge originals under the default limits (rendered within a memory bound, or refused);
 - viewer-request time per event and cold imports, origin-response cold start, a warm miss through the emulator,
   and the Lambda@Edge cost per million misses.
@@ -1137,6 +1139,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--no-curve", action="store_true", help="skip the AVIF encoder curve and thread scaling")
     parser.add_argument("--no-plugin", action="store_true", help="skip pillow-avif-plugin (SVT-AV1, rav1e)")
     parser.add_argument("--no-edge", action="store_true", help="skip viewer-request, cold starts and the emulator")
+    parser.add_argument("--no-floor", action="store_true", help="skip the JPEG/WebP floor (floor.py)")
     parser.add_argument("--events", type=int, help="viewer-request events per mode (default 100,000)")
     parser.add_argument("--json", type=Path, default=WORK / "results.json", help="raw results (JSON)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -1398,6 +1401,13 @@ def main(argv: Sequence[str]) -> int:
             indent=1,
         )
     )
+    if not args.no_floor and {"jpeg", "webp"} & set(FORMATS):
+        # The floor compares imgedge's stages with sharp's and pyvips's cells of this run (just written above).
+        import floor  # noqa: PLC0415 (benchmarks/floor.py, beside this script)
+
+        log("the JPEG/WebP floor")
+        emit()
+        emit(floor.floor_table(corpus, photo_limit, 3 if args.quick else 5, cpu=1, results=args.json))
     (WORK / "report.md").write_text(report.getvalue())
     log(f"done in {time.perf_counter() - begun:.0f} s; raw results in {args.json}, report in {WORK / 'report.md'}")
     return 0
