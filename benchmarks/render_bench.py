@@ -128,8 +128,8 @@ LAST_STAGES: dict[str, float] = {}
 def _imgedge_renderer(settings: str) -> Renderer:
     """imgedge's render(), exactly as origin-response calls it, with the encoder options of ``settings``.
 
-    ``shipping``: untouched. ``issue``: baseline JPEG and AVIF speed 5 (the issue's settings). ``custom``: the
-    AVIF options of each job (``job["avif"]``) merged into the encoder's.
+    ``shipping``: untouched. ``issue``: baseline JPEG, and AVIF at the issue's quality straight to libavif, speed 5,
+    libavif's own aom tuning. ``custom``: the AVIF options of each job (``job["avif"]``) merged into the encoder's.
     """
     # ``edge.render`` re-exports the function ``encode``, which shadows the submodule as a package attribute.
     encode_module = importlib.import_module("edge.render.encode")
@@ -147,9 +147,13 @@ def _imgedge_renderer(settings: str) -> Renderer:
         if settings == "issue" and fmt is OutputFormat.JPEG:
             options["progressive"] = False
         if settings == "issue" and fmt is OutputFormat.AVIF:
-            options["speed"] = 5
+            # The issue's AVIF: q50 straight to libavif, aom speed 5, libavif's own aom tuning.
+            options.update(speed=5, quality=quality)
+            options.pop("advanced", None)
         if fmt is OutputFormat.AVIF:
             options.update(overrides)
+            if options.get("codec", "aom") != "aom":  # the shipping aom options mean nothing to SVT-AV1/rav1e
+                options.pop("advanced", None)
         return options
 
     if settings != "shipping":

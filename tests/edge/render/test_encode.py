@@ -7,7 +7,18 @@ from PIL import Image, JpegImagePlugin
 
 from edge.options import Fit, OutputFormat, RenderSpec
 from edge.render import Limits, render
-from edge.render.encode import AVIF_SPEED, PNG_COMPRESS_LEVEL, WEBP_METHOD, encode, encoder_mode, save_options
+from edge.render.encode import (
+    AVIF_AOM_OPTIONS,
+    AVIF_CODEC,
+    AVIF_QUALITY_KNOTS,
+    AVIF_SPEED,
+    PNG_COMPRESS_LEVEL,
+    WEBP_METHOD,
+    avif_quality,
+    encode,
+    encoder_mode,
+    save_options,
+)
 
 LOSSY = [OutputFormat.JPEG, OutputFormat.WEBP, OutputFormat.AVIF]
 PILLOW_NAME = {OutputFormat.JPEG: "JPEG", OutputFormat.WEBP: "WEBP", OutputFormat.AVIF: "AVIF", OutputFormat.PNG: "PNG"}
@@ -84,12 +95,49 @@ def test_save_options_are_the_documented_defaults() -> None:
         "format": "WEBP", "quality": 80, "method": WEBP_METHOD, "exif": b"", "xmp": b"",
     }  # fmt: skip
     assert save_options(OutputFormat.AVIF, 50, "RGB") == {
-        "format": "AVIF", "quality": 50, "speed": AVIF_SPEED, "exif": b"", "xmp": b"", "subsampling": "4:2:0",
+        "format": "AVIF", "quality": 40, "speed": AVIF_SPEED, "codec": AVIF_CODEC, "advanced": AVIF_AOM_OPTIONS,
+        "exif": b"", "xmp": b"", "subsampling": "4:2:0",
     }  # fmt: skip
+    assert AVIF_AOM_OPTIONS == (("tune", "ssim"), ("enable-cdef", "3"), ("deltaq-mode", "6"))
     assert "subsampling" not in save_options(OutputFormat.AVIF, 50, "L")  # 4:0:0, chosen by Pillow for grey
     assert save_options(OutputFormat.PNG, None, "RGB") == {
         "format": "PNG", "compress_level": PNG_COMPRESS_LEVEL, "optimize": False,
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("quality", "expected"),
+    [(1, 1), (2, 2), (10, 8), (20, 15), (30, 23), (40, 30), (50, 40), (60, 50), (70, 60), (80, 73), (85, 80),
+     (90, 87), (95, 93), (99, 99), (100, 100)],
+)  # fmt: skip
+def test_avif_quality_maps_onto_libavifs_scale(quality: int, expected: int) -> None:
+    assert avif_quality(quality) == expected
+    assert save_options(OutputFormat.AVIF, quality, "RGB")["quality"] == expected
+
+
+def test_avif_quality_is_monotonic_and_keeps_the_ends() -> None:
+    mapped = [avif_quality(quality) for quality in range(1, 101)]
+    assert mapped == sorted(mapped)
+    assert (mapped[0], mapped[-1]) == (1, 100)
+    assert all(0 <= value <= 100 for value in mapped)
+    assert AVIF_QUALITY_KNOTS[0] == (0, 0)
+    assert AVIF_QUALITY_KNOTS[-1] == (100, 100)
+    with pytest.raises(ValueError, match="above"):
+        avif_quality(101)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_avif_encoder_takes_the_aom_options(mode: str) -> None:
+    # Each option changes the bitstream, so an option aom ignored or libavif dropped would go unnoticed by the
+    # round-trip tests: the tuned output must differ from libavif's default tuning at the same quality.
+    image = gradient(mode, (128, 96))
+    tuned = encode(image, OutputFormat.AVIF, 50)
+    for name, _ in AVIF_AOM_OPTIONS:
+        options = save_options(OutputFormat.AVIF, 50, mode)
+        options["advanced"] = tuple(option for option in AVIF_AOM_OPTIONS if option[0] != name)
+        buffer = io.BytesIO()
+        image.save(buffer, **options)
+        assert buffer.getvalue() != tuned, name
 
 
 def test_jpeg_is_progressive_with_420_subsampling() -> None:
