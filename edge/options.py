@@ -9,8 +9,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Final
 
-    from edge.watermarks import Watermark as Watermark  # noqa: PLC0414 (explicit re-export, see __getattr__)
-
 
 class Fit(StrEnum):
     """How the image fits a ``w x h`` box; the semantics of sharp and CSS ``object-fit``.
@@ -160,13 +158,3 @@ class RenderSpec:
     def crops(self) -> bool:
         """True when the rendering may crop (``cover`` with both dimensions), so the crop position matters."""
         return self.fit is Fit.COVER and self.width is not None and self.height is not None
-
-
-def __getattr__(name: str) -> object:
-    """``Watermark`` lives in ``edge.watermarks`` (origin-response only, so the viewer never creates the class);
-    ``from edge.options import Watermark`` still works and loads it on first use."""
-    if name == "Watermark":
-        from edge.watermarks import Watermark  # noqa: PLC0415 (see above)
-
-        return Watermark
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

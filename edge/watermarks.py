@@ -1,7 +1,7 @@
 """The watermark origin-response overlays on its variants (``Config.watermark``): a parsed, frozen value.
 
 Apart from ``edge.options`` so that the viewer-request function, which never renders, does not create the class
-at its cold start; ``edge.options.Watermark`` still names it.
+at its cold start.
 """
 
 from __future__ import annotations

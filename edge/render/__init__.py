@@ -10,13 +10,14 @@ from dataclasses import dataclass, replace
 
 from edge.errors import EdgeError
 from edge.faces import FaceDetection, FaceLocator, FaceOutcome, oriented_box
-from edge.options import Gravity, OutputFormat, RenderSpec, Watermark
+from edge.options import Gravity, OutputFormat, RenderSpec
 from edge.render.decode import Limits as Limits
 from edge.render.decode import decode, pillow_errors, quiet_warnings
 from edge.render.encode import encode
 from edge.render.faces import detection_jpeg
 from edge.render.geometry import target_box
 from edge.render.steps import Context, apply_steps, normalise_mode
+from edge.watermarks import Watermark
 
 __all__ = ["Limits", "Rendered", "render"]
 

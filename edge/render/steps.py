@@ -35,11 +35,12 @@ from typing import Final
 from PIL import Image, ImageCms
 
 from edge.faces import RatioBox
-from edge.options import OutputFormat, RenderSpec, Watermark
+from edge.options import OutputFormat, RenderSpec
 from edge.render import crop as crop_position
 from edge.render import filters
 from edge.render.geometry import Plan
 from edge.render.watermark import apply_watermark
+from edge.watermarks import Watermark
 
 #: Resampling filter of the final resize.
 RESAMPLE: Final = Image.Resampling.LANCZOS

@@ -1,6 +1,6 @@
 """The watermark step: a logo from the bucket overlaid on every output at least ``min_width`` wide.
 
-The overlay arrives as ``edge.options.Watermark`` (its bytes, fetched once per container by origin-response,
+The overlay arrives as ``edge.watermarks.Watermark`` (its bytes, fetched once per container by origin-response,
 and the configured placement). It is decoded once per distinct bytes (cached), scaled to ``width_percent`` of
 the output's width (never enlarged), its alpha multiplied by ``opacity``, and composited at ``position`` with
 ``margin`` px from the edges it is placed against. It goes on after the background/flatten steps, so it is never
@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from edge.options import COMPASS_FOCUS, Watermark
+from edge.options import COMPASS_FOCUS
+from edge.watermarks import Watermark
 
 if TYPE_CHECKING:
     from edge.render.steps import Context

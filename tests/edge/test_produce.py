@@ -14,7 +14,7 @@ from edge.config import Config
 from edge.errors import EdgeError, ImageTooLarge, InvalidImage, StorageUnavailable, UnsupportedImage
 from edge.events import OriginResponse
 from edge.keys import decode_key
-from edge.options import Fit, OutputFormat, RenderSpec, Watermark
+from edge.options import Fit, OutputFormat, RenderSpec
 from edge.produce import (
     MISS_STATUSES,
     Original,
@@ -26,6 +26,7 @@ from edge.produce import (
     handle_origin_response,
 )
 from edge.rewrite import rewrite
+from edge.watermarks import Watermark
 from tests.conftest import TEST_BUCKET, origin_event
 
 CONFIG = Config()

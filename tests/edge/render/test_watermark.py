@@ -6,9 +6,10 @@ import pytest
 from PIL import Image
 
 from edge.config import Config
-from edge.options import Fit, Gravity, OutputFormat, RenderSpec, Watermark
+from edge.options import Fit, Gravity, OutputFormat, RenderSpec
 from edge.render import Limits, render
 from edge.render.watermark import overlay_box
+from edge.watermarks import Watermark
 from tests.edge.render.pixels import pixel, png_bytes
 
 LIMITS = Limits.from_config(Config())
