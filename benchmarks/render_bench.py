@@ -500,14 +500,10 @@ Key = tuple[str, str, str, int]  # engine, photo, format, width
 
 
 def read_photos(corpus: Path, limit: int | None) -> list[Photo]:
-    rows = (corpus / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()
-    header = rows[0].split("\t")
-    photos = []
-    for row in rows[1:]:
-        record = dict(zip(header, row.split("\t"), strict=False))
-        if record.get("category") == "photo":
-            photos.append(Photo(record["file"], corpus / record["file"]))
-    return photos[:limit] if limit else photos
+    """The ``photo`` rows of the manifest, as ``floor.read_photos`` reads them (one reading for both scripts)."""
+    import floor  # noqa: PLC0415 (benchmarks/floor.py, beside this script)
+
+    return [Photo(path.name, path) for path in floor.read_photos(corpus, limit)]
 
 
 def load_sources(workers: dict[str, Worker], photos: Sequence[Photo]) -> None:
