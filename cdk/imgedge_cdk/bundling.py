@@ -15,11 +15,12 @@ already exists. The pip result is cached per requirement list under ``$IMGEDGE_C
 
 The origin-response asset also carries CPython 3.13 byte code (``__pycache__/*.cpython-313.pyc``, hash-based and
 unchecked, so it is valid whatever the zip does to file times): ``/var/task`` is read-only, so without it every
-cold start compiles Pillow, boto3, botocore and imgedge from source (measured here: about 0.9 s instead of 0.2 s
-for the handler's imports). Byte code is version-specific, so it is written only by a CPython 3.13 interpreter
-(``$IMGEDGE_CDK_PYTHON313``, ``python3.13`` on ``PATH``, or a pyenv 3.13; see ``bytecode_python``); without one
-the asset ships sources only and synth prints a warning. The viewer asset ships sources only: its byte code would
-triple its zip (54 to 157 KB) for about 15 ms of a cold start.
+cold start compiles Pillow, boto3, botocore and imgedge from source (measured here under CPython 3.13.0: the
+handler's imports took 577-819 ms from source, 186-225 ms with byte code). Byte code is version-specific, so it
+is written only by a CPython 3.13 interpreter (``$IMGEDGE_CDK_PYTHON313``, ``python3.13`` on ``PATH``, or a
+pyenv 3.13; see ``bytecode_python``); without one the asset ships sources only and synth prints a warning. The
+viewer asset ships sources only: its byte code would triple its zip (54 to 157 KB) for about 15 ms of a cold
+start.
 
 The Pillow version is the one pinned in ``pyproject.toml`` (``pillow==X``): Pillow 13 publishes x86_64 Linux
 wheels only as ``manylinux_2_28``, so pip is given that platform tag first; with ``manylinux2014`` alone it would
@@ -224,7 +225,7 @@ def bytecode_python() -> str | None:
     """A CPython 3.13 interpreter to write the origin asset's byte code with, or ``None`` (warned on stderr).
 
     Tried in order: ``$IMGEDGE_CDK_PYTHON313``, ``python3.13`` on ``PATH``, ``$PYENV_ROOT`` (default
-    ``~/.pyenv``) ``/versions/3.13*/bin/python3.13``; each must run and report CPython 3.13 (a pyenv shim whose
+    ``~/.pyenv``) ``/versions/3.13*/bin/python3``; each must run and report CPython 3.13 (a pyenv shim whose
     version is not active does not).
     """
     explicit = os.environ.get(BYTECODE_PYTHON_ENV_VAR)
