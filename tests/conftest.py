@@ -132,6 +132,41 @@ def s3(aws_env: None) -> Iterator[S3Client]:
     s3_client.cache_clear()
 
 
+def create_distribution() -> str:
+    """A CloudFront distribution in front of the test bucket, in moto (inside the ``s3`` fixture); its id."""
+    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+    origin = {
+        "Id": "s3",
+        "DomainName": f"{TEST_BUCKET}.s3.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config: Any = {
+        "CallerReference": "imgedge-test",
+        "Comment": "",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "s3",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "MinTTL": 0,
+            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+            "TrustedSigners": {"Enabled": False, "Quantity": 0},
+        },
+    }
+    return str(cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
+
+
+def invalidated_paths(distribution_id: str) -> list[list[str]]:
+    """The paths of each invalidation moto recorded for ``distribution_id``, each batch sorted."""
+    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+    listing = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
+    result = []
+    for item in listing.get("Items", []):
+        batch = cloudfront.get_invalidation(DistributionId=distribution_id, Id=item["Id"])
+        result.append(sorted(batch["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", [])))
+    return result
+
+
 ConfigSetter = Callable[..., Config]
 
 

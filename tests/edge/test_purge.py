@@ -20,7 +20,7 @@ from edge.purge import (
     purge,
     spec_prefixes,
 )
-from tests.conftest import TEST_BUCKET, S3Client, load_event
+from tests.conftest import TEST_BUCKET, S3Client, create_distribution, invalidated_paths, load_event
 
 CONFIG = Config()
 ORIGINALS = ["photos/cat.jpg", "photos/cat.v2.jpg", "photos/cat-2.png", "photos/dog.jpg", "top.png", "my cat.jpg"]
@@ -42,39 +42,6 @@ def seed(s3: S3Client) -> None:
 
 def keys(s3: S3Client) -> set[str]:
     return {item["Key"] for item in s3.list_objects_v2(Bucket=TEST_BUCKET).get("Contents", [])}
-
-
-def create_distribution() -> str:
-    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
-    origin = {
-        "Id": "s3",
-        "DomainName": f"{TEST_BUCKET}.s3.amazonaws.com",
-        "S3OriginConfig": {"OriginAccessIdentity": ""},
-    }
-    config: Any = {
-        "CallerReference": "imgedge-purge-test",
-        "Comment": "",
-        "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [origin]},
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "s3",
-            "ViewerProtocolPolicy": "redirect-to-https",
-            "MinTTL": 0,
-            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-            "TrustedSigners": {"Enabled": False, "Quantity": 0},
-        },
-    }
-    return str(cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
-
-
-def invalidated_paths(distribution_id: str) -> list[list[str]]:
-    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
-    listing = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
-    result = []
-    for item in listing.get("Items", []):
-        batch = cloudfront.get_invalidation(DistributionId=distribution_id, Id=item["Id"])
-        result.append(sorted(batch["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", [])))
-    return result
 
 
 def original(key: str) -> Any:

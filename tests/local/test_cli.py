@@ -4,9 +4,7 @@ import base64
 import io
 import json
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
@@ -14,7 +12,7 @@ from PIL import Image
 from edge.local.cli import cli
 from edge.local.samples import sample_originals
 from origin_response.handler import handler as origin_handler
-from tests.conftest import TEST_BUCKET, S3Client, origin_event
+from tests.conftest import TEST_BUCKET, S3Client, create_distribution, invalidated_paths, origin_event
 
 BUCKET = ["--bucket", TEST_BUCKET]
 
@@ -208,43 +206,6 @@ def test_ls_lists_originals_with_variant_counts(s3: S3Client) -> None:
         "photos/cat.v2.jpg",
     ]
     assert run("ls", "300/", *BUCKET).stdout == ""
-
-
-def create_distribution() -> str:
-    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
-    config: Any = {
-        "CallerReference": "imgedge-test",
-        "Comment": "",
-        "Enabled": True,
-        "Origins": {
-            "Quantity": 1,
-            "Items": [
-                {
-                    "Id": "s3",
-                    "DomainName": f"{TEST_BUCKET}.s3.amazonaws.com",
-                    "S3OriginConfig": {"OriginAccessIdentity": ""},
-                }
-            ],
-        },
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "s3",
-            "ViewerProtocolPolicy": "redirect-to-https",
-            "MinTTL": 0,
-            "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-            "TrustedSigners": {"Enabled": False, "Quantity": 0},
-        },
-    }
-    return str(cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
-
-
-def invalidated_paths(distribution_id: str) -> list[list[str]]:
-    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
-    listing = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"]
-    result = []
-    for item in listing.get("Items", []):
-        batch = cloudfront.get_invalidation(DistributionId=distribution_id, Id=item["Id"])
-        result.append(sorted(batch["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", [])))
-    return result
 
 
 def test_purge_deletes_exactly_the_variants_and_invalidates_them(s3: S3Client) -> None:

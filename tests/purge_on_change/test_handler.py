@@ -9,8 +9,8 @@ import pytest
 from origin_response.handler import handler as origin_handler
 from purge_on_change import handler as purge_module
 from purge_on_change.handler import DISTRIBUTION_ENV_VAR, PurgeFailed, handler
-from tests.conftest import TEST_BUCKET, S3Client, load_event, origin_event
-from tests.edge.test_purge import create_distribution, invalidated_paths, keys, seed
+from tests.conftest import TEST_BUCKET, S3Client, create_distribution, invalidated_paths, load_event, origin_event
+from tests.edge.test_purge import keys, seed
 
 
 def s3_event(name: str, key: str, event_name: str | None = None) -> dict[str, Any]:

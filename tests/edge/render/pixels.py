@@ -1,8 +1,11 @@
-"""Pixel helpers shared by the render tests: encode a generated image, read a pixel as a tuple."""
+"""Pixel helpers shared by the render tests: encode a generated image, render it, read a pixel as a tuple."""
 
 import io
 
 from PIL import Image
+
+from edge.options import RenderSpec
+from edge.render import Limits, render
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -10,6 +13,16 @@ def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def rendered_image(image: Image.Image, spec: RenderSpec, limits: Limits) -> Image.Image:
+    """``image`` rendered as ``spec`` through ``render()`` and decoded again; its size is the one ``render()``
+    reported."""
+    rendered = render(png_bytes(image), spec, limits)
+    with Image.open(io.BytesIO(rendered.body)) as out:
+        out.load()
+        assert (rendered.width, rendered.height) == out.size
+        return out.copy()
 
 
 def pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:

@@ -1,16 +1,14 @@
 """edge.render.crop (and geometry.focus_crop): where fit=cover crops, checked by pixels on generated images."""
 
-import io
-
 import pytest
 from PIL import Image, ImageDraw
 
 from edge.config import Config
 from edge.options import COMPASS_FOCUS, Fit, Gravity, OutputFormat, RenderSpec
-from edge.render import Limits, render
+from edge.render import Limits
 from edge.render.crop import attention_box, entropy_box
 from edge.render.geometry import focus_crop, target_box
-from tests.edge.render.pixels import png_bytes
+from tests.edge.render.pixels import rendered_image
 
 LIMITS = Limits.from_config(Config())
 RED = (255, 0, 0)
@@ -18,9 +16,7 @@ GREY = (128, 128, 128)
 
 
 def _render(image: Image.Image, spec: RenderSpec) -> Image.Image:
-    rendered = render(png_bytes(image), spec, LIMITS)
-    with Image.open(io.BytesIO(rendered.body)) as out:
-        return out.convert("RGB")
+    return rendered_image(image, spec, LIMITS).convert("RGB")
 
 
 def _marked(corner: tuple[int, int]) -> Image.Image:

@@ -1,14 +1,12 @@
 """edge.render.filters and the background steps: each filter checked by pixels on generated images."""
 
-import io
-
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from edge.config import Config
 from edge.options import Fit, OutputFormat, RenderSpec
-from edge.render import Limits, render
-from tests.edge.render.pixels import level, pixel, png_bytes
+from edge.render import Limits
+from tests.edge.render.pixels import level, pixel, rendered_image
 
 LIMITS = Limits.from_config(Config())
 RED = (255, 0, 0)
@@ -16,11 +14,7 @@ GREY = (128, 128, 128)
 
 
 def _render(image: Image.Image, spec: RenderSpec) -> Image.Image:
-    rendered = render(png_bytes(image), spec, LIMITS)
-    with Image.open(io.BytesIO(rendered.body)) as out:
-        out.load()
-        assert (rendered.width, rendered.height) == out.size
-        return out.copy()
+    return rendered_image(image, spec, LIMITS)
 
 
 def _marker() -> Image.Image:
