@@ -848,25 +848,17 @@ def importtime_us(module: str, cpus: set[int]) -> float:
 
 def measure_edge(cpus: set[int], events: int, repeats: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    # Bytecode first: with PYTHONDONTWRITEBYTECODE set, a module edited since its .pyc was written would be
-    # compiled again in every fresh interpreter below, and the cold imports would measure the compiler.
+    # Bytecode first (both handlers' packages): with PYTHONDONTWRITEBYTECODE set, a module edited since its .pyc
+    # was written would be compiled again in every fresh interpreter below, and the cold imports would measure the
+    # compiler.
     subprocess.run(
-        [sys.executable, "-c", "import viewer_request.handler"],
+        [sys.executable, "-m", "compileall", "-q", "edge", "viewer_request", "origin_response"],
         cwd=ROOT,
         check=True,
         env={name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"},
     )
     log(f"viewer-request: {events:,} events per mode")
-    completed = subprocess.run(
-        [sys.executable, "-c", _VIEWER_TIMING, str(events)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        preexec_fn=lambda: os.sched_setaffinity(0, cpus),
-    )
-    results["viewer"] = json.loads(completed.stdout)
+    results["viewer"] = json.loads(run_python(_VIEWER_TIMING, cpus=cpus, argv=(str(events),)).stdout)
     log("cold imports")
     results["viewer_import_us"] = statistics.median(
         importtime_us("viewer_request.handler", cpus) for _ in range(repeats)
@@ -908,16 +900,7 @@ def measure_huge(corpus: Path, cpus: set[int]) -> list[dict[str, Any]]:
             continue
         for width in (300, 1280):
             log(f"huge original {name} -> {width}")
-            completed = subprocess.run(
-                [sys.executable, "-c", _HUGE, str(path.resolve()), str(width)],
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-                check=True,
-                env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                preexec_fn=lambda: os.sched_setaffinity(0, cpus),
-            )
-            answer = json.loads(completed.stdout)
+            answer = json.loads(run_python(_HUGE, cpus=cpus, argv=(str(path.resolve()), str(width))).stdout)
             rows.append({"file": name, "width": width, **answer})
     return rows
 
