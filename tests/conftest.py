@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,9 @@ else:
     S3Client = Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# As ./dev and cdk/app.py do: jsii's Node 20 end-of-life banner is silenced the documented way (before any test
+# imports aws_cdk, which starts the jsii runtime).
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpus"
 CORPUS_ABSENT = f"image corpus not found at {CORPUS_DIR} (it lives in ../shared/corpus beside the project)"
 
