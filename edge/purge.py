@@ -153,9 +153,13 @@ def original_path(key: str, config: Config) -> OriginalPath | None:
         return None
 
 
-def _objects(client: S3Client, bucket: str, prefix: str, delimiter: str = "") -> Iterator[str]:
-    extra = {"Delimiter": delimiter} if delimiter else {}
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **extra):
+def _objects(client: S3Client, bucket: str, prefix: str, *, direct_children: bool = False) -> Iterator[str]:
+    paginator = client.get_paginator("list_objects_v2")
+    if direct_children:
+        pages = paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+    else:
+        pages = paginator.paginate(Bucket=bucket, Prefix=prefix)
+    for page in pages:
         for item in page.get("Contents", []):
             yield item["Key"]
 
@@ -186,7 +190,7 @@ def variants_of(client: S3Client, bucket: str, stem: str, specs: Iterable[str], 
     """
     folder = variants_folder(stem, config)
     if folder is not None:
-        listed = [list(_objects(client, bucket, folder, delimiter="/"))]
+        listed = [list(_objects(client, bucket, folder, direct_children=True))]
     else:
         listed = _bounded_map(lambda spec: list(_objects(client, bucket, f"{spec}/{stem}.")), list(specs), LIST_WORKERS)
     return [key for keys in listed for key in keys if variant_stem(key, config) == stem]
