@@ -143,7 +143,9 @@ def test_imported_bucket_outputs_the_policy_and_lifecycle_rule_to_apply(synth_va
 
 def test_imported_bucket_lifecycle_rule_uses_the_variant_prefix(tmp_path: Path) -> None:
     app = App(context=NO_BUNDLING)
-    props = ImageEdgeProps(bucket_name="my-images", bucket_region="eu-west-1", variant_expiry_days=7, variant_prefix="_v")
+    props = ImageEdgeProps(
+        bucket_name="my-images", bucket_region="eu-west-1", variant_expiry_days=7, variant_prefix="_v"
+    )
     stack = ImageEdgeStack(app, "ImgEdge", props=props, env=Environment(region="us-east-1"))
     rule = json.loads(stack.image_edge.variant_lifecycle_rule or "")
     assert rule["Rules"][0]["Filter"] == {
