@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -165,6 +166,12 @@ class Config:
             an original whose key starts with a prefix lives in that bucket under its full key (prefix included),
             and its variants (``{spec}/{full key}``) in the same bucket. Prefixes are non-empty, end with ``/`` and
             do not overlap. Other keys use ``bucket``/the event's origin. Default: none.
+        variant_prefix: the one top-level folder every variant is stored under (``edge.keys``: ``_v`` gives
+            ``/_v/photos/cat/300.avif``); nothing under it is ever an original, and every original keeps its own
+            key, whatever its folders are named. Empty (default): today's layout ``/300/photos/cat.avif``, where
+            an original under a folder named like a spec (``2024/``, ``300/``) shares the variants' namespace and
+            is refused (see README, "Variant keys"). A letter or ``_`` then letters, digits, ``_ . ~ -``; at most
+            63 characters; never spec-shaped (``x200``).
     """
 
     size_policy: SizePolicy = SizePolicy.SNAP
@@ -207,6 +214,7 @@ class Config:
     faces_region: str = "us-east-1"
     faces_min_confidence: float = 90.0
     origins: tuple[Origin, ...] = ()
+    variant_prefix: str = ""
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -264,6 +272,11 @@ def _coerce(key: str, value: Any) -> Any:
     except (TypeError, ValueError):
         raise ConfigError(f"invalid value for configuration key {key!r}: {value!r}") from None
     return value
+
+
+# One folder name that viewer URIs carry as is (unreserved characters) and that no spec token can be (a spec
+# starts with a digit, or with "x" and a digit).
+_VARIANT_PREFIX = r"(?!x[0-9])[A-Za-z_][A-Za-z0-9_.~-]{0,62}"
 
 
 def _is_int(value: object) -> bool:
@@ -406,6 +419,7 @@ def _validate(config: Config) -> None:
     _validate_signature(config)
     _validate_faces(config)
     object.__setattr__(config, "origins", _parse_origins(config.origins))
+    _validate_variant_prefix(config)
     for key in ("bucket", "region"):
         value = getattr(config, key)
         _require(
@@ -413,6 +427,21 @@ def _validate(config: Config) -> None:
             key,
             "must be null or a name",
         )
+
+
+def _validate_variant_prefix(config: Config) -> None:
+    prefix = config.variant_prefix
+    _require(
+        isinstance(prefix, str) and (prefix == "" or re.fullmatch(_VARIANT_PREFIX, prefix) is not None),
+        "variant_prefix",
+        "must be empty or one folder name: a letter or _, then letters, digits, _ . ~ - (at most 63; not x<digit>)",
+    )
+    for origin in config.origins:
+        _require(not (prefix and origin.prefix.startswith(prefix + "/")), "variant_prefix",
+                 f"origins prefix {origin.prefix!r} lies under variant_prefix (no original may)")  # fmt: skip
+    watermark = config.watermark
+    _require(not (prefix and watermark and watermark.startswith(prefix + "/")), "variant_prefix",
+             "the watermark lies under variant_prefix (no original may)")  # fmt: skip
 
 
 def _parse_origins(value: object) -> tuple[Origin, ...]:

@@ -50,6 +50,20 @@ class OriginalNotFound(EdgeError):
     default_reason = "original image not found"
 
 
+class NamespaceConflict(EdgeError):
+    """An original and a variant meet at one key (``edge.keys``, "The two layouts"): an object without variant
+    metadata at a variant key, or a variant used as an original. 409 (the key's state conflicts with the
+    request; not 404, which means a missing original, nor a 5xx, since retrying cannot help); never cached, so
+    the answer changes as soon as the operator moves the object or sets ``variant_prefix``."""
+
+    status = 409
+    default_reason = "an original and a variant share this key: set variant_prefix"
+
+    @property
+    def cacheable(self) -> bool:
+        return False
+
+
 class UnsupportedImage(EdgeError):
     """The original is not an image format imgedge can decode (HTML, SVG, HEIC, empty file...)."""
 

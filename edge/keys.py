@@ -2,7 +2,8 @@
 
 Grammar (the rewritten URI, CloudFront's cache key and, without its leading slash, the variant's S3 key)::
 
-    key   = "/" spec "/" stem "." ext
+    key   = "/" spec "/" stem "." ext                   ; Config.variant_prefix empty (the default layout)
+          | "/" prefix "/" stem "/" spec "." ext        ; Config.variant_prefix set: prefix is that folder name
     spec  = size *( "-" token )             ; tokens in this order, each only where it differs from the default
     size  = W | "x" H | W "x" H             ; W, H: positive decimal integers without leading zeros
     token = fit                             ; only with W and H, and only when not "cover"
@@ -22,15 +23,30 @@ Grammar (the rewritten URI, CloudFront's cache key and, without its leading slas
     stem  = the original's key without its extension, percent-encoded as ``edge.paths.encode_path`` does
 
 Examples: ``/300/image.avif``, ``/300x200/image.avif``, ``/300x300-contain-q60/image.avif``,
-``/300x200-northwest-gray/image.avif``, ``/600x400-q60-fp30x70-bg000000-blur5-r90-flop/image.jpg``.
+``/300x200-northwest-gray/image.avif``, ``/600x400-q60-fp30x70-bg000000-blur5-r90-flop/image.jpg``; with
+``variant_prefix="_v"``: ``/_v/image/300.avif``, ``/_v/photos/cat/300x300-contain-q60.avif``.
 Invariant: ``encode_key(decode_key(k, c), c) == k`` for every ``k`` that ``decode_key`` accepts, and
 ``decode_key`` accepts nothing that ``encode_key`` would not produce.
+
+The two layouts (``variant_prefix``):
+
+- Default: a variant sits under a top-level folder named by its spec, so an original whose first folder is
+  spec-shaped (``2024/``, ``300/``, ``12345/``: ``is_spec_shaped``) shares the variants' namespace:
+  ``2024/beach.jpg`` *is* the key of the 2024-px JPEG variant of ``beach``. Such an original is refused as a
+  source and as a variant (viewer-request 400, origin-response 409) and purge never deletes it (it lacks the
+  variant metadata), and ``namespace_warning`` tells the operator to set ``variant_prefix``. An original's
+  variants are spread over every spec folder: finding them takes one listing per spec folder.
+- ``variant_prefix``: every variant lives under the one reserved folder, which no original may use
+  (``decode_key`` refuses a stem under it), so no original key is ever a variant key; and all the variants of
+  ``photos/cat`` are the direct children of ``{prefix}/photos/cat/``: one listing (``Delimiter='/'``, which
+  leaves out the variants of ``photos/cat/...`` originals) finds them all. A spec token has no ``.`` and no
+  ``/``, so the last segment splits into spec and extension at its only dot.
 """
 
 import re
 from dataclasses import dataclass
 from functools import cache
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from edge.config import Config
 from edge.errors import BadRequest
@@ -51,6 +67,11 @@ _COMPASS_POINTS = frozenset(COMPASS_FOCUS.values())
 #: JPEG has no alpha: its default background is white, which is therefore never spelled in a JPEG key.
 JPEG_DEFAULT_BACKGROUND = "ffffff"
 _EXTENSIONS = {fmt.extension: fmt for fmt in OutputFormat}
+_SPEC_FIRST = frozenset("123456789x")
+#: The S3 user-metadata name (``x-amz-meta-imgedge-source``) origin-response writes on every variant it stores
+#: (``edge.store.S3Store.put_variant``): the original's key, percent-encoded as a URI path (without its ``/``).
+#: Only variants carry it; it is what proves an object is a variant (purge, origin-response).
+SOURCE_METADATA = "imgedge-source"
 
 
 @cache
@@ -124,12 +145,82 @@ def spec_token(spec: RenderSpec, config: Config) -> str:
 
 def encode_key(variant: VariantKey, config: Config) -> str:
     """The canonical key of a variant (see the module grammar)."""
+    if config.variant_prefix:
+        spec = spec_token(variant.spec, config)
+        return f"/{config.variant_prefix}{encode_path(variant.stem)}/{spec}.{variant.spec.format.extension}"
     return f"/{spec_token(variant.spec, config)}{encode_path(variant.stem)}.{variant.spec.format.extension}"
 
 
 def variant_s3_key(variant: VariantKey, config: Config) -> str:
     """The S3 object key of a variant: its key URI decoded, without the leading slash."""
+    if config.variant_prefix:
+        spec = spec_token(variant.spec, config)
+        return f"{config.variant_prefix}/{variant.stem}/{spec}.{variant.spec.format.extension}"
     return f"{spec_token(variant.spec, config)}/{variant.stem}.{variant.spec.format.extension}"
+
+
+def variants_folder(stem: str, config: Config) -> str | None:
+    """With ``variant_prefix``: the S3 key prefix whose direct children are exactly the variant keys of ``stem``
+    (``_v/photos/cat/``); ``None`` in the default layout, where they are spread over the spec folders."""
+    return f"{config.variant_prefix}/{stem}/" if config.variant_prefix else None
+
+
+def in_variant_prefix(key: str, config: Config) -> bool:
+    """Whether an S3 key (no leading slash) lies under ``variant_prefix``: where, with one set, variants and only
+    variants live. Always ``False`` in the default layout."""
+    return bool(config.variant_prefix) and key.startswith(config.variant_prefix + "/")
+
+
+def source_stem(source_metadata: str) -> str:
+    """The stem (key without extension) of the original a variant's ``SOURCE_METADATA`` value names."""
+    key = unquote(source_metadata)
+    folder, slash, name = key.rpartition("/")
+    base, dot, _ = name.rpartition(".")
+    return f"{folder}{slash}{base if dot else name}"
+
+
+def is_spec_shaped(folder: str, config: Config) -> bool:
+    """Whether a folder name is a canonical spec token for some output format (``300``, ``x200``, ``2024``,
+    ``12345``, ``300x200-gray``): in the default layout, the name of a folder variants are stored under."""
+    if not folder or folder[0] not in _SPEC_FIRST:  # every spec starts with a size: a digit or "x"
+        return False
+    for fmt in _EXTENSIONS.values():
+        try:
+            spec = _decode_spec(folder, fmt, config)
+        except InvalidVariantKey:
+            continue
+        if spec_token(spec, config) == folder:
+            return True
+    return False
+
+
+def namespace_warning(key: str, config: Config) -> str | None:
+    """The one-line warning for an original at ``key`` (an S3 key) under a spec-shaped top-level folder while
+    ``variant_prefix`` is unset (``None`` otherwise): used by ``imgedge upload``, ``ls`` and ``serve``."""
+    if config.variant_prefix:
+        return None
+    first, slash, _ = key.partition("/")
+    if not slash or not is_spec_shaped(first, config):
+        return None
+    return (
+        f"warning: {key!r} is under {first + '/'!r}, a folder named like a variant spec, where variants are stored:"
+        " set variant_prefix (README, Variant keys) or such originals cannot be served or resized"
+    )
+
+
+def is_variant_path(uri: str, config: Config) -> bool:
+    """Whether a viewer URI (percent-encoded, leading ``/``) names a variant, never an original: any path under
+    ``variant_prefix`` when one is set, else a canonical variant key. Cheap for ordinary paths: only a first
+    segment starting with a digit or ``x`` is decoded."""
+    if config.variant_prefix:
+        return uri.startswith(f"/{config.variant_prefix}/")
+    if uri[1:2] not in _SPEC_FIRST:
+        return False
+    try:
+        decode_key(uri, config)
+    except InvalidVariantKey:
+        return False
+    return True
 
 
 def decode_key(uri: str, config: Config) -> VariantKey:
@@ -141,11 +232,34 @@ def decode_key(uri: str, config: Config) -> VariantKey:
     """
     if not uri.startswith("/"):
         raise InvalidVariantKey()
-    spec_text, sep, rest = uri[1:].partition("/")
-    base, dot, extension = rest.rpartition(".")
+    prefix = config.variant_prefix
+    if prefix:
+        if not uri.startswith(f"/{prefix}/"):
+            raise InvalidVariantKey()
+        base, sep, last = uri[len(prefix) + 2 :].rpartition("/")
+        spec_text, dot, extension = last.rpartition(".")
+    else:
+        spec_text, sep, rest = uri[1:].partition("/")
+        base, dot, extension = rest.rpartition(".")
     if not sep or not dot or "/" in extension or extension not in _EXTENSIONS:
         raise InvalidVariantKey()
     fmt = _EXTENSIONS[extension]
+    spec = _decode_spec(spec_text, fmt, config)
+    try:
+        stem = decode_path("/" + base)
+    except BadRequest:
+        raise InvalidVariantKey() from None
+    if in_variant_prefix(stem, config):
+        raise InvalidVariantKey("variant key names a variant as its original")
+    variant = VariantKey(spec, stem)
+    if encode_key(variant, config) != uri:
+        raise InvalidVariantKey("variant key is not canonical")
+    return variant
+
+
+def _decode_spec(spec_text: str, fmt: OutputFormat, config: Config) -> RenderSpec:
+    """The ``RenderSpec`` a spec token stands for with output ``fmt`` (not checked for canonical form: callers
+    compare ``spec_token`` of the result). Raises ``InvalidVariantKey``."""
     size_text, *tokens = spec_text.split("-")
     size_pattern, focus_pattern, background_pattern, quality_pattern = _patterns()
     size = size_pattern.fullmatch(size_text)
@@ -176,14 +290,7 @@ def decode_key(uri: str, config: Config) -> VariantKey:
             extras["rotate"] = _TOKEN_ROTATE[token]
         else:
             raise InvalidVariantKey()
-    try:
-        stem = decode_path("/" + base)
-    except BadRequest:
-        raise InvalidVariantKey() from None
-    variant = VariantKey(RenderSpec(width, height, fit, fmt, quality, **extras), stem)  # type: ignore[arg-type]
-    if encode_key(variant, config) != uri:
-        raise InvalidVariantKey("variant key is not canonical")
-    return variant
+    return RenderSpec(width, height, fit, fmt, quality, **extras)  # type: ignore[arg-type]
 
 
 def viewer_query(spec: RenderSpec, config: Config) -> str:

@@ -14,10 +14,18 @@ from urllib.parse import parse_qsl
 
 from edge import responses
 from edge.config import Config
-from edge.errors import EdgeError, OriginalNotFound, StorageUnavailable
-from edge.events import OriginResponse
+from edge.errors import EdgeError, NamespaceConflict, OriginalNotFound, StorageUnavailable
+from edge.events import OriginResponse, header_value
 from edge.faces import FaceOutcome
-from edge.keys import InvalidVariantKey, VariantKey, decode_key, variant_s3_key, viewer_query
+from edge.keys import (
+    SOURCE_METADATA,
+    InvalidVariantKey,
+    VariantKey,
+    decode_key,
+    source_stem,
+    variant_s3_key,
+    viewer_query,
+)
 from edge.marker import MARKER_HEADER, verify
 from edge.options import RenderSpec
 from edge.origins import route, store_target
@@ -31,17 +39,45 @@ if TYPE_CHECKING:
 
 # Statuses S3 answers for a missing key: 404 with s3:ListBucket, 403 without it (the OAI has none).
 MISS_STATUSES = frozenset({403, 404})
+# Statuses with which S3 serves an object (a 304 carries no metadata and revalidates what was served before).
+SERVED_STATUSES = frozenset({200, 206})
+#: The header CloudFront's origin-response event carries S3's variant metadata in.
+SOURCE_HEADER = f"x-amz-meta-{SOURCE_METADATA}"
+
+
+def served_object_conflict(event: OriginResponse, config: Config) -> NamespaceConflict | None:
+    """Why S3's answer to ``event`` must not reach the viewer, or ``None``: an object S3 serves (200/206) at a
+    variant key must be a variant of that key's original, which ``SOURCE_HEADER`` (S3 sends its user metadata as
+    ``x-amz-meta-*`` headers, which CloudFront passes to origin-response) proves. Without it, or naming another
+    original, the object is an original sitting at a variant key (default layout: ``300/team/ann.jpg``) and
+    serving it would hand a viewer who asked for ``/team/ann.png?w=300`` an unrelated full-size image."""
+    if event.status not in SERVED_STATUSES:
+        return None
+    try:
+        variant = decode_key(event.uri, config)
+    except InvalidVariantKey:
+        return None
+    source = header_value(event.response_headers, SOURCE_HEADER)
+    if source is not None and source_stem(source) == variant.stem:
+        return None
+    return NamespaceConflict(
+        "an original, not a variant, is stored at this variant key: set variant_prefix",
+        detail=f"{SOURCE_HEADER}: {source!r}",
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Original:
     """An original read from the store: its S3 key, bytes and ETag; ``watermark_etag`` is set on the copy passed
-    to ``Store.put_variant`` when a watermark was overlaid (stored in the variant's metadata)."""
+    to ``Store.put_variant`` when a watermark was overlaid (stored in the variant's metadata); ``variant_source``
+    is the object's ``edge.keys.SOURCE_METADATA`` when it has one, i.e. when it is a stored variant, not an
+    original (``_serve_miss`` refuses to render from it)."""
 
     key: str
     body: bytes
     etag: str
     watermark_etag: str | None = None
+    variant_source: str | None = None
 
 
 class Store(Protocol):
@@ -151,7 +187,11 @@ def handle_origin_response(event: OriginResponse, config: Config, stores: StoreF
     started = perf_counter()
     log: dict[str, Any] = {"uri": event.uri, "origin_status": event.status, "request_id": event.request_id}
     if event.status not in MISS_STATUSES:
-        return Result(dict(event.response), {**log, "action": "pass"})
+        conflict = served_object_conflict(event, config)
+        if conflict is None:
+            return Result(dict(event.response), {**log, "action": "pass"})
+        log.update(action="refused", reason=conflict.reason, detail=conflict.detail, status=conflict.status)
+        return Result(responses.keep_read_only_headers(responses.error(conflict, 0), event.response_headers), log)
     try:
         variant = decode_key(event.uri, config)
     except InvalidVariantKey:
@@ -194,6 +234,12 @@ def _serve_miss(
     mark = perf_counter()
     original = find_original(store, candidate_keys(variant.stem, marker_extension, config))
     log.update(source=original.key, bytes_in=len(original.body), ms_fetch=(perf_counter() - mark) * 1000)
+    if original.variant_source is not None:
+        # A variant of a variant would outlive its original's purge (it names the variant as its source).
+        raise NamespaceConflict(
+            "the original of this key is itself a stored variant: nothing renders from a variant",
+            detail=f"{original.key} carries {SOURCE_HEADER}: {original.variant_source}",
+        )
 
     watermark = watermark_for(store, config, bucket)
     if watermark is None:

@@ -25,6 +25,7 @@ _REASONS = {
     400: "Bad Request",
     403: "Forbidden",
     404: "Not Found",
+    409: "Conflict",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
     500: "Internal Server Error",

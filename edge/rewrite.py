@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from edge.config import Config
 from edge.errors import BadRequest
-from edge.keys import JPEG_DEFAULT_BACKGROUND, VariantKey, encode_key
+from edge.keys import JPEG_DEFAULT_BACKGROUND, VariantKey, encode_key, is_variant_path
 from edge.negotiate import choose_format
 from edge.options import COMPASS_FOCUS, Fit, Gravity, OutputFormat, RenderSpec
 from edge.paths import MAX_URL_LENGTH, validate_original_path
@@ -12,6 +12,12 @@ from edge.query import RequestedOptions, parse_query
 from edge.sizes import FACES_DISABLED, apply_size_policy, scale_dimension, snap_blur, snap_dpr, snap_quality
 
 _FOCUS_GRAVITY = {point: gravity for gravity, point in COMPASS_FOCUS.items()}
+#: The 400 reasons for image parameters on a path that names a variant (variant_prefix set, or not).
+VARIANT_PATH = "path is under variant_prefix, where only variants live: resize an original, not a variant"
+VARIANT_KEY_PATH = (
+    "path is a variant key (first folder named like a spec): resize an original, not a variant;"
+    " originals in such folders need the variant_prefix setting"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +33,8 @@ def rewrite(uri: str, querystring: str, accept: str, config: Config) -> Rewrite 
     """Decide what a viewer request maps to.
 
     Returns ``None`` when the query has none of the imgedge parameters (serve the path untouched), else the
-    ``Rewrite``. Raises ``BadRequest`` for an over-long URL, an invalid path or parameter, or a size, colour,
+    ``Rewrite``. Raises ``BadRequest`` for an over-long URL, a path that names a variant (``keys.is_variant_path``),
+    an invalid path or parameter, or a size, colour,
     preset or parameter (``allowed_parameters``) the configuration refuses. ``dpr`` multiplies ``w`` and ``h``
     before the size policy; width and height snap independently; ``fit`` only matters (and is only kept) with
     both, and the crop position only with ``fit=cover``. Equivalent spellings become one spec: a focal point on
@@ -43,6 +50,9 @@ def rewrite(uri: str, querystring: str, accept: str, config: Config) -> Rewrite 
         return None
     if requested.gravity is Gravity.FACE and not config.faces_enabled:
         raise BadRequest(FACES_DISABLED)
+    if is_variant_path(uri, config):
+        # Rendering from a variant would chain variants of variants that outlive their original's purge.
+        raise BadRequest(VARIANT_PATH if config.variant_prefix else VARIANT_KEY_PATH)
     original = validate_original_path(uri, config.source_extensions)
     dpr = snap_dpr(requested.dpr) if requested.dpr is not None else None
     width = requested.width

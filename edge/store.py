@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from edge.config import VARIANT_TAG_KEY, VARIANT_TAG_VALUE, Config
 from edge.errors import ImageTooLarge, StorageUnavailable
 from edge.faces import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT, RekognitionClient, RekognitionFaces
+from edge.keys import SOURCE_METADATA
 from edge.origins import store_target
 from edge.produce import Original
 
@@ -73,11 +74,16 @@ class S3Store:
             stream.close()
         if len(body) > self._max_source_bytes:
             raise ImageTooLarge(detail=f"{key} is over {self._max_source_bytes} bytes")
-        return Original(key=key, body=body, etag=str(answer.get("ETag", "")).strip('"'))
+        return Original(
+            key=key,
+            body=body,
+            etag=str(answer.get("ETag", "")).strip('"'),
+            variant_source=answer.get("Metadata", {}).get(SOURCE_METADATA),
+        )
 
     def put_variant(self, key: str, body: bytes, content_type: str, cache_control: str, source: Original) -> bool:
         extra: dict[str, Any] = {}
-        metadata = {"imgedge-source": quote(source.key, safe="/"), "imgedge-source-etag": source.etag}
+        metadata = {SOURCE_METADATA: quote(source.key, safe="/"), "imgedge-source-etag": source.etag}
         if source.watermark_etag is not None:
             metadata["imgedge-watermark-etag"] = source.watermark_etag
         if self._tag_variants:

@@ -1,13 +1,16 @@
 """Purge-on-change function (a regular Lambda in the bucket's region, not Lambda@Edge).
 
 S3 event notifications (``s3:ObjectCreated:*`` for new and overwritten originals, ``s3:ObjectRemoved:*``) invoke
-it; for each changed original it deletes the stored variants and invalidates them and the original's own path in
-CloudFront, with the same code as ``imgedge purge`` (``edge.purge``). Events for keys under a spec folder (the
-variants origin-response writes, and this function's own deletes) are ignored, so it can never loop.
+it; for each changed original it finds the stored variants (only objects whose metadata proves they are variants
+of it), invalidates them and the original's own path in CloudFront, then deletes them, with the same code as
+``imgedge purge`` (``edge.purge``). Events for keys in the variant namespace (``edge.purge.in_variant_namespace``:
+the variants origin-response writes, and this function's own deletes) are ignored, so it can never loop.
 
 Settings: ``IMGEDGE_DISTRIBUTION_ID`` (environment; a regular Lambda may have one), and the bundled
-``imgedge-config.json`` for the key grammar (the same file as the edge functions). Failures raise, so Lambda's
-asynchronous retries run the purge again (it is idempotent).
+``imgedge-config.json`` for the key grammar (the same file as the edge functions). Failures raise (an
+invalidation CloudFront kept refusing: ``edge.purge.InvalidationFailed``, before anything is deleted; keys S3
+could not delete: ``PurgeFailed``), so Lambda's asynchronous retries, then its on-failure destination, see them;
+a rerun finds whatever is still stored and purges it again.
 """
 
 import os
@@ -20,7 +23,7 @@ from botocore.config import Config as BotoConfig
 
 from edge.config import load_config
 from edge.log import emit
-from edge.purge import object_changes, originals_to_purge, purge
+from edge.purge import HEAD_WORKERS, LIST_WORKERS, object_changes, originals_to_purge, purge
 
 if TYPE_CHECKING:
     from types_boto3_cloudfront import CloudFrontClient
@@ -30,7 +33,10 @@ else:
     S3Client = Any
 
 DISTRIBUTION_ENV_VAR = "IMGEDGE_DISTRIBUTION_ID"
-_RETRIES = BotoConfig(retries={"total_max_attempts": 5, "mode": "standard"})
+# The connection pool holds as many connections as edge.purge runs listings/HEADs at a time.
+_RETRIES = BotoConfig(
+    retries={"total_max_attempts": 5, "mode": "standard"}, max_pool_connections=max(LIST_WORKERS, HEAD_WORKERS)
+)
 
 
 class PurgeFailed(RuntimeError):

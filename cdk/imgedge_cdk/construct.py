@@ -85,6 +85,12 @@ def _log_group_arn(function: cloudfront.experimental.EdgeFunction) -> str:
     return f"arn:{Aws.PARTITION}:logs:*:{Aws.ACCOUNT_ID}:log-group:{_log_group_name(function)}"
 
 
+def variant_objects(bucket: s3.IBucket, variant_prefix: str) -> str:
+    """The object ARN pattern variants are written to: ``{prefix}/*`` with ``variant_prefix`` (IAM then says
+    "variants only"), else the whole bucket (a variant's first folder is any spec token)."""
+    return bucket.arn_for_objects(f"{variant_prefix}/*" if variant_prefix else "*")
+
+
 def write_statements(objects: str, *, tag_variants: bool, sid_suffix: str = "") -> list[iam.PolicyStatement]:
     """What origin-response may write to ``objects`` (an object ARN pattern): create only, and, when variants
     are tagged, set only the variant tag. Shared by the main bucket and every extra origin's bucket."""
@@ -207,7 +213,7 @@ class ImageEdge(Construct):
             self.purge_on_change = PurgeOnChange(
                 self, "PurgeOnChange", bucket=self.bucket, distribution=self.distribution, config_json=config_json,
                 staging=staging, log_retention_days=props.log_retention_days, runtime=RUNTIME,
-                source_root=source_root,
+                variant_prefix=props.variant_prefix, source_root=source_root,
             )  # fmt: skip
         # After purge_on_change: created extra buckets notify the same purge function.
         self.extra_origins = ExtraOrigins(self, "ExtraOrigins", edge=self)
@@ -253,6 +259,7 @@ class ImageEdge(Construct):
             rules.append(
                 s3.LifecycleRule(
                     id="ExpireVariants",
+                    prefix=f"{props.variant_prefix}/" if props.variant_prefix else None,
                     tag_filters={VARIANT_TAG_KEY: VARIANT_TAG_VALUE},
                     expiration=Duration.days(props.variant_expiry_days),
                     noncurrent_version_expiration=Duration.days(1) if props.bucket_versioned else None,
@@ -279,7 +286,9 @@ class ImageEdge(Construct):
         objects = self.bucket.arn_for_objects("*")
         return [
             iam.PolicyStatement(sid="ReadObjects", actions=["s3:GetObject"], resources=[objects]),
-            *write_statements(objects, tag_variants=self.props.tag_variants),
+            *write_statements(
+                variant_objects(self.bucket, self.props.variant_prefix), tag_variants=self.props.tag_variants
+            ),
         ]
 
     # --- functions ----------------------------------------------------------------------------------------
@@ -437,7 +446,14 @@ class ImageEdge(Construct):
         rule = {
             "ID": "imgedge-expire-variants",
             "Status": "Enabled",
-            "Filter": {"Tag": {"Key": VARIANT_TAG_KEY, "Value": VARIANT_TAG_VALUE}},
+            "Filter": {"Tag": {"Key": VARIANT_TAG_KEY, "Value": VARIANT_TAG_VALUE}}
+            if not self.props.variant_prefix
+            else {
+                "And": {
+                    "Prefix": f"{self.props.variant_prefix}/",
+                    "Tags": [{"Key": VARIANT_TAG_KEY, "Value": VARIANT_TAG_VALUE}],
+                }
+            },
             "Expiration": {"Days": days},
         }
         return json.dumps({"Rules": [rule]}, separators=(",", ":"))
@@ -499,15 +515,17 @@ class ImageEdge(Construct):
             distribution.acknowledge(Acknowledgment(id="AwsSolutions-CFR3", reason=reason))
             if isinstance(self.bucket, s3.Bucket):
                 Validations.of(self.bucket).acknowledge(Acknowledgment(id="AwsSolutions-S1", reason=reason))
-        objects = _nag_resource(self, self.bucket.arn_for_objects("*"))
-        Validations.of(self.origin_role).acknowledge(
-            Acknowledgment(
-                id=f"AwsSolutions-IAM5[Resource::{objects}]",
-                reason="Originals and variants may have any key in the bucket; the object actions are only "
-                "GetObject, PutObject conditioned on If-None-Match (create, never overwrite) and, with variant "
-                "expiry, PutObjectTagging conditioned on the single tag imgedge=variant.",
+        for pattern in dict.fromkeys(["*", f"{self.props.variant_prefix}/*" if self.props.variant_prefix else "*"]):
+            objects = _nag_resource(self, self.bucket.arn_for_objects(pattern))
+            Validations.of(self.origin_role).acknowledge(
+                Acknowledgment(
+                    id=f"AwsSolutions-IAM5[Resource::{objects}]",
+                    reason="Originals and variants may have any key in the bucket (variants: any key under "
+                    "variant_prefix when set); the object actions are only GetObject, PutObject conditioned on "
+                    "If-None-Match (create, never overwrite) and, with variant expiry, PutObjectTagging conditioned "
+                    "on the single tag imgedge=variant.",
+                )
             )
-        )
         for function, role_id in ((self.viewer_function, "ViewerRequest"), (self.origin_function, "OriginResponse")):
             policy = self.node.find_child(f"{role_id}LogsPolicy")
             group_arn = _log_group_arn(function)

@@ -140,8 +140,9 @@ class ExtraOrigins(Construct):
         # Variant keys are {spec}/{full key} (300/avatars/ann.avif): their first segment is any spec token, which
         # no IAM pattern can list, so creating objects needs the whole bucket (arn/*), not arn/<prefix>*. The
         # If-None-Match condition keeps it a create: nothing (an original or a variant) is ever overwritten.
-        objects = bucket.arn_for_objects("*")
-        from imgedge_cdk.construct import write_statements  # noqa: PLC0415 (construct imports this module)
+        from imgedge_cdk.construct import variant_objects, write_statements  # noqa: PLC0415 (a cycle)
+
+        objects = variant_objects(bucket, self.edge.props.variant_prefix)
 
         return [
             iam.PolicyStatement(
@@ -151,12 +152,12 @@ class ExtraOrigins(Construct):
         ]
 
     def _acknowledge_role_findings(self) -> None:
-        from imgedge_cdk.construct import _nag_resource  # noqa: PLC0415 (construct imports this module)
+        from imgedge_cdk.construct import _nag_resource, variant_objects  # noqa: PLC0415 (a cycle)
 
         resources: set[str] = set()
         for entry in self.edge.props.extra_origins:
             bucket = self.buckets[entry.prefix]
-            resources.add(_nag_resource(self, bucket.arn_for_objects("*")))
+            resources.add(_nag_resource(self, variant_objects(bucket, self.edge.props.variant_prefix)))
             resources.add(_nag_resource(self, bucket.arn_for_objects(f"{entry.prefix}*")))
         for resource in sorted(resources):
             Validations.of(self.role_policy).acknowledge(
@@ -171,7 +172,7 @@ class ExtraOrigins(Construct):
     # --- purge on change ------------------------------------------------------------------------------------
 
     def _notify_purge(self) -> None:
-        from imgedge_cdk.construct import _nag_resource  # noqa: PLC0415 (construct imports this module)
+        from imgedge_cdk.construct import _nag_resource, variant_objects  # noqa: PLC0415 (a cycle)
 
         purge = self.edge.purge_on_change
         assert purge is not None
@@ -187,17 +188,19 @@ class ExtraOrigins(Construct):
             statements += [
                 iam.PolicyStatement(sid=f"FindVariants{index}", actions=["s3:ListBucket"],
                                     resources=[bucket.bucket_arn]),
-                iam.PolicyStatement(sid=f"DeleteVariants{index}", actions=["s3:DeleteObject"],
-                                    resources=[bucket.arn_for_objects("*")]),
+                iam.PolicyStatement(sid=f"ProveAndDeleteVariants{index}", actions=["s3:GetObject", "s3:DeleteObject"],
+                                    resources=[variant_objects(bucket, self.edge.props.variant_prefix)]),
             ]  # fmt: skip
         policy = iam.Policy(self, "PurgeBuckets", roles=[purge.role], statements=statements)
         for _entry, bucket in created:
+            resource = _nag_resource(self, variant_objects(bucket, self.edge.props.variant_prefix))
             Validations.of(policy).acknowledge(
                 Acknowledgment(
-                    id=f"AwsSolutions-IAM5[Resource::{_nag_resource(self, bucket.arn_for_objects('*'))}]",
+                    id=f"AwsSolutions-IAM5[Resource::{resource}]",
                     reason="The purge function deletes the variants of a changed original in that original's own "
-                    "bucket; variants are any key under a spec folder, which IAM cannot express, and the code "
-                    "deletes only canonical variant keys (edge.purge.delete_variants; tested).",
+                    "bucket; variants are any key under variant_prefix or, without it, under a spec folder, which "
+                    "IAM cannot express, and the code deletes only keys whose variant metadata names that original "
+                    "(edge.purge.prove_variants; tested).",
                 )
             )
 

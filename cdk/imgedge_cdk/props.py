@@ -213,6 +213,13 @@ class ImageEdgeProps:
             "Expire stored variants after N days (lifecycle rule on the tag `imgedge=variant`; originals untouched)."
         ),
     )
+    variant_prefix: str = field(
+        default="",
+        metadata=_doc(
+            "One top-level folder for every variant (`_v`: `/_v/photos/cat/300.avif`); set it when originals live "
+            "under folders named like sizes (`2024/`, `300/`, numeric ids). Empty: variants at `/300/photos/cat.avif`."
+        ),
+    )
     signature_mode: str = field(
         default="off",
         metadata=_doc(
@@ -293,7 +300,7 @@ CONFIG_KEYS: tuple[str, ...] = (
     "missing_max_age", "presets", "preset_overrides", "presets_only", "allowed_parameters", "backgrounds", "watermark",
     "watermark_position", "watermark_margin", "watermark_opacity", "watermark_width", "watermark_min_width",
     "signature_mode", "signature_secret_id", "signature_secret_region", "signature_secret_ttl",
-    "faces_enabled", "faces_region", "faces_min_confidence",
+    "faces_enabled", "faces_region", "faces_min_confidence", "variant_prefix",
 )  # fmt: skip
 """The props that are also ``edge.config.Config`` keys (same name, same meaning)."""
 
@@ -482,6 +489,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "log_retention_days": _parse_int,
     "variant_expiry_days": _parse_optional_int,
     "purge_on_change": _parse_bool,
+    "variant_prefix": _parse_str,
     "signature_mode": _parse_str,
     "signature_secret_id": _parse_optional_str,
     "signature_secret_region": _parse_str,

@@ -5,14 +5,14 @@ function (``purge_on_change.handler``, Python 3.13, in the bucket's region, whic
 the stack's) deletes its stored variants and invalidates them and the original's own path in CloudFront.
 
 Notification filters can only match a key prefix and suffix, so they cannot say "not a variant": every object
-change notifies the function, which ignores keys under a spec folder (its own deletes, origin-response's writes)
-by the key grammar. That check is what prevents a loop.
+change notifies the function, which ignores keys in the variant namespace (its own deletes, origin-response's
+writes) by the key grammar (``edge.purge.in_variant_namespace``). That check is what prevents a loop.
 
-Least privilege: ``s3:ListBucket`` on the bucket (to find variants: the top-level spec folders and
-``{spec}/{stem}.`` under each), ``s3:DeleteObject`` on its objects, ``cloudfront:CreateInvalidation`` on this
-distribution, and writing its own log group. IAM cannot restrict DeleteObject to variant keys (a variant's first
-segment is any spec token), so the code guarantees it: ``edge.purge.delete_variants`` refuses any key that is
-not a canonical variant key before sending a request, and a test proves originals survive.
+Least privilege: ``s3:ListBucket`` on the bucket (to find variants), ``s3:GetObject`` (HeadObject: the metadata
+that proves a variant) and ``s3:DeleteObject`` on ``{variant_prefix}/*`` when ``variant_prefix`` is set, else on
+every object (a variant's first segment is any spec token, which IAM cannot express; the code then deletes only
+objects whose metadata names the changed original), ``cloudfront:CreateInvalidation`` on this distribution, and
+writing its own log group.
 """
 
 from pathlib import Path
@@ -74,9 +74,12 @@ class PurgeOnChange(Construct):
         staging: Path,
         log_retention_days: int,
         runtime: lambda_.Runtime,
+        variant_prefix: str = "",
         source_root: Path = REPO_ROOT,
     ) -> None:
         super().__init__(scope, construct_id)
+        from imgedge_cdk.construct import variant_objects  # noqa: PLC0415 (construct imports this module)
+
         code_dir = stage(purge_files(source_root), config_json, staging, "purge")
         self.log_group = logs.LogGroup(self, "LogGroup", removal_policy=RemovalPolicy.DESTROY)
         cfn_log_group = self.log_group.node.default_child
@@ -98,7 +101,10 @@ class PurgeOnChange(Construct):
                             sid="FindVariants", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]
                         ),
                         iam.PolicyStatement(
-                            sid="DeleteVariants", actions=["s3:DeleteObject"], resources=[bucket.arn_for_objects("*")]
+                            # HeadObject (s3:GetObject) reads the metadata that proves a key is a variant.
+                            sid="ProveAndDeleteVariants",
+                            actions=["s3:GetObject", "s3:DeleteObject"],
+                            resources=[variant_objects(bucket, variant_prefix)],
                         ),
                         iam.PolicyStatement(
                             sid="InvalidateVariants",
@@ -131,9 +137,9 @@ class PurgeOnChange(Construct):
         destination = s3n.LambdaDestination(self.function)
         bucket.add_event_notification(s3.EventType.OBJECT_CREATED, destination)
         bucket.add_event_notification(s3.EventType.OBJECT_REMOVED, destination)
-        self._acknowledge_findings(bucket)
+        self._acknowledge_findings(variant_objects(bucket, variant_prefix))
 
-    def _acknowledge_findings(self, bucket: s3.Bucket) -> None:
+    def _acknowledge_findings(self, variant_arns: str) -> None:
         from imgedge_cdk.construct import _nag_resource  # noqa: PLC0415 (construct imports this module)
 
         Validations.of(self.function).acknowledge(
@@ -155,12 +161,13 @@ class PurgeOnChange(Construct):
                         "logs; its role is not configurable.",
                     )
                 )
-        objects = _nag_resource(self, bucket.arn_for_objects("*"))
+        objects = _nag_resource(self, variant_arns)
         Validations.of(self.role).acknowledge(
             Acknowledgment(
                 id=f"AwsSolutions-IAM5[Resource::{objects}]",
-                reason="Variants are any key under a spec folder (300/, 640x480-contain/, ...), which IAM cannot "
-                "express; the only object action is DeleteObject, and the code deletes only canonical variant keys "
-                "(edge.purge.delete_variants refuses anything else; tested).",
+                reason="Variants are any key under variant_prefix or, without it, under a spec folder (300/, "
+                "640x480-contain/, ...), which IAM cannot express; the object actions are HeadObject (GetObject) "
+                "and DeleteObject, and the code deletes only keys whose variant metadata names the changed "
+                "original (edge.purge.prove_variants; tested).",
             )
         )

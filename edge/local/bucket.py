@@ -2,10 +2,9 @@
 delete originals. Finding, deleting and invalidating variants is ``edge.purge`` (shared with the
 purge-on-change function), used here and by the CLI.
 
-Layout of the bucket (see ``edge.keys``): originals live at their own keys (``photos/cat.jpg``); a variant lives
-at ``{spec}/{stem}.{ext}`` (``300/photos/cat.avif``), so every variant sits under a top-level "folder" whose
-name is a spec token. Listing the top level with ``Delimiter='/'`` therefore finds every spec in one cheap call,
-and ``{spec}/{stem}.`` finds an original's variants under it, without scanning the bucket.
+Layout of the bucket (see ``edge.keys``, "The two layouts"): originals live at their own keys
+(``photos/cat.jpg``); a variant lives under ``variant_prefix`` (``_v/photos/cat/300.avif``) when one is set, else
+at ``{spec}/{stem}.{ext}`` (``300/photos/cat.avif``), under a top-level "folder" whose name is a spec token.
 """
 
 import io
@@ -30,8 +29,9 @@ from PIL import Image, UnidentifiedImageError
 
 from edge.config import Config
 from edge.errors import BadRequest
+from edge.keys import in_variant_prefix
 from edge.paths import OriginalPath, encode_path, validate_original_path
-from edge.purge import is_spec_token, spec_prefixes, variant_stem
+from edge.purge import spec_prefixes, variant_stem
 
 if TYPE_CHECKING:
     from types_boto3_cloudfront import CloudFrontClient
@@ -130,16 +130,21 @@ def check_original_key(key: str, config: Config) -> OriginalPath:
     """Validate ``key`` as an original's S3 key, as viewers will address it.
 
     Raises ``BucketError`` when the viewer-request function would refuse its path (bad extension, ``..``,
-    control characters, too long) or when its first folder is a spec token (``300/cat.jpg`` would share its key
-    with the 300-px JPEG variant of ``cat``).
+    control characters, too long), when it lies under ``variant_prefix``, or, in the default layout, when it is a
+    variant key (``300/cat.jpg`` is the key of the 300-px JPEG variant of ``cat``). Other keys under a
+    spec-shaped folder (``2024/cat.gif``) pass; ``edge.keys.namespace_warning`` is for them.
     """
     try:
         original = validate_original_path(encode_path(key), config.source_extensions)
     except BadRequest as err:
         raise BucketError(f"{key!r} cannot be an original: {err.reason}") from None
-    first, slash, _ = key.partition("/")
-    if slash and is_spec_token(first, config):
-        raise BucketError(f"{key!r} cannot be an original: its folder {first!r} is where variants are stored")
+    if in_variant_prefix(key, config):
+        raise BucketError(f"{key!r} cannot be an original: {config.variant_prefix}/ is where variants are stored")
+    if variant_stem(key, config) is not None:
+        raise BucketError(
+            f"{key!r} cannot be an original: it is a variant's key (its folder is named like a spec, where variants"
+            " are stored); set variant_prefix to keep variants apart from originals"
+        )
     return original
 
 
@@ -174,16 +179,17 @@ def _top_level(client: S3Client, bucket: str, prefix: str) -> tuple[list[StoredO
 
 
 def list_originals(client: S3Client, bucket: str, prefix: str, config: Config) -> list[StoredObject]:
-    """Originals whose key starts with ``prefix``, in key order: every object outside the spec folders whose key
-    is a valid original path (other objects are not listed)."""
-    first, slash, _ = prefix.partition("/")
-    if slash:
-        candidates: Iterable[StoredObject] = [] if is_spec_token(first, config) else _objects(client, bucket, prefix)
+    """Originals whose key starts with ``prefix``, in key order: every object outside the variant namespace
+    whose key is a valid original path (``check_original_key``; other objects are not listed)."""
+    if "/" in prefix:
+        candidates: Iterable[StoredObject] = (
+            [] if in_variant_prefix(prefix, config) else _objects(client, bucket, prefix)
+        )
     else:
         files, folders = _top_level(client, bucket, prefix)
         candidates = list(files)
         for folder in folders:
-            if not is_spec_token(folder[:-1], config):
+            if not in_variant_prefix(folder, config):
                 candidates += list(_objects(client, bucket, folder))
     result = []
     for item in candidates:
@@ -199,8 +205,9 @@ def originals_with_variants(client: S3Client, bucket: str, prefix: str, config: 
     """``list_originals`` with, for each, how many variants its stem has in the bucket."""
     originals = list_originals(client, bucket, prefix, config)
     counts: Counter[str] = Counter()
-    for spec in spec_prefixes(client, bucket, config):
-        for item in _objects(client, bucket, f"{spec}/{prefix}"):
+    variant_folders = [f"{config.variant_prefix}/"] if config.variant_prefix else spec_prefixes(client, bucket, config)
+    for folder in variant_folders:
+        for item in _objects(client, bucket, f"{folder}{prefix}" if config.variant_prefix else f"{folder}/{prefix}"):
             stem = variant_stem(item.key, config)
             if stem is not None:
                 counts[stem] += 1

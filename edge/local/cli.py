@@ -27,7 +27,7 @@ from edge import __version__
 from edge import purge as purge_ops
 from edge.config import Config, load_config
 from edge.errors import BadRequest, ConfigError, EdgeError
-from edge.keys import decode_key, variant_s3_key, viewer_query
+from edge.keys import decode_key, namespace_warning, variant_s3_key, viewer_query
 from edge.local import bucket as bucket_ops
 from edge.local import signing_keys
 from edge.local import targets as targets_ops
@@ -570,6 +570,9 @@ def upload(
         key = folder + file.name
         try:
             bucket_ops.check_original_key(key, config)
+            warning = namespace_warning(key, config)
+            if warning is not None:
+                _info(warning)
             body = file.read_bytes()
             content_type = bucket_ops.sniff_content_type(body)
         except bucket_ops.BucketError as err:
@@ -626,6 +629,9 @@ def ls_command(
         with _s3_errors(place.bucket):
             found = bucket_ops.originals_with_variants(client, place.bucket, place.keys[0], config)
         originals += [o for o in found if not (place.exclude_origins and targets_ops.owned_elsewhere(o.key, config))]
+    warning = next((w for w in (namespace_warning(o.key, config) for o in originals) if w is not None), None)
+    if warning is not None:
+        _info(warning)
     console = Console(highlight=False)
     if not console.is_terminal:
         for item in originals:
@@ -644,59 +650,73 @@ def ls_command(
 def _purge(
     client: Any, bucket: str, keys: list[str], config: Config, distribution_id: str | None, dry_run: bool
 ) -> None:
-    stems = []
+    """Purge the variants of ``keys`` in ``bucket`` (``edge.purge.purge``: find, prove, invalidate, then delete),
+    printing what was (or would be) invalidated and deleted."""
+    originals = []
     for key in keys:
         try:
-            stems.append(bucket_ops.check_original_key(key, config).stem)
+            originals.append(bucket_ops.check_original_key(key, config))
         except bucket_ops.BucketError as err:
             raise click.UsageError(str(err)) from None
-    with _s3_errors(bucket), _progress() as progress:
-        specs = purge_ops.spec_prefixes(client, bucket, config)
-        task = progress.add_task("finding variants", total=len(stems))
-        variants: list[str] = []
-        for stem in dict.fromkeys(stems):
-            variants += purge_ops.variants_of(client, bucket, stem, specs, config)
-            progress.advance(task)
-        if dry_run:
-            for key in variants:
-                click.echo(f"would delete s3://{bucket}/{key}")
-        elif variants:
-            task = progress.add_task("deleting", total=len(variants))
-            errors = purge_ops.delete_variants(client, bucket, variants, config, lambda n: progress.advance(task, n))
-            if errors:
-                raise click.ClickException("could not delete:\n  " + "\n  ".join(errors))
-            for key in variants:
-                click.echo(f"deleted s3://{bucket}/{key}")
-    _info(f"{len(variants)} variants of {len(stems)} originals {'found' if dry_run else 'deleted'}")
-    if distribution_id and variants:
-        paths = purge_ops.invalidation_paths(variants)
-        if dry_run:
-            _info(f"would invalidate {len(paths)} paths in {distribution_id}")
-            return
-        with _s3_errors(bucket):
-            ids = purge_ops.invalidate(bucket_ops.cloudfront_client(), distribution_id, paths)
-        click.echo(f"invalidation {', '.join(ids)} of {distribution_id}: {len(paths)} paths")
+    cloudfront = bucket_ops.cloudfront_client() if distribution_id and not dry_run else None
+    with _s3_errors(bucket):
+        try:
+            result = purge_ops.purge(
+                client, bucket, originals, config,
+                cloudfront=cloudfront, distribution_id=distribution_id, dry_run=dry_run,
+            )  # fmt: skip
+        except purge_ops.InvalidationFailed as err:
+            raise click.ClickException(f"{err}: run the same command again") from None
+    for key in result.unproven:
+        _info(f"kept s3://{bucket}/{key}: decodes as a variant key but is not a variant (no variant metadata)")
+    if dry_run:
+        for key in result.variants:
+            click.echo(f"would delete s3://{bucket}/{key}")
+        if distribution_id and result.paths:
+            _info(f"would invalidate {len(result.paths)} paths in {distribution_id}")
+        _info(f"{len(result.variants)} variants of {len(originals)} originals found")
+        return
+    for path in result.paths if result.invalidations else []:
+        click.echo(f"invalidated {path}")
+    if result.invalidations:
+        click.echo(f"invalidation {', '.join(result.invalidations)} of {distribution_id}: {len(result.paths)} paths")
+    failed = {error.partition(":")[0] for error in result.errors}
+    for key in result.variants:
+        if key not in failed:
+            click.echo(f"deleted s3://{bucket}/{key}")
+    _info(f"{len(result.variants) - len(failed)} variants of {len(originals)} originals deleted")
+    if not distribution_id and result.variants:
+        _info("CloudFront was not touched: pass --distribution-id to invalidate these paths, or CloudFront keeps"
+              " serving its cached copies until they expire")  # fmt: skip
+    if result.errors:
+        raise click.ClickException(
+            "could not delete (already invalidated; run again):\n  " + "\n  ".join(result.errors)
+        )
 
 
 @cli.command()
 @click.argument("keys", nargs=-1, required=True)
-@click.option("--purge", "with_variants", is_flag=True, help="Also delete the originals' stored variants.")
-@click.option("--distribution-id", help="With --purge: invalidate the deleted variants in this distribution.")
+@click.option("--keep-variants", is_flag=True, help="Keep the originals' stored variants (default: purge them).")
+@click.option("--purge", "purge_flag", is_flag=True, hidden=True, help="Purge the variants (the default; kept).")
+@click.option("--distribution-id", help="Invalidate the purged variants in this distribution.")
 @bucket_options
 @config_option
 def rm(
     keys: tuple[str, ...],
-    with_variants: bool,
+    keep_variants: bool,
+    purge_flag: bool,
     distribution_id: str | None,
     bucket: str | None,
     endpoint_url: str | None,
     region: str | None,
     config_path: Path | None,
 ) -> None:
-    """Delete originals (each KEY must exist and be an original, not a variant)."""
+    """Delete originals (each KEY must exist and be an original, not a variant) and purge their variants
+    (``imgedge purge``), unless --keep-variants."""
     config = _config(config_path)
-    if distribution_id and not with_variants:
-        raise click.UsageError("--distribution-id needs --purge")
+    if keep_variants and (distribution_id or purge_flag):
+        raise click.UsageError("--keep-variants purges nothing: drop --distribution-id/--purge")
+    with_variants = not keep_variants
     wanted = [_key(key) for key in keys]
     for key in wanted:
         try:
@@ -759,8 +779,10 @@ def purge(
 ) -> None:
     """Delete the stored variants of originals (KEY: the original's key; it need not exist any more).
 
-    Variants are found under the bucket's top-level spec folders (300/, 640x480-contain/, ...); with
-    --distribution-id the exact variant paths, which are CloudFront's cache keys, are invalidated.
+    Variants are found under variant_prefix, or the bucket's top-level spec folders (300/, 640x480-contain/,
+    ...), and deleted only when their metadata proves they are variants of KEY. With --distribution-id their
+    exact paths (CloudFront's cache keys) are invalidated first, then they are deleted: a failed run can be
+    run again. Without it CloudFront is not touched.
     """
     config = _config(config_path)
     for target in _targets([_key(key) for key in keys], bucket, region, config):

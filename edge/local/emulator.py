@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from PIL import Image
 
 from edge.config import CONFIG_ENV_VAR, Config, load_config
+from edge.keys import namespace_warning
 from edge.local import bucket as bucket_ops
 from edge.local import contract
 from edge.local.cache import CachedResponse, ResponseCache
@@ -695,9 +696,11 @@ def _originals_from_dir(
     directory: Path, config: Config, log: Callable[[str], None]
 ) -> Iterator[tuple[str, bytes, str]]:
     """``(key, body, content type)`` of each file under ``directory`` that can be an original; others are
-    reported and skipped. Files that do not sniff as images are still seeded (to see their 4xx)."""
+    reported and skipped; the first original under a spec-shaped folder gets ``namespace_warning``'s one line.
+    Files that do not sniff as images are still seeded (to see their 4xx)."""
     if not directory.is_dir():
         raise EmulatorError(f"--originals {directory} is not a directory")
+    warned = False
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         key = path.relative_to(directory).as_posix()
         if any(part.startswith(".") for part in key.split("/")):
@@ -707,6 +710,10 @@ def _originals_from_dir(
         except bucket_ops.BucketError as err:
             log(f"skipped {key}: {err}")
             continue
+        warning = None if warned else namespace_warning(key, config)
+        if warning is not None:
+            log(warning)  # once: the advice is the same for every such original
+            warned = True
         body = path.read_bytes()
         try:
             content_type = bucket_ops.sniff_content_type(body)

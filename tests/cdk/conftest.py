@@ -32,6 +32,7 @@ VARIANTS: dict[str, dict[str, object]] = {
     "lifecycle": {"variant_expiry_days": "30", "bucket_versioned": "true", "faces_enabled": "true"},
     "imported": {"bucket_name": "my-images", "bucket_region": "eu-west-1", "variant_expiry_days": "7"},
     "purge": {"purge_on_change": "true", "signature_mode": "required", "signature_secret_id": "imgedge/signing"},
+    "prefixed": {"variant_prefix": "_v", "purge_on_change": "true", "variant_expiry_days": "30"},
     "origins": {
         # Two extra buckets: one created here (with purge on change), one imported from another region/account.
         "extra_origins": '[{"prefix": "avatars/", "bucket_name": "acme-profile-images", "create": true}, '

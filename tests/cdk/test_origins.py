@@ -111,7 +111,10 @@ def test_origin_response_role_reads_each_prefix_and_only_creates_in_each_bucket(
 def test_purge_function_is_notified_by_the_created_bucket_and_may_delete_there(synth: Synthesized) -> None:
     bucket_id = _bucket_id(synth, CREATED)
     assert [s["Resource"] for s in _extra_policy(synth, "FindVariants0")] == [{"Fn::GetAtt": [bucket_id, "Arn"]}]
-    assert [s["Action"] for s in _extra_policy(synth, "DeleteVariants0")] == ["s3:DeleteObject"]
+    # HeadObject (s3:GetObject) reads the metadata that proves a variant before DeleteObject.
+    assert [s["Action"] for s in _extra_policy(synth, "ProveAndDeleteVariants0")] == [
+        ["s3:GetObject", "s3:DeleteObject"]
+    ]
     notifications = [r for r in synth.resources("Custom::S3BucketNotifications").values()
                      if r["Properties"]["BucketName"] == {"Ref": bucket_id}]  # fmt: skip
     assert len(notifications) == 1

@@ -50,11 +50,14 @@ def test_purge_role_is_least_privilege(synth_variant: Variant) -> None:
     bucket_id, _ = synth.one("AWS::S3::Bucket")
     distribution_id, _ = synth.one("AWS::CloudFront::Distribution")
     statements = {s["Sid"]: s for s in _role_statements(synth)}
-    assert sorted(statements) == ["DeleteVariants", "FindVariants", "InvalidateVariants", "OwnLogs"]
+    assert sorted(statements) == ["FindVariants", "InvalidateVariants", "OwnLogs", "ProveAndDeleteVariants"]
     assert statements["FindVariants"]["Action"] == "s3:ListBucket"
     assert statements["FindVariants"]["Resource"] == {"Fn::GetAtt": [bucket_id, "Arn"]}
-    assert statements["DeleteVariants"]["Action"] == "s3:DeleteObject"
-    assert statements["DeleteVariants"]["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+    # HeadObject (s3:GetObject) reads the metadata that proves a variant; without variant_prefix, any key.
+    assert statements["ProveAndDeleteVariants"]["Action"] == ["s3:GetObject", "s3:DeleteObject"]
+    assert statements["ProveAndDeleteVariants"]["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]
+    }
     assert statements["InvalidateVariants"]["Action"] == "cloudfront:CreateInvalidation"
     resource = json.dumps(statements["InvalidateVariants"]["Resource"])
     assert ":distribution/" in resource
@@ -110,3 +113,12 @@ def test_purge_asset_is_pure_python_with_the_config(synth_variant: Variant) -> N
 def test_purge_on_change_is_refused_for_an_imported_bucket(tmp_path: Path) -> None:
     with pytest.raises(PropsError, match="'purge_on_change'"):
         build_app(context={**NO_BUNDLING, "bucket_name": "my-images", "purge_on_change": "true"}, outdir=str(tmp_path))
+
+
+def test_with_variant_prefix_the_purge_role_may_only_touch_the_prefix(synth_variant: Variant) -> None:
+    synth = synth_variant("prefixed")
+    bucket_id, _ = synth.one("AWS::S3::Bucket")
+    statements = {s["Sid"]: s for s in _role_statements(synth)}
+    assert statements["ProveAndDeleteVariants"]["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/_v/*"]]
+    }

@@ -66,6 +66,21 @@ def test_lifecycle_variant_may_tag_only_with_the_variant_tag(synth_variant: Vari
     assert statements[2] == _tagging_statement(objects)
 
 
+def test_with_variant_prefix_writes_and_expiry_are_scoped_to_the_prefix(synth_variant: Variant) -> None:
+    synth = synth_variant("prefixed")
+    bucket_id, bucket = synth.one("AWS::S3::Bucket")
+    rules = {rule["Id"]: rule for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireVariants"]["Prefix"] == "_v/"
+    assert rules["ExpireVariants"]["TagFilters"] == [{"Key": VARIANT_TAG_KEY, "Value": VARIANT_TAG_VALUE}]
+    variants = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/_v/*"]]}
+    statements = {s["Sid"]: s for s in _origin_role_statements(synth)}
+    assert statements["CreateObjectsOnly"]["Resource"] == variants  # IAM says "variants only"
+    assert statements["TagVariantsOnly"]["Resource"] == variants
+    assert statements["ReadObjects"]["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+    config = Config.from_mapping(json.loads((synth.asset_dir(VIEWER_HANDLER) / "imgedge-config.json").read_text()))
+    assert config.variant_prefix == "_v"
+
+
 def test_lifecycle_variant_bundles_tag_variants_true(synth_variant: Variant) -> None:
     synth = synth_variant("lifecycle")
     config = Config.from_mapping(json.loads((synth.asset_dir(VIEWER_HANDLER) / "imgedge-config.json").read_text()))
@@ -123,6 +138,18 @@ def test_imported_bucket_outputs_the_policy_and_lifecycle_rule_to_apply(synth_va
                 "Expiration": {"Days": 7},
             }
         ]
+    }
+
+
+def test_imported_bucket_lifecycle_rule_uses_the_variant_prefix(tmp_path: Path) -> None:
+    app = App(context=NO_BUNDLING)
+    props = ImageEdgeProps(
+        bucket_name="my-images", bucket_region="eu-west-1", variant_expiry_days=7, variant_prefix="_v"
+    )
+    stack = ImageEdgeStack(app, "ImgEdge", props=props, env=Environment(region="us-east-1"))
+    rule = json.loads(stack.image_edge.variant_lifecycle_rule or "")
+    assert rule["Rules"][0]["Filter"] == {
+        "And": {"Prefix": "_v/", "Tags": [{"Key": VARIANT_TAG_KEY, "Value": VARIANT_TAG_VALUE}]}
     }
 
 

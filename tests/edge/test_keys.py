@@ -4,10 +4,10 @@ import dataclasses
 import re
 
 import pytest
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from edge.config import Config
+from edge.config import Config, ConfigError
 from edge.errors import BadRequest
 from edge.keys import (
     InvalidVariantKey,
@@ -419,3 +419,59 @@ def test_extended_viewer_query_maps_back_to_the_same_key(spec: RenderSpec, stem:
     assert result is not None
     assert result.uri == encode_key(variant, FACES_CONFIG)
     assert result.variant == variant
+
+
+# --- the variant_prefix layout -------------------------------------------------------------------------------
+
+PREFIXED = Config(variant_prefix="_v")
+
+
+@given(extended_render_specs(), STEMS)
+@example(RenderSpec(300, None, Fit.INSIDE, OutputFormat.AVIF, 50), "photos/cat")
+def test_prefixed_encode_then_decode_is_identity(spec: RenderSpec, stem: str) -> None:
+    assume(not stem.startswith("_v/"))  # an original under the prefix does not exist (config refuses it)
+    variant = VariantKey(spec, stem)
+    key = encode_key(variant, PREFIXED)
+    # The oracle is the documented layout, spelled here: /{prefix}/{stem}/{spec}.{ext}.
+    assert key == f"/_v{encode_path(stem)}/{spec_token(spec, PREFIXED)}.{spec.format.extension}"
+    assert variant_s3_key(variant, PREFIXED) == f"_v/{stem}/{spec_token(spec, PREFIXED)}.{spec.format.extension}"
+    assert decode_key(key, PREFIXED) == variant
+    with pytest.raises(InvalidVariantKey):
+        decode_key(key, CONFIG)  # the two layouts never share a key
+    with pytest.raises(InvalidVariantKey):
+        decode_key(encode_key(variant, CONFIG), PREFIXED)
+
+
+@given(st.lists(_KEY_PIECES, max_size=12).map(lambda pieces: "/_v/" + "".join(pieces)))
+@example("/_v/photos/cat/300.avif")
+@example("/_v/_v/cat/300.avif")
+def test_prefixed_decode_accepts_only_canonical_keys_outside_the_prefix(text: str) -> None:
+    try:
+        variant = decode_key(text, PREFIXED)
+    except InvalidVariantKey:
+        return
+    assert encode_key(variant, PREFIXED) == text
+    assert not variant.stem.startswith("_v/")  # no variant names a variant as its original
+
+
+def test_default_layout_keys_are_byte_identical() -> None:
+    variant = VariantKey(RenderSpec(300, 300, Fit.CONTAIN, OutputFormat.AVIF, 60), "photos/cat")
+    assert encode_key(variant, CONFIG) == "/300x300-contain-q60/photos/cat.avif"
+    assert variant_s3_key(variant, CONFIG) == "300x300-contain-q60/photos/cat.avif"
+    assert encode_key(variant, PREFIXED) == "/_v/photos/cat/300x300-contain-q60.avif"
+
+
+@pytest.mark.parametrize("prefix", ["300", "x200", "", "_v/x", ".v", "a b", "v" * 64])
+def test_variant_prefix_must_be_one_non_spec_folder_name(prefix: str) -> None:
+    if prefix == "":
+        assert Config(variant_prefix="").variant_prefix == ""
+        return
+    with pytest.raises(ConfigError, match="variant_prefix"):
+        Config(variant_prefix=prefix)
+
+
+def test_variant_prefix_may_not_hold_an_origin() -> None:
+    with pytest.raises(ConfigError, match="variant_prefix"):
+        Config.from_mapping(
+            {"variant_prefix": "_v", "origins": [{"prefix": "_v/a/", "bucket": "my-bucket", "region": "eu-west-1"}]}
+        )

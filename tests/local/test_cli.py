@@ -177,15 +177,19 @@ def seed_variants(s3: S3Client) -> None:
         "photos/cat-2.png",
         "photos/dog.jpg",
         "top.png",
-        "300/photos/cat.avif",
-        "640/photos/cat.webp",
-        "300x200-contain-q60/photos/cat.jpg",
-        "300/photos/cat.v2.avif",
-        "300/photos/cat-2.avif",
-        "x100/top.png",
         "notes/readme.txt",
     ]:
         s3.put_object(Bucket=TEST_BUCKET, Key=key, Body=b"x")
+    # Variants carry the metadata origin-response writes (edge.store.S3Store.put_variant): their original's key.
+    for key, source in [
+        ("300/photos/cat.avif", "photos/cat.jpg"),
+        ("640/photos/cat.webp", "photos/cat.jpg"),
+        ("300x200-contain-q60/photos/cat.jpg", "photos/cat.jpg"),
+        ("300/photos/cat.v2.avif", "photos/cat.v2.jpg"),
+        ("300/photos/cat-2.avif", "photos/cat-2.png"),
+        ("x100/top.png", "top.png"),
+    ]:
+        s3.put_object(Bucket=TEST_BUCKET, Key=key, Body=b"x", Metadata={"imgedge-source": source})
 
 
 def test_ls_lists_originals_with_variant_counts(s3: S3Client) -> None:

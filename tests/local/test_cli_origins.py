@@ -43,7 +43,12 @@ def test_upload_ls_purge_rm_without_bucket_use_the_origin(s3: S3Client, config_f
     assert result.exit_code == 0, result.output
     assert "uploaded s3://acme-avatars/avatars/ann.jpg" in result.stdout
     assert keys(s3, "acme-avatars") == ["avatars/ann.jpg"]  # the full key, prefix included
-    s3.put_object(Bucket="acme-avatars", Key="300/avatars/ann.avif", Body=b"variant")
+    s3.put_object(
+        Bucket="acme-avatars",
+        Key="300/avatars/ann.avif",
+        Body=b"variant",
+        Metadata={"imgedge-source": "avatars/ann.jpg"},
+    )
 
     listed = run("ls", "avatars/", *config)
     assert listed.exit_code == 0, listed.output

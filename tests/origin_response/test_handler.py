@@ -232,3 +232,68 @@ def test_presets_only_renders_a_miss_marked_by_viewer_request(s3: S3Client, use_
     assert response["status"] == "200"
     assert decoded(response).size == (300, 225)
     assert s3.head_object(Bucket=TEST_BUCKET, Key="300/photos/cat.avif")["ContentType"] == "image/avif"
+
+
+# --- an original and a variant never meet (issue 12) ---------------------------------------------------------
+
+
+def _without_variant_metadata(event: dict[str, Any]) -> dict[str, Any]:
+    headers = event["Records"][0]["cf"]["response"]["headers"]
+    for name in [name for name in headers if name.startswith("x-amz-meta-")]:
+        del headers[name]
+    return event
+
+
+def test_an_original_at_a_variant_key_is_refused_not_served(s3: S3Client, capsys: pytest.CaptureFixture[str]) -> None:
+    # /team/ann.png?w=300&format=jpeg maps to /300/team/ann.jpg, where S3 holds the unrelated original
+    # 300/team/ann.jpg: its 200 carries no variant metadata.
+    event = _without_variant_metadata(origin_event(200, "/300/team/ann.jpg", "/team/ann.png?w=300&format=jpeg"))
+    response = handler(event, None)
+    assert response["status"] == "409"
+    assert header(response, "cache-control") == "no-store"
+    assert "original" in response["body"]
+    assert "variant_prefix" in response["body"]
+    log = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (log["action"], log["status"]) == ("refused", 409)
+
+
+def test_a_variant_of_another_original_is_refused(s3: S3Client) -> None:
+    event = origin_event(200, "/300/photos/cat.avif", "/photos/cat.png")
+    event["Records"][0]["cf"]["response"]["headers"]["x-amz-meta-imgedge-source"][0]["value"] = "photos/dog.png"
+    assert handler(event, None)["status"] == "409"
+
+
+def test_a_stored_variant_and_a_not_modified_pass(s3: S3Client) -> None:
+    stored = origin_event(200, "/300/photos/cat.avif", "/photos/cat.png")  # carries x-amz-meta-imgedge-source
+    assert handler(stored, None) == stored["Records"][0]["cf"]["response"]
+    not_modified = _without_variant_metadata(origin_event(304, "/300/photos/cat.avif", "/photos/cat.png"))
+    assert handler(not_modified, None)["status"] == "304"
+
+
+def test_an_original_outside_the_variant_keys_passes(s3: S3Client, use_config: ConfigSetter) -> None:
+    use_config(variant_prefix="_v")
+    # With variant_prefix, /300/team/ann.jpg is no variant key: an original, served untouched.
+    event = _without_variant_metadata(origin_event(200, "/300/team/ann.jpg", None))
+    assert handler(event, None)["status"] == "200"
+    refused = _without_variant_metadata(origin_event(200, "/_v/team/ann/300.jpg", None))
+    assert handler(refused, None)["status"] == "409"
+
+
+def test_nothing_renders_from_a_stored_variant(s3: S3Client) -> None:
+    put(s3, "photos/cat.png", image_bytes())
+    assert handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)["status"] == "200"
+    # /300/300/photos/cat.avif asked directly: its "original" 300/photos/cat.avif is the variant just stored.
+    response = handler(origin_event(403, "/300/300/photos/cat.avif", None), None)
+    assert response["status"] == "409"
+    assert header(response, "cache-control") == "no-store"
+    assert "variant" in response["body"]
+    assert "300/300/photos/cat.avif" not in {o["Key"] for o in s3.list_objects_v2(Bucket=TEST_BUCKET)["Contents"]}
+
+
+def test_with_variant_prefix_the_variant_is_stored_under_it(s3: S3Client, use_config: ConfigSetter) -> None:
+    use_config(variant_prefix="_v")
+    put(s3, "2024/beach.png", image_bytes())
+    response = handler(origin_event(403, "/_v/2024/beach/300.avif", "/2024/beach.png"), None)
+    assert response["status"] == "200"
+    stored = s3.head_object(Bucket=TEST_BUCKET, Key="_v/2024/beach/300.avif")
+    assert stored["Metadata"]["imgedge-source"] == "2024/beach.png"

@@ -5,11 +5,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from edge import purge as purge_api
+from edge.purge import InvalidationFailed
 from origin_response.handler import handler as origin_handler
 from purge_on_change import handler as purge_module
 from purge_on_change.handler import DISTRIBUTION_ENV_VAR, PurgeFailed, handler
-from tests.conftest import TEST_BUCKET, S3Client, create_distribution, invalidated_paths, load_event, origin_event
+from tests.conftest import (
+    TEST_BUCKET,
+    ConfigSetter,
+    S3Client,
+    create_distribution,
+    invalidated_paths,
+    load_event,
+    origin_event,
+)
 from tests.edge.test_purge import keys, seed
 
 
@@ -96,3 +107,37 @@ def _png() -> bytes:
     return base64.b64decode(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
     )
+
+
+def test_a_refused_invalidation_raises_and_deletes_nothing(
+    s3: S3Client, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(s3)
+    _, cloudfront = purge_module._clients()
+    monkeypatch.setattr(purge_api, "INVALIDATION_BACKOFF_S", 0.0)
+
+    def throttled(**_: Any) -> dict[str, Any]:
+        raise ClientError(
+            {"Error": {"Code": "TooManyInvalidationsInProgress", "Message": "busy"}}, "CreateInvalidation"
+        )
+
+    monkeypatch.setattr(cloudfront, "create_invalidation", throttled)
+    before = keys(s3)
+    # Raised, so that Lambda's asynchronous retries and then its on-failure destination see the event.
+    with pytest.raises(InvalidationFailed):
+        handler(s3_event("s3-object-created-put", "photos/cat.jpg"), None)
+    assert keys(s3) == before
+
+
+def test_a_changed_original_in_a_spec_shaped_folder_is_purged_with_variant_prefix(
+    s3: S3Client, distribution: str, use_config: ConfigSetter
+) -> None:
+    use_config(variant_prefix="_v")
+    s3.put_object(Bucket=TEST_BUCKET, Key="2024/beach.png", Body=_png())
+    assert origin_handler(origin_event(403, "/_v/2024/beach/300.avif", "/2024/beach.png"), None)["status"] == "200"
+    ignored = handler(s3_event("s3-object-created-put", "_v/2024/beach/300.avif"), None)  # the render's own write
+    assert ignored["ignored"] == 1
+    summary = handler(s3_event("s3-object-created-put", "2024/beach.png"), None)
+    assert summary["variants"] == [f"{TEST_BUCKET}/_v/2024/beach/300.avif"]
+    assert keys(s3) == {"2024/beach.png"}
+    assert invalidated_paths(distribution) == [["/2024/beach.png", "/_v/2024/beach/300.avif"]]

@@ -258,3 +258,34 @@ def test_disabled_parameters_are_a_400(use_config: ConfigSetter) -> None:
     assert response["status"] == "400"
     assert response["body"] == "parameter grayscale is not enabled\n"
     assert run("/a.png", "preset=thumb")["body"] == "parameter preset is not enabled\n"
+
+
+# --- a variant's path is never resized (issue 12) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("uri", "query"),
+    [
+        ("/300/photos/cat.avif", "preset=thumb"),  # the six-level chain of the review began here
+        ("/300/photos/cat.avif", "w=300"),
+        ("/2024/beach.jpg", "w=640&format=webp"),  # an original at a variant key cannot be resized
+    ],
+)
+def test_image_parameters_on_a_variant_key_are_a_400_naming_variant_prefix(
+    use_config: ConfigSetter, uri: str, query: str
+) -> None:
+    use_config(presets={"thumb": {"w": 300}})
+    response = run(uri, query)
+    assert response["status"] == "400"
+    assert "variant_prefix" in response["body"]
+    assert run(uri)["uri"] == uri  # the stored variant itself is still served, untouched
+
+
+def test_with_variant_prefix_originals_in_spec_folders_resize_and_the_prefix_is_refused(
+    use_config: ConfigSetter,
+) -> None:
+    use_config(variant_prefix="_v")
+    assert run("/2024/beach.jpg", "w=640&format=webp")["uri"] == "/_v/2024/beach/640.webp"
+    response = run("/_v/2024/beach/640.webp", "w=300")
+    assert response["status"] == "400"
+    assert "variant_prefix" in response["body"]
