@@ -22,8 +22,8 @@ from edge.marker import MARKER_HEADER, verify
 from edge.options import RenderSpec
 from edge.origins import route, store_target
 from edge.paths import encode_path
+from edge.reachability import check_reachable
 from edge.signing import UnsignedMiss
-from edge.sizes import check_spec
 from edge.watermarks import Watermark
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ def _serve_miss(
     renderer: Renderer,
     log: dict[str, Any],
 ) -> dict[str, Any]:
-    check_spec(variant.spec, config)
+    check_reachable(variant, config)
     marker = event.request_header(MARKER_HEADER)
     if marker is None and config.signature_mode != "off":
         # Only viewer-request sets the marker, after checking the signature: an unmarked miss is a variant key
