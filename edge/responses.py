@@ -90,6 +90,21 @@ def generated_size(response: Mapping[str, Any]) -> int:
     return size + len(str(response.get("body", "")))
 
 
+#: S3 returns an object's user metadata as ``x-amz-meta-*`` headers; for a variant that is its original's key and
+#: ETags, which viewers must not see.
+OBJECT_METADATA_PREFIX = "x-amz-meta-"
+
+
+def without_object_metadata(response: dict[str, Any]) -> dict[str, Any]:
+    """``response`` without any ``x-amz-meta-*`` header (a shallow copy when there was one, else itself). Applied
+    to every response origin-response returns, after everything that reads the metadata."""
+    headers = response.get("headers")
+    if not headers or not any(name.lower().startswith(OBJECT_METADATA_PREFIX) for name in headers):
+        return response
+    kept = {name: value for name, value in headers.items() if not name.lower().startswith(OBJECT_METADATA_PREFIX)}
+    return {**response, "headers": kept}
+
+
 def keep_read_only_headers(
     response: dict[str, Any], origin_headers: Mapping[str, list[dict[str, str]]]
 ) -> dict[str, Any]:

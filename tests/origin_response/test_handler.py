@@ -69,6 +69,20 @@ def test_hits_and_other_answers_pass_through_unchanged(s3: S3Client, status: int
     assert s3.list_objects_v2(Bucket=TEST_BUCKET)["KeyCount"] == 0
 
 
+@pytest.mark.parametrize("status", [200, 304, 403])
+def test_object_metadata_never_reaches_viewers(s3: S3Client, status: int) -> None:
+    put(s3, "photos/cat.png", image_bytes())
+    event = origin_event(status, "/300/photos/cat.avif", "/photos/cat.png")
+    headers = event["Records"][0]["cf"]["response"]["headers"]
+    expected = json.loads(json.dumps(headers))
+    for name, value in (("imgedge-source", "photos/cat.png"), ("imgedge-source-etag", '"abc"')):
+        headers[f"x-amz-meta-{name}"] = [{"key": f"X-Amz-Meta-{name.title()}", "value": value}]
+    response = handler(event, None)
+    assert [name for name in response["headers"] if name.startswith("x-amz-meta-")] == []
+    if status != 403:  # a hit passes through with everything else unchanged
+        assert response["headers"] == expected
+
+
 def test_second_request_is_served_from_s3(s3: S3Client) -> None:
     put(s3, "photos/cat.png", image_bytes())
     first = handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
