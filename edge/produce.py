@@ -14,20 +14,29 @@ from urllib.parse import parse_qsl
 
 from edge import responses
 from edge.config import Config
-from edge.errors import EdgeError, OriginalNotFound, StorageUnavailable
+from edge.errors import BadRequest, EdgeError, OriginalNotFound, StorageUnavailable
 from edge.events import OriginResponse
 from edge.faces import FaceOutcome
 from edge.keys import InvalidVariantKey, VariantKey, decode_key, variant_s3_key, viewer_query
 from edge.marker import MARKER_HEADER, verify
 from edge.options import RenderSpec
-from edge.origins import route, store_target
+from edge.origins import origin_for, route, store_target
 from edge.paths import encode_path
 from edge.reachability import check_reachable
+from edge.rewrite import rewrite
 from edge.signing import UnsignedMiss
 from edge.watermarks import Watermark
 
 if TYPE_CHECKING:
     from edge.render import Rendered
+
+
+class VariantTooLarge(BadRequest):
+    """A variant key requested directly whose variant is too large to return inline and whose stored copy no URL
+    viewer-request accepts can reach (a prefixed origin's key, its viewer URL refused)."""
+
+    default_reason = "variant too large to return inline: request it through its original's URL"
+
 
 # Statuses S3 answers for a missing key: 404 with s3:ListBucket, 403 without it (the OAI has none).
 MISS_STATUSES = frozenset({403, 404})
@@ -145,7 +154,9 @@ def handle_origin_response(event: OriginResponse, config: Config, stores: StoreF
     is returned inline, or, when the inline response would exceed ``config.max_response_bytes``, the viewer is
     redirected (``no-store``) to the URL the marker records (exactly what the viewer asked for); when the marker
     records no query (or there is none), to the canonical viewer URL, or to the key itself when viewer-request
-    would refuse that URL. The next request is served from S3. Every ``EdgeError`` becomes its error response
+    would refuse that URL (for a prefixed origin's key, which CloudFront would fetch from another bucket, the
+    original's URL without ``format``; a 400 ``VariantTooLarge`` when viewer-request refuses that too). No redirect
+    leads back to the same miss: the next request is served from S3. Every ``EdgeError`` becomes its error response
     (4xx short-cached, 5xx ``no-store``).
     """
     started = perf_counter()
@@ -242,10 +253,28 @@ def _serve_miss(
         return responses.redirect(marker)
     query = viewer_query(variant.spec, config)
     refused = config.presets_only or not {name for name, _ in parse_qsl(query)} <= set(config.allowed_parameters)
+    original_uri = encode_path(original.key)
     if config.signature_mode != "off" or refused:
         # The viewer URL would need a signature origin-response does not have, or viewer-request would refuse it
         # (no preset under presets_only, a parameter allowed_parameters disables); the variant key itself is the
-        # same cache entry and, the variant being stored, is served by S3.
-        return responses.redirect(event.uri)
-    original_uri = encode_path(original.key)
+        # same cache entry and, the variant being stored, is served by S3 -- when CloudFront fetches the key from
+        # the bucket it was stored in. A key's path matches no /<prefix>* behavior, so the key of a prefixed
+        # origin's variant comes back to this same miss: the original's URL (its behavior) without the refused
+        # format goes to the right bucket instead (edge.origins).
+        if origin_for(config.origins, event.uri) == origin_for(config.origins, variant.stem):
+            return responses.redirect(event.uri)
+        return responses.redirect(f"{original_uri}?{_accepted_query(original_uri, query, config)}")
     return responses.redirect(f"{original_uri}?{query}")
+
+
+def _accepted_query(original_uri: str, query: str, config: Config) -> str:
+    """``query``, or ``query`` without ``format``, whichever viewer-request accepts for ``original_uri`` (without
+    ``format`` the browser's negotiation picks the format, a variant it can display). Raises ``VariantTooLarge``
+    when neither is accepted (no URL reaches this variant's bucket)."""
+    for candidate in (query, "&".join(part for part in query.split("&") if not part.startswith("format="))):
+        try:
+            if rewrite(original_uri, candidate, "", config) is not None:
+                return candidate
+        except BadRequest:
+            continue
+    raise VariantTooLarge()
