@@ -16,7 +16,7 @@ from edge import responses
 from edge.config import Config
 from edge.errors import BadRequest, EdgeError, OriginalNotFound, StorageUnavailable
 from edge.events import OriginResponse
-from edge.faces import FaceOutcome
+from edge.faces import FaceDetectionUnavailable, FaceOutcome
 from edge.keys import InvalidVariantKey, VariantKey, decode_key, variant_s3_key, viewer_query
 from edge.marker import MARKER_HEADER, verify
 from edge.options import RenderSpec
@@ -222,12 +222,14 @@ def _serve_miss(
             log["faces_detail"] = faces.detail
         if faces.outcome is FaceOutcome.FAILED:
             # A failed detection (throttling, timeout...) is transient: its attention fallback is served for
-            # error_max_age and not stored, so that a later request detects again. Only when it is too large to
-            # return inline is it stored (a redirect needs the stored variant).
+            # error_max_age and never stored, so that a later request detects again. Too large to return inline
+            # (a redirect needs a stored variant), it is not served either: a no-store 503 asks for a retry.
             response = responses.image(rendered.body, rendered.format, f"public, max-age={config.error_max_age}")
+            log["stored"] = "skipped"
             if responses.generated_size(response) <= config.max_response_bytes:
-                log.update(action="inline", stored="skipped")
+                log["action"] = "inline"
                 return response
+            raise FaceDetectionUnavailable(detail=faces.detail or "")
 
     mark = perf_counter()
     try:
@@ -251,9 +253,13 @@ def _serve_miss(
         # Exactly the URL the viewer asked for: its signature and preset still hold, and its cache behavior routes
         # it to this origin; the variant being stored now, S3 serves it.
         return responses.redirect(marker)
+    return _redirect_without_marker(event.uri, variant, encode_path(original.key), config)
+
+
+def _redirect_without_marker(uri: str, variant: VariantKey, original_uri: str, config: Config) -> dict[str, Any]:
+    """The redirect for an oversize variant whose request carries no usable marker (see the caller)."""
     query = viewer_query(variant.spec, config)
     refused = config.presets_only or not {name for name, _ in parse_qsl(query)} <= set(config.allowed_parameters)
-    original_uri = encode_path(original.key)
     if config.signature_mode != "off" or refused:
         # The viewer URL would need a signature origin-response does not have, or viewer-request would refuse it
         # (no preset under presets_only, a parameter allowed_parameters disables); the variant key itself is the
@@ -261,8 +267,8 @@ def _serve_miss(
         # the bucket it was stored in. A key's path matches no /<prefix>* behavior, so the key of a prefixed
         # origin's variant comes back to this same miss: the original's URL (its behavior) without the refused
         # format goes to the right bucket instead (edge.origins).
-        if origin_for(config.origins, event.uri) == origin_for(config.origins, variant.stem):
-            return responses.redirect(event.uri)
+        if origin_for(config.origins, uri) == origin_for(config.origins, variant.stem):
+            return responses.redirect(uri)
         return responses.redirect(f"{original_uri}?{_accepted_query(original_uri, query, config)}")
     return responses.redirect(f"{original_uri}?{query}")
 

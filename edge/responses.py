@@ -46,14 +46,15 @@ def _headers(values: Mapping[str, str]) -> dict[str, list[dict[str, str]]]:
 
 def error(err: EdgeError, max_age: int) -> dict[str, Any]:
     """A ``text/plain`` response with the error's status and one-line public reason. 4xx answers may be cached
-    for ``max_age`` seconds; a 5xx is always ``no-store``."""
+    for ``max_age`` seconds; a 5xx is always ``no-store``. ``Retry-After`` when the error sets ``retry_after``."""
     cache = f"public, max-age={max_age}" if err.cacheable else NO_STORE
+    headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
+    if err.retry_after is not None:
+        headers["Retry-After"] = str(err.retry_after)
     return {
         "status": str(err.status),
         "statusDescription": _REASONS.get(err.status, "Error"),
-        "headers": _headers(
-            {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
-        ),
+        "headers": _headers(headers),
         "body": err.reason + "\n",
         "bodyEncoding": "text",
     }
