@@ -17,6 +17,8 @@ class EdgeError(Exception):
 
     status: ClassVar[int] = 500
     default_reason: ClassVar[str] = "internal error"
+    #: Seconds a client should wait before retrying (the ``Retry-After`` header of the response), when set.
+    retry_after: ClassVar[int | None] = None
 
     def __init__(self, reason: str | None = None, *, detail: str = "") -> None:
         self.reason = (reason or self.default_reason).replace("\r", " ").replace("\n", " ")[:200]

@@ -27,7 +27,19 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final, Protocol
+from typing import Any, ClassVar, Final, Protocol
+
+from edge.errors import EdgeError
+
+
+class FaceDetectionUnavailable(EdgeError):
+    """The detection failed and its ``attention`` fallback is too large to return inline: it is not stored (a
+    later request detects again), so the viewer is asked to retry (503, never cached, ``Retry-After``)."""
+
+    status: ClassVar[int] = 503
+    default_reason = "face detection temporarily unavailable, retry"
+    retry_after: ClassVar[int | None] = 5
+
 
 #: The long side, in px, of the JPEG sent to Rekognition: bounds the request (~100-300 KB), its latency and
 #: the decode Rekognition does; faces smaller than ~40 px in it (4% of the side) are not found.

@@ -14,9 +14,9 @@ from urllib.parse import parse_qsl
 
 from edge import responses
 from edge.config import Config
-from edge.errors import EdgeError, NamespaceConflict, OriginalNotFound, StorageUnavailable
+from edge.errors import BadRequest, EdgeError, NamespaceConflict, OriginalNotFound, StorageUnavailable
 from edge.events import OriginResponse, header_value
-from edge.faces import FaceOutcome
+from edge.faces import FaceDetectionUnavailable, FaceOutcome
 from edge.keys import (
     SOURCE_METADATA,
     InvalidVariantKey,
@@ -28,14 +28,23 @@ from edge.keys import (
 )
 from edge.marker import MARKER_HEADER, verify
 from edge.options import RenderSpec
-from edge.origins import route, store_target
+from edge.origins import origin_for, route, store_target
 from edge.paths import encode_path
+from edge.reachability import check_reachable
+from edge.rewrite import rewrite
 from edge.signing import UnsignedMiss
-from edge.sizes import check_spec
 from edge.watermarks import Watermark
 
 if TYPE_CHECKING:
     from edge.render import Rendered
+
+
+class VariantTooLarge(BadRequest):
+    """A variant key requested directly whose variant is too large to return inline and whose stored copy no URL
+    viewer-request accepts can reach (a prefixed origin's key, its viewer URL refused)."""
+
+    default_reason = "variant too large to return inline: request it through its original's URL"
+
 
 # Statuses S3 answers for a missing key: 404 with s3:ListBucket, 403 without it (the OAI has none).
 MISS_STATUSES = frozenset({403, 404})
@@ -181,7 +190,9 @@ def handle_origin_response(event: OriginResponse, config: Config, stores: StoreF
     is returned inline, or, when the inline response would exceed ``config.max_response_bytes``, the viewer is
     redirected (``no-store``) to the URL the marker records (exactly what the viewer asked for); when the marker
     records no query (or there is none), to the canonical viewer URL, or to the key itself when viewer-request
-    would refuse that URL. The next request is served from S3. Every ``EdgeError`` becomes its error response
+    would refuse that URL (for a prefixed origin's key, which CloudFront would fetch from another bucket, the
+    original's URL without ``format``; a 400 ``VariantTooLarge`` when viewer-request refuses that too). No redirect
+    leads back to the same miss: the next request is served from S3. Every ``EdgeError`` becomes its error response
     (4xx short-cached, 5xx ``no-store``).
     """
     started = perf_counter()
@@ -219,7 +230,7 @@ def _serve_miss(
     renderer: Renderer,
     log: dict[str, Any],
 ) -> dict[str, Any]:
-    check_spec(variant.spec, config)
+    check_reachable(variant, config)
     marker = event.request_header(MARKER_HEADER)
     if marker is None and config.signature_mode != "off":
         # Only viewer-request sets the marker, after checking the signature: an unmarked miss is a variant key
@@ -257,12 +268,14 @@ def _serve_miss(
             log["faces_detail"] = faces.detail
         if faces.outcome is FaceOutcome.FAILED:
             # A failed detection (throttling, timeout...) is transient: its attention fallback is served for
-            # error_max_age and not stored, so that a later request detects again. Only when it is too large to
-            # return inline is it stored (a redirect needs the stored variant).
+            # error_max_age and never stored, so that a later request detects again. Too large to return inline
+            # (a redirect needs a stored variant), it is not served either: a no-store 503 asks for a retry.
             response = responses.image(rendered.body, rendered.format, f"public, max-age={config.error_max_age}")
+            log["stored"] = "skipped"
             if responses.generated_size(response) <= config.max_response_bytes:
-                log.update(action="inline", stored="skipped")
+                log["action"] = "inline"
                 return response
+            raise FaceDetectionUnavailable(detail=faces.detail or "")
 
     mark = perf_counter()
     try:
@@ -286,12 +299,34 @@ def _serve_miss(
         # Exactly the URL the viewer asked for: its signature and preset still hold, and its cache behavior routes
         # it to this origin; the variant being stored now, S3 serves it.
         return responses.redirect(marker)
+    return _redirect_without_marker(event.uri, variant, encode_path(original.key), config)
+
+
+def _redirect_without_marker(uri: str, variant: VariantKey, original_uri: str, config: Config) -> dict[str, Any]:
+    """The redirect for an oversize variant whose request carries no usable marker (see the caller)."""
     query = viewer_query(variant.spec, config)
     refused = config.presets_only or not {name for name, _ in parse_qsl(query)} <= set(config.allowed_parameters)
     if config.signature_mode != "off" or refused:
         # The viewer URL would need a signature origin-response does not have, or viewer-request would refuse it
         # (no preset under presets_only, a parameter allowed_parameters disables); the variant key itself is the
-        # same cache entry and, the variant being stored, is served by S3.
-        return responses.redirect(event.uri)
-    original_uri = encode_path(original.key)
+        # same cache entry and, the variant being stored, is served by S3 -- when CloudFront fetches the key from
+        # the bucket it was stored in. A key's path matches no /<prefix>* behavior, so the key of a prefixed
+        # origin's variant comes back to this same miss: the original's URL (its behavior) without the refused
+        # format goes to the right bucket instead (edge.origins).
+        if origin_for(config.origins, uri) == origin_for(config.origins, variant.stem):
+            return responses.redirect(uri)
+        return responses.redirect(f"{original_uri}?{_accepted_query(original_uri, query, config)}")
     return responses.redirect(f"{original_uri}?{query}")
+
+
+def _accepted_query(original_uri: str, query: str, config: Config) -> str:
+    """``query``, or ``query`` without ``format``, whichever viewer-request accepts for ``original_uri`` (without
+    ``format`` the browser's negotiation picks the format, a variant it can display). Raises ``VariantTooLarge``
+    when neither is accepted (no URL reaches this variant's bucket)."""
+    for candidate in (query, "&".join(part for part in query.split("&") if not part.startswith("format="))):
+        try:
+            if rewrite(original_uri, candidate, "", config) is not None:
+                return candidate
+        except BadRequest:
+            continue
+    raise VariantTooLarge()

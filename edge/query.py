@@ -174,9 +174,11 @@ def _digits(name: str, text: str) -> int:
         raise BadRequest(f"{name} is empty")
     if not (text.isascii() and text.isdigit()):
         raise BadRequest(f"{name} must be a positive integer")
-    if len(text.lstrip("0")) > _MAX_DIGITS:
+    significant = text.lstrip("0")
+    if len(significant) > _MAX_DIGITS:
         raise BadRequest(f"{name} is too large")
-    return int(text)
+    # Leading zeros are dropped before int(): Python refuses strings of more than 4,300 digits (ValueError).
+    return int(significant or "0")
 
 
 def _dimension(values: Mapping[str, str], name: str) -> int | None:

@@ -47,14 +47,15 @@ def _headers(values: Mapping[str, str]) -> dict[str, list[dict[str, str]]]:
 
 def error(err: EdgeError, max_age: int) -> dict[str, Any]:
     """A ``text/plain`` response with the error's status and one-line public reason. 4xx answers may be cached
-    for ``max_age`` seconds; a 5xx is always ``no-store``."""
+    for ``max_age`` seconds; a 5xx is always ``no-store``. ``Retry-After`` when the error sets ``retry_after``."""
     cache = f"public, max-age={max_age}" if err.cacheable else NO_STORE
+    headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
+    if err.retry_after is not None:
+        headers["Retry-After"] = str(err.retry_after)
     return {
         "status": str(err.status),
         "statusDescription": _REASONS.get(err.status, "Error"),
-        "headers": _headers(
-            {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
-        ),
+        "headers": _headers(headers),
         "body": err.reason + "\n",
         "bodyEncoding": "text",
     }
@@ -89,6 +90,21 @@ def generated_size(response: Mapping[str, Any]) -> int:
         for entry in entries:
             size += len(entry.get("key", "")) + len(entry.get("value", "")) + 4
     return size + len(str(response.get("body", "")))
+
+
+#: S3 returns an object's user metadata as ``x-amz-meta-*`` headers; for a variant that is its original's key and
+#: ETags, which viewers must not see.
+OBJECT_METADATA_PREFIX = "x-amz-meta-"
+
+
+def without_object_metadata(response: dict[str, Any]) -> dict[str, Any]:
+    """``response`` without any ``x-amz-meta-*`` header (a shallow copy when there was one, else itself). Applied
+    to every response origin-response returns, after everything that reads the metadata."""
+    headers = response.get("headers")
+    if not headers or not any(name.lower().startswith(OBJECT_METADATA_PREFIX) for name in headers):
+        return response
+    kept = {name: value for name, value in headers.items() if not name.lower().startswith(OBJECT_METADATA_PREFIX)}
+    return {**response, "headers": kept}
 
 
 def keep_read_only_headers(

@@ -91,16 +91,19 @@ def variant_objects(bucket: s3.IBucket, variant_prefix: str) -> str:
     return bucket.arn_for_objects(f"{variant_prefix}/*" if variant_prefix else "*")
 
 
-def write_statements(objects: str, *, tag_variants: bool, sid_suffix: str = "") -> list[iam.PolicyStatement]:
-    """What origin-response may write to ``objects`` (an object ARN pattern): create only, and, when variants
+def write_statements(
+    objects: str | list[str], *, tag_variants: bool, sid_suffix: str = ""
+) -> list[iam.PolicyStatement]:
+    """What origin-response may write to ``objects`` (object ARN patterns): create only, and, when variants
     are tagged, set only the variant tag. Shared by the main bucket and every extra origin's bucket."""
+    resources = [objects] if isinstance(objects, str) else objects
     statements = [
         # If-None-Match: * makes every write a create: an existing key (an original, or a variant a
         # concurrent render stored first) answers 412 and is never overwritten.
         iam.PolicyStatement(
             sid=f"CreateObjectsOnly{sid_suffix}",
             actions=["s3:PutObject"],
-            resources=[objects],
+            resources=resources,
             conditions={"Null": {"s3:if-none-match": "false"}},
         ),
     ]
@@ -109,7 +112,7 @@ def write_statements(objects: str, *, tag_variants: bool, sid_suffix: str = "") 
             iam.PolicyStatement(
                 sid=f"TagVariantsOnly{sid_suffix}",
                 actions=["s3:PutObjectTagging"],
-                resources=[objects],
+                resources=resources,
                 conditions={
                     "StringEquals": {f"s3:RequestObjectTag/{VARIANT_TAG_KEY}": VARIANT_TAG_VALUE},
                     "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": [VARIANT_TAG_KEY]},

@@ -14,8 +14,9 @@ For each entry (``imgedge_cdk.origin_props.ExtraOrigin``):
   from this origin, and origin-response routes the stem to the same bucket from the bundled ``origins``;
 - the origin-response role: ``s3:GetObject`` on ``<prefix>*`` (originals; plus the watermark key when one is
   configured, since every bucket carries its own copy) and ``s3:PutObject`` only with ``If-None-Match`` on the
-  whole bucket (see ``_role_statements`` for why not narrower); with purge-on-change, a created bucket also
-  notifies the purge function, which may list it and delete its objects (variants only, by code).
+  prefix's variant keys (``variant_key_patterns``: ``1*/<prefix>*`` ... ``x*/<prefix>*``); with
+  purge-on-change, a created bucket also notifies the purge function, which may list it and delete its objects
+  (variants only, by code).
 """
 
 from typing import TYPE_CHECKING
@@ -32,6 +33,17 @@ from imgedge_cdk.origin_props import ExtraOrigin
 
 if TYPE_CHECKING:
     from imgedge_cdk.construct import ImageEdge  # the construct imports this module
+
+
+#: The first character of every variant key's spec (``300``, ``x200``...: a width 1-9 or ``x``). IAM ARN patterns
+#: have no character classes, so one pattern per character is the tightest way to say "{spec}/{prefix}...".
+SPEC_FIRST_CHARACTERS = "123456789x"
+
+
+def variant_key_patterns(prefix: str) -> list[str]:
+    """Object key patterns (IAM wildcards) covering the variants of a prefix's originals, ``{spec}/{prefix}...``:
+    ``1*/avatars/*`` ... ``9*/avatars/*`` and ``x*/avatars/*``; never a key under the prefix itself."""
+    return [f"{first}*/{prefix}*" for first in SPEC_FIRST_CHARACTERS]
 
 
 def path_pattern(prefix: str) -> str:
@@ -94,19 +106,19 @@ class ExtraOrigins(Construct):
         return bucket
 
     def _imported_bucket_policy(self, entry: ExtraOrigin, bucket: s3.IBucket) -> str:
-        """The statements the owner of an imported bucket adds: the OAI reads originals and variants; the
-        origin-response role (needed when the bucket is in another account) reads originals and creates objects
-        only with If-None-Match."""
+        """The statements the owner of an imported bucket adds: the OAI reads the prefix's originals and their
+        variants; the origin-response role (needed when the bucket is in another account) reads the originals and
+        creates variants only with If-None-Match. Nothing else of the bucket is granted."""
         edge = self.edge
         oai_id = edge.origin_access_identity.origin_access_identity_id
-        objects = bucket.arn_for_objects("*")
+        variants = [bucket.arn_for_objects(pattern) for pattern in variant_key_patterns(entry.prefix)]
         statements: list[dict[str, object]] = [
             {
                 "Sid": "ImgEdgeCloudFrontRead",
                 "Effect": "Allow",
                 "Principal": {"AWS": f"arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity {oai_id}"},
                 "Action": "s3:GetObject",
-                "Resource": objects,
+                "Resource": [bucket.arn_for_objects(f"{entry.prefix}*"), *variants],
             },
             {
                 "Sid": "ImgEdgeOriginResponseRead",
@@ -120,7 +132,7 @@ class ExtraOrigins(Construct):
                 "Effect": "Allow",
                 "Principal": {"AWS": edge.origin_role.role_arn},
                 "Action": ["s3:PutObject", "s3:PutObjectTagging"] if edge.props.tag_variants else "s3:PutObject",
-                "Resource": objects,
+                "Resource": variants,
                 "Condition": {"Null": {"s3:if-none-match": "false"}},
             },
         ]
@@ -135,14 +147,22 @@ class ExtraOrigins(Construct):
             resources.append(bucket.arn_for_objects(watermark))
         return resources
 
+    def _variant_objects(self, prefix: str) -> list[str]:
+        """Object ARN patterns covering the variants of ``prefix``'s originals in its bucket: everything under
+        ``{variant_prefix}/{prefix}`` when variant_prefix is set, else ``variant_key_patterns(prefix)``."""
+        bucket = self.buckets[prefix]
+        variant_prefix = self.edge.props.variant_prefix
+        if variant_prefix:
+            return [bucket.arn_for_objects(f"{variant_prefix}/{prefix}*")]
+        return [bucket.arn_for_objects(pattern) for pattern in variant_key_patterns(prefix)]
+
     def _role_statements(self, index: int, entry: ExtraOrigin) -> list[iam.PolicyStatement]:
         bucket = self.buckets[entry.prefix]
-        # Variant keys are {spec}/{full key} (300/avatars/ann.avif): their first segment is any spec token, which
-        # no IAM pattern can list, so creating objects needs the whole bucket (arn/*), not arn/<prefix>*. The
-        # If-None-Match condition keeps it a create: nothing (an original or a variant) is ever overwritten.
-        from imgedge_cdk.construct import variant_objects, write_statements  # noqa: PLC0415 (a cycle)
-
-        objects = variant_objects(bucket, self.edge.props.variant_prefix)
+        # Variant keys are {spec}/{full key} (300/avatars/ann.avif), or {variant_prefix}/{key stem}/{spec}.{ext}:
+        # creating objects is granted on this prefix's variant keys only (_variant_objects), and If-None-Match keeps
+        # it a create: nothing (an original or a variant) is ever overwritten.
+        objects = self._variant_objects(entry.prefix)
+        from imgedge_cdk.construct import write_statements  # noqa: PLC0415 (construct imports this module)
 
         return [
             iam.PolicyStatement(
@@ -152,20 +172,21 @@ class ExtraOrigins(Construct):
         ]
 
     def _acknowledge_role_findings(self) -> None:
-        from imgedge_cdk.construct import _nag_resource, variant_objects  # noqa: PLC0415 (a cycle)
+        from imgedge_cdk.construct import _nag_resource  # noqa: PLC0415 (a cycle)
 
         resources: set[str] = set()
         for entry in self.edge.props.extra_origins:
             bucket = self.buckets[entry.prefix]
-            resources.add(_nag_resource(self, variant_objects(bucket, self.edge.props.variant_prefix)))
-            resources.add(_nag_resource(self, bucket.arn_for_objects(f"{entry.prefix}*")))
+            for objects in [bucket.arn_for_objects(f"{entry.prefix}*"), *self._variant_objects(entry.prefix)]:
+                resources.add(_nag_resource(self, objects))
         for resource in sorted(resources):
             Validations.of(self.role_policy).acknowledge(
                 Acknowledgment(
                     id=f"AwsSolutions-IAM5[Resource::{resource}]",
                     reason="Originals are any key under the origin's prefix (GetObject only); variants are any key "
-                    "under a spec folder ({spec}/{prefix}...), which IAM cannot express, so PutObject covers the "
-                    "bucket, conditioned on If-None-Match (create, never overwrite).",
+                    "{spec}/{prefix}... (a pattern per first character of a spec) or under {variant_prefix}/{prefix}, "
+                    "PutObject conditioned on "
+                    "If-None-Match (create, never overwrite).",
                 )
             )
 

@@ -90,9 +90,13 @@ def test_origin_response_role_reads_each_prefix_and_only_creates_in_each_bucket(
         {"Fn::Join": ["", [created_arn, "/avatars/*"]]},
         {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::{IMPORTED}/orgs/logos/*"]]},
     ]
+    # Creates only the prefix's variant keys ({spec}/{prefix}...), never the whole bucket.
     assert [s["Resource"] for s in creates] == [
-        {"Fn::Join": ["", [created_arn, "/*"]]},
-        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::{IMPORTED}/*"]]},
+        [{"Fn::Join": ["", [created_arn, f"/{first}*/avatars/*"]]} for first in "123456789x"],
+        [
+            {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::{IMPORTED}/{first}*/orgs/logos/*"]]}
+            for first in "123456789x"
+        ],
     ]
     assert all(s["Action"] == "s3:GetObject" for s in reads)
     for statement in creates:
@@ -132,10 +136,34 @@ def test_imported_bucket_gets_the_exact_bucket_policy_as_an_output(synth: Synthe
     assert [k for k in outputs if k.startswith("ExtraOriginBucketPolicy")] == ["ExtraOriginBucketPolicy0"]
     policy = synth.stack.resolve(synth.stack.image_edge.extra_origins.bucket_policies["orgs/logos/"])
     text = json.dumps(policy)
-    for expected in ("CloudFront Origin Access Identity", f":s3:::{IMPORTED}/orgs/logos/*", f":s3:::{IMPORTED}/*",
-                     "s3:if-none-match", "ImgEdgeOriginResponseCreate"):  # fmt: skip
+    for expected in ("CloudFront Origin Access Identity", f":s3:::{IMPORTED}/orgs/logos/*", "s3:if-none-match",
+                     f":s3:::{IMPORTED}/3*/orgs/logos/*", "ImgEdgeOriginResponseCreate"):  # fmt: skip
         assert expected in text
-    assert "/orgs/logos/*" in outputs["ExtraOriginBucketPolicy0"]["Description"]
+
+
+def test_imported_bucket_policy_grants_only_the_prefixs_originals_and_variants(synth: Synthesized) -> None:
+    """The output's policy, with its tokens filled in, grants nothing outside ``orgs/logos/*`` (originals) and
+    ``{spec}/orgs/logos/*`` (their variants): no ``<bucket>/*``."""
+    value = synth.template_json["Outputs"]["ExtraOriginBucketPolicy0"]["Value"]
+    document = json.loads("".join(_filled(part) for part in value["Fn::Join"][1]))
+    originals = f"arn:aws:s3:::{IMPORTED}/orgs/logos/*"
+    variants = [f"arn:aws:s3:::{IMPORTED}/{first}*/orgs/logos/*" for first in "123456789x"]
+    resources = {
+        statement["Sid"]: statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for statement in document["Statement"]
+    }
+    assert resources == {
+        "ImgEdgeCloudFrontRead": [originals, *variants],
+        "ImgEdgeOriginResponseRead": [originals],
+        "ImgEdgeOriginResponseCreate": variants,
+    }
+
+
+def _filled(part: object) -> str:
+    """A part of an ``Fn::Join``: strings as they are, the partition as ``aws``, any other token as ``TOKEN``."""
+    if isinstance(part, str):
+        return part
+    return "aws" if part == {"Ref": "AWS::Partition"} else "TOKEN"
 
 
 def test_bundled_config_lists_the_origins_of_the_props(synth: Synthesized) -> None:

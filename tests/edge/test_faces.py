@@ -436,14 +436,14 @@ class MemoryStore:
         return True
 
 
-def run_origin_response(locator: Any) -> tuple[dict[str, Any], dict[str, Any], MemoryStore]:
+def run_origin_response(locator: Any, config: Config = ENABLED) -> tuple[dict[str, Any], dict[str, Any], MemoryStore]:
     store = MemoryStore({"photos/team.png": TWO_FACES})
 
     def renderer(data: bytes, spec: RenderSpec, /, watermark: Any = None) -> Rendered:
         return render(data, spec, LIMITS, watermark, face_locator=locator)
 
     result = handle_origin_response(
-        OriginResponse(origin_event(403, URI, MARKER)), ENABLED, lambda bucket, region: store, renderer
+        OriginResponse(origin_event(403, URI, MARKER)), config, lambda bucket, region: store, renderer
     )
     return result.response, result.log, store
 
@@ -472,3 +472,18 @@ def test_origin_response_never_fails_for_rekognition(rekognition: tuple[Any, Stu
     assert log["faces"] == "failed"
     assert log["stored"] == "skipped"
     assert "ThrottlingException" in log["faces_detail"]
+
+
+def test_a_failed_detection_too_large_to_inline_is_never_stored(rekognition: tuple[Any, Stubber, list[bytes]]) -> None:
+    """The attention fallback of a failed detection is never stored under the ``-face`` key; when it is too large
+    to return inline (a redirect would need it stored), the viewer gets a no-store 503 asking for a retry."""
+    client, stubber, _ = rekognition
+    stubber.add_client_error("detect_faces", service_error_code="ThrottlingException", http_status_code=400)
+    config = Config(faces_enabled=True, max_response_bytes=200)
+    response, log, store = run_origin_response(RekognitionFaces(client, 90.0), config)
+    assert response["status"] == "503"
+    assert response["headers"]["cache-control"][0]["value"] == "no-store"
+    assert response["headers"]["retry-after"][0]["value"] == "5"
+    assert store.puts == []
+    assert log["faces"] == "failed"
+    assert log["stored"] == "skipped"

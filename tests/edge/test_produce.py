@@ -14,7 +14,7 @@ from edge.config import Config
 from edge.errors import EdgeError, ImageTooLarge, InvalidImage, StorageUnavailable, UnsupportedImage
 from edge.events import OriginResponse
 from edge.keys import decode_key
-from edge.options import Fit, OutputFormat, RenderSpec
+from edge.options import Fit, FormatChoice, OutputFormat, RenderSpec
 from edge.produce import (
     MISS_STATUSES,
     Original,
@@ -607,3 +607,24 @@ def test_oversize_redirects_to_the_key_when_viewer_request_would_refuse_the_view
     assert response["status"] == "302"
     assert _header(response, "location") == URI
     assert [put.key for put in harness.store.puts] == ["300/photos/cat.avif"]
+
+
+@pytest.mark.parametrize(
+    ("uri", "config"),
+    [
+        ("/300-blur5/photos/cat.avif", Config(allowed_parameters=("w", "h", "format"))),
+        ("/300x300-contain/photos/cat.avif", Config(allowed_parameters=("w", "h", "format"))),
+        ("/300/photos/cat.webp", Config(allowed_parameters=("w", "h"), default_format=FormatChoice.AVIF)),
+        ("/300/photos/cat.png", Config(allowed_parameters=("w", "h"), source_extensions=("jpg",))),
+    ],
+)
+def test_keys_no_accepted_viewer_url_maps_to_are_a_short_cached_400_and_render_nothing(
+    harness: Harness, uri: str, config: Config
+) -> None:
+    for marker in (None, MARKER):
+        result = harness.run(origin_event(404, uri, marker), config)
+        assert result.response["status"] == "400"
+        assert _header(result.response, "cache-control") == f"public, max-age={config.error_max_age}"
+    assert harness.store.gets == []
+    assert harness.store.puts == []
+    assert harness.renderer.calls == []

@@ -250,6 +250,17 @@ def test_oversize_variant_redirects_then_serves_from_s3(use_config: ConfigSetter
         assert third.header("x-imgedge-cache") == "Hit"
 
 
+def test_a_variant_served_from_s3_shows_viewers_none_of_its_metadata(use_config: ConfigSetter) -> None:
+    use_config(max_response_bytes=2000)
+    with Emulator(Settings(port=0), log=lambda _: None) as emulator:
+        url = f"{LANDSCAPE}?w=400&format=jpeg"
+        assert fetch(emulator.url, url).status == 302  # stored, then served by S3 (the variant's metadata with it)
+        served = fetch(emulator.url, url)
+        assert served.status == 200
+        assert emulator.recent()[-1].action == "pass"
+        assert [name for name in served.headers if name.lower().startswith("x-amz-meta-")] == []
+
+
 def test_config_file_and_originals_folder(tmp_path: Path) -> None:
     originals = tmp_path / "originals"
     (originals / "shop").mkdir(parents=True)

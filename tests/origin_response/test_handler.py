@@ -62,11 +62,26 @@ def test_miss_renders_stores_and_returns_the_variant_inline(s3: S3Client, status
 
 
 @pytest.mark.parametrize("status", [200, 304])
-def test_hits_and_other_answers_pass_through_unchanged(s3: S3Client, status: int) -> None:
+def test_hits_and_other_answers_pass_through_unchanged_but_for_object_metadata(s3: S3Client, status: int) -> None:
     event = origin_event(status, "/300/photos/cat.avif", "/photos/cat.png")
     expected = json.loads(json.dumps(event["Records"][0]["cf"]["response"]))
+    expected["headers"] = {k: v for k, v in expected["headers"].items() if not k.startswith("x-amz-meta-")}
     assert handler(event, None) == expected
     assert s3.list_objects_v2(Bucket=TEST_BUCKET)["KeyCount"] == 0
+
+
+@pytest.mark.parametrize("status", [200, 304, 403])
+def test_object_metadata_never_reaches_viewers(s3: S3Client, status: int) -> None:
+    put(s3, "photos/cat.png", image_bytes())
+    event = origin_event(status, "/300/photos/cat.avif", "/photos/cat.png")
+    headers = event["Records"][0]["cf"]["response"]["headers"]
+    expected = {k: v for k, v in json.loads(json.dumps(headers)).items() if not k.startswith("x-amz-meta-")}
+    for name, value in (("imgedge-source", "photos/cat.png"), ("imgedge-source-etag", '"abc"')):
+        headers[f"x-amz-meta-{name}"] = [{"key": f"X-Amz-Meta-{name.title()}", "value": value}]
+    response = handler(event, None)
+    assert [name for name in response["headers"] if name.startswith("x-amz-meta-")] == []
+    if status != 403:  # a hit passes through with everything else unchanged
+        assert response["headers"] == expected
 
 
 def test_second_request_is_served_from_s3(s3: S3Client) -> None:
@@ -75,7 +90,10 @@ def test_second_request_is_served_from_s3(s3: S3Client) -> None:
     assert first["status"] == "200"
     # CloudFront now finds the object in S3: the origin answers 200 and the function must not touch it.
     second_event = origin_event(200, "/300/photos/cat.avif", "/photos/cat.png")
-    assert handler(second_event, None) == second_event["Records"][0]["cf"]["response"]
+    passed = handler(second_event, None)
+    assert passed["status"] == "200"
+    assert "body" not in passed  # S3's own body goes to the viewer
+    assert [name for name in passed["headers"] if name.startswith("x-amz-meta-")] == []
 
 
 def test_miss_for_a_path_that_is_not_a_variant_key_passes_through(s3: S3Client) -> None:
@@ -265,7 +283,8 @@ def test_a_variant_of_another_original_is_refused(s3: S3Client) -> None:
 
 def test_a_stored_variant_and_a_not_modified_pass(s3: S3Client) -> None:
     stored = origin_event(200, "/300/photos/cat.avif", "/photos/cat.png")  # carries x-amz-meta-imgedge-source
-    assert handler(stored, None) == stored["Records"][0]["cf"]["response"]
+    passed = handler(stored, None)
+    assert (passed["status"], "body" in passed) == ("200", False)
     not_modified = _without_variant_metadata(origin_event(304, "/300/photos/cat.avif", "/photos/cat.png"))
     assert handler(not_modified, None)["status"] == "304"
 

@@ -1,13 +1,17 @@
 """The real origin-response handler with ``origins``: two moto buckets besides the default one."""
 
 import base64
+import io
+import random
 
 import boto3
 import pytest
+from PIL import Image
 
 from origin_response.handler import handler
-from tests.conftest import TEST_BUCKET, ConfigSetter, S3Client, origin_event
+from tests.conftest import TEST_BUCKET, ConfigSetter, S3Client, origin_event, viewer_event
 from tests.origin_response.test_handler import image_bytes
+from viewer_request.handler import handler as viewer_handler
 
 AVATARS = {"prefix": "avatars/", "bucket": "acme-avatars", "region": "eu-west-1"}
 LOGOS = {"prefix": "orgs/logos/", "bucket": "acme-org-logos", "region": "us-west-2"}
@@ -57,3 +61,56 @@ def test_an_original_only_in_the_default_bucket_is_not_found_for_a_prefixed_key(
     assert response["status"] == "404"
     assert keys(buckets, "acme-avatars") == []
     assert keys(buckets, TEST_BUCKET) == ["avatars/bob.png"]
+
+
+def noise_png(size: tuple[int, int] = (800, 600)) -> bytes:
+    """A PNG of random pixels: its 300 px variants are tens of kilobytes in every format."""
+    image = Image.frombytes("RGB", size, random.Random(7).randbytes(size[0] * size[1] * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _behavior_bucket(path: str) -> str:
+    """The bucket CloudFront fetches a viewer path from: the origin whose behavior ``/<prefix>*`` matches it."""
+    for origin in (AVATARS, LOGOS):
+        if path.startswith("/" + origin["prefix"]):
+            return origin["bucket"]
+    return TEST_BUCKET
+
+
+def _follow(s3: S3Client, location: str, accept: str, hops: int = 4) -> list[tuple[str, str, str]]:
+    """Follow ``location`` as CloudFront and a browser sending ``accept`` would, through the real handlers, until an
+    answer is not a redirect; returns each hop's (bucket, key, status)."""
+    seen: list[tuple[str, str, str]] = []
+    for _ in range(hops):
+        path, _, query = location.partition("?")
+        bucket = _behavior_bucket(path)
+        request = viewer_handler(viewer_event(path, query, accept=accept), None)
+        uri = request["uri"]
+        marker = request["headers"].get("x-imgedge-original", [{}])[0].get("value")
+        if uri[1:] in keys(s3, bucket):
+            seen.append((bucket, uri, "200 from S3"))
+            return seen
+        response = handler(origin_event(403, uri, marker, bucket=bucket), None)
+        seen.append((bucket, uri, response["status"]))
+        if response["status"] != "302":
+            return seen
+        location = response["headers"]["location"][0]["value"]
+    return seen
+
+
+@pytest.mark.parametrize("accept", ["image/avif,image/webp", "image/webp", "*/*"])
+def test_an_oversize_direct_key_of_a_prefixed_origin_never_redirects_back_to_the_same_miss(
+    buckets: S3Client, use_config: ConfigSetter, accept: str
+) -> None:
+    """``/300/avatars/ann.avif`` requested directly reaches the default behavior (its path matches no ``/<prefix>*``)
+    while the variant is stored in the avatars bucket: redirecting to the key itself rendered it again on every
+    hop. With ``format`` disabled, the canonical viewer URL (which spells ``format``) is refused too."""
+    use_config(origins=[AVATARS, LOGOS], allowed_parameters=["w", "h", "q"], max_response_bytes=2000)
+    buckets.put_object(Bucket="acme-avatars", Key="avatars/ann.png", Body=noise_png())
+    hops = _follow(buckets, "/300/avatars/ann.avif", accept)
+    assert hops[0] == ("imgedge-test-bucket", "/300/avatars/ann.avif", "302")
+    assert len(set(hops)) == len(hops), hops  # no miss repeats
+    assert hops[-1][2] in ("200", "200 from S3"), hops
+    assert all(hop[:2] != hops[0][:2] for hop in hops[1:]), hops

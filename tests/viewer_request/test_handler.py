@@ -289,3 +289,29 @@ def test_with_variant_prefix_originals_in_spec_folders_resize_and_the_prefix_is_
     response = run("/_v/2024/beach/640.webp", "w=300")
     assert response["status"] == "400"
     assert "variant_prefix" in response["body"]
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("w=" + "0" * 5000 + "300", None),
+        ("w=300&h=" + "0" * 4400 + "1", None),
+        ("w=300&q=" + "0" * 4301 + "80", None),
+        ("w=300&blur=" + "0" * 4301 + "5", None),
+        ("w=300&rotate=" + "0" * 4301 + "90", None),
+        ("w=" + "9" * 5000, "w is too large"),
+        ("w=300&q=" + "9" * 4400, "q is too large"),
+        ("w=300&blur=" + "9" * 4400, "blur is too large"),
+        ("w=300&rotate=" + "9" * 4400, "rotate is too large"),
+    ],
+)
+def test_integers_of_thousands_of_digits_are_a_rewrite_or_a_400(query: str, reason: str | None) -> None:
+    """Python's int() refuses strings of more than 4,300 digits (a ValueError, i.e. a Lambda error and a 5xx):
+    every integer parameter is a rewrite (leading zeros) or the usual 400, whatever its length."""
+    response = run("/a.png", query)
+    if reason is None:
+        assert "status" not in response
+        assert response["uri"].startswith("/")
+    else:
+        assert response["status"] == "400"
+        assert response["body"] == reason + "\n"
