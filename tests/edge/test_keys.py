@@ -7,8 +7,8 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from edge.config import Config, ConfigError
-from edge.errors import BadRequest
+from edge.config import Config
+from edge.errors import BadRequest, ConfigError
 from edge.keys import (
     InvalidVariantKey,
     VariantKey,
