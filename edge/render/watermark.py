@@ -1,4 +1,5 @@
-"""The watermark step: a logo from the bucket overlaid on every output at least ``min_width`` wide.
+"""The watermark step: a logo from the bucket overlaid on every output that shows the source above thumbnail
+resolution (``Watermark.covers``: the whole source at the output's scale reaches ``min_width`` on either side).
 
 The overlay arrives as ``edge.watermarks.Watermark`` (its bytes, fetched once per container by origin-response,
 and the configured placement). It is decoded once per distinct bytes (cached), scaled to ``width_percent`` of
@@ -42,9 +43,10 @@ def overlay_box(output: tuple[int, int], logo: tuple[int, int], mark: Watermark)
 
 
 def apply_watermark(image: Image.Image, context: "Context") -> Image.Image:
-    """Composite ``context.watermark`` onto ``image`` when the output is at least ``min_width`` wide."""
+    """Composite ``context.watermark`` onto ``image`` unless the output shows the source only at thumbnail
+    resolution (``Watermark.covers`` of ``context.plan.resize``, the whole source at the output's scale)."""
     mark = context.watermark
-    if mark is None or image.width < mark.min_width:
+    if mark is None or not mark.covers(context.plan.resize):
         return image
     logo = _logo(mark.image)
     left, top, width, height = overlay_box(image.size, logo.size, mark)
