@@ -128,3 +128,11 @@ def test_thumbnails_and_crops_of_thumbnails_are_left_alone(spec: RenderSpec, siz
 )
 def test_covers_compares_both_sides_of_the_whole_source_with_min_width(whole: tuple[int, int], covered: bool) -> None:
     assert _mark(min_width=400).covers(whole) is covered
+
+
+def test_with_contain_the_watermark_goes_on_the_image_not_on_the_padding() -> None:
+    # The 1000x500 source, not enlarged, centred on a 1000x2000 canvas: the image spans rows 750-1249.
+    out = _render_spec(RenderSpec(1000, 2000, Fit.CONTAIN, OutputFormat.PNG, None))
+    assert out.size == (1000, 2000)
+    assert out.getpixel((1000 - 10 - 50, 1250 - 10 - 25)) == GREEN  # the logo's centre, 10 px inside the image
+    assert not any(out.getpixel((x, y)) == GREEN for x in range(0, 1000, 5) for y in range(1250, 2000, 5))
