@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 from edge.errors import BadRequest, ConfigError
 from edge.options import COMPASS_FOCUS, FormatChoice, Gravity
-from edge.query import PARAMETERS, PRESET_NAME, PRESET_PARAMETERS, options_from_values
+from edge.query import PARAMETERS, PRESET_NAME, PRESET_PARAMETERS, options_from_values, query_values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -84,6 +84,8 @@ DEFAULT_BACKGROUNDS: tuple[str, ...] = ("ffffff", "000000")
 DEFAULT_PRESET_OVERRIDES: tuple[str, ...] = ("dpr", "format")
 #: ``signature_mode`` values (see ``edge.signing``).
 SIGNATURE_MODES: tuple[str, ...] = ("off", "required", "outside-presets")
+#: ``watermark_passthrough`` values: a request without image parameters gets the default rendition, or a 403.
+WATERMARK_PASSTHROUGH: tuple[str, ...] = ("rendition", "deny")
 
 
 class SizePolicy(StrEnum):
@@ -143,14 +145,27 @@ class Config:
             only the default of a disabled group. ``w`` or ``h`` must be enabled, and ``preset`` with
             ``presets_only``.
         backgrounds: the ``background`` colours a URL may ask for (``rrggbb``, lowercase); others are a 400.
-        watermark: the S3 key (in the bucket of the originals) of an image overlaid on every variant at least
-            ``watermark_min_width`` wide; ``None`` (default) for none. Fetched once per container.
+        watermark: the S3 key (in the bucket of the originals) of an image overlaid on every variant that shows
+            the source above thumbnail resolution (see ``watermark_min_width``); ``None`` (default) for none.
+            Fetched once per container. With a watermark, an original is never served unrendered: a request
+            without image parameters gets what ``watermark_passthrough`` says (``edge.rewrite.unrendered``).
         watermark_position: where it goes: a compass gravity (default ``southeast``) or ``centre``.
         watermark_margin: px between the watermark and the edges it is placed against (default 16).
         watermark_opacity: percent, 1-100 (default 60).
         watermark_width: the watermark's width as a percentage of the output's width (default 20); it is never
             enlarged beyond its own size.
-        watermark_min_width: outputs narrower than this get no watermark (default 400).
+        watermark_min_width: the thumbnail bound T in px (default 400). An output gets no watermark only when
+            the *whole* upright source, at the output's scale (per axis for ``fill``; before the crop, without
+            ``contain``'s padding), is narrower and shorter than T: then it shows nothing a whole-source
+            thumbnail under T x T does not. Every other output is watermarked, whatever its own size (a narrow
+            full-resolution strip or tile is). ``edge.watermarks.Watermark.covers``.
+        watermark_passthrough: what a request without image parameters gets when a watermark is configured:
+            ``rendition`` (default; the ``watermark_rendition``) or ``deny`` (403). A path that is a variant key
+            or whose extension is not one of ``source_extensions`` is served as it is.
+        watermark_rendition: the image parameters of that default rendition, as a query string (default
+            ``w=1280&h=1280&fit=inside``: fit inside 1280 x 1280, never enlarged, metadata stripped); it must be
+            a query viewer-request accepts under this configuration (``preset=NAME`` with ``presets_only``), and
+            maps to that query's variant key. Under ``signature_mode`` the bare URL needs its ``s`` as well.
         signature_mode: signed URLs (``edge.signing``): ``off`` (default), ``required`` (every request with image
             parameters needs a valid ``s``, else 403) or ``outside-presets`` (only requests without ``preset``).
         signature_secret_id: name or ARN of the AWS Secrets Manager secret holding the signing key(s); required
@@ -206,6 +221,8 @@ class Config:
     watermark_opacity: int = 60
     watermark_width: int = 20
     watermark_min_width: int = 400
+    watermark_passthrough: str = "rendition"
+    watermark_rendition: str = "w=1280&h=1280&fit=inside"
     signature_mode: str = "off"
     signature_secret_id: str | None = None
     signature_secret_region: str = "us-east-1"  # noqa: S105 (a region name, not a password)
@@ -225,6 +242,8 @@ class Config:
             "presets",
             MappingProxyType({name: MappingProxyType(_preset_values(name, p)) for name, p in self.presets.items()}),
         )
+        if self.watermark is not None and self.watermark_passthrough == "rendition":
+            _validate_rendition(self)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Config:
@@ -416,6 +435,11 @@ def _validate(config: Config) -> None:
                            ("watermark_width", 1, 100), ("watermark_min_width", 1, 16384)):  # fmt: skip
         value = getattr(config, key)
         _require(_is_int(value) and low <= value <= high, key, f"must be an integer from {low} to {high}")
+    _require(config.watermark_passthrough in WATERMARK_PASSTHROUGH, "watermark_passthrough",
+             "must be rendition or deny")  # fmt: skip
+    rendition = config.watermark_rendition
+    _require(isinstance(rendition, str) and rendition.isascii() and rendition.isprintable()
+             and 0 < len(rendition) <= 512, "watermark_rendition", "must be a query string such as w=1280")  # fmt: skip
     _validate_signature(config)
     _validate_faces(config)
     object.__setattr__(config, "origins", _parse_origins(config.origins))
@@ -442,6 +466,18 @@ def _validate_variant_prefix(config: Config) -> None:
     watermark = config.watermark
     _require(not (prefix and watermark and watermark.startswith(prefix + "/")), "variant_prefix",
              "the watermark lies under variant_prefix (no original may)")  # fmt: skip
+
+
+def _validate_rendition(config: Config) -> None:
+    """The default rendition must be a query viewer-request accepts under ``config``, with image parameters."""
+    from edge.rewrite import rewrite  # noqa: PLC0415 (edge.rewrite imports this module)
+
+    query = config.watermark_rendition
+    try:
+        target = rewrite("/rendition.jpg", query, "", config) if query_values(query) else None
+    except BadRequest as err:
+        raise ConfigError(f"configuration key 'watermark_rendition': {err.reason}") from None
+    _require(target is not None, "watermark_rendition", "must give image parameters (w, h or preset)")
 
 
 def _parse_origins(value: object) -> tuple[Origin, ...]:

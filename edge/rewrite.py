@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 
 from edge.config import Config
-from edge.errors import BadRequest
-from edge.keys import JPEG_DEFAULT_BACKGROUND, VariantKey, encode_key, is_variant_path
+from edge.errors import BadRequest, Forbidden
+from edge.keys import JPEG_DEFAULT_BACKGROUND, InvalidVariantKey, VariantKey, decode_key, encode_key, is_variant_path
 from edge.negotiate import choose_format
 from edge.options import COMPASS_FOCUS, Fit, Gravity, OutputFormat, RenderSpec
 from edge.paths import MAX_URL_LENGTH, validate_original_path
@@ -20,6 +20,12 @@ VARIANT_KEY_PATH = (
 )
 
 
+class OriginalRefused(Forbidden):
+    """A request for an original without image parameters under ``watermark_passthrough: deny``."""
+
+    default_reason = "originals are not served: ask for a size (w or h)"
+
+
 @dataclass(frozen=True, slots=True)
 class Rewrite:
     """Where a request goes: ``uri`` is the canonical variant key, ``original`` the original's canonical URI."""
@@ -32,10 +38,12 @@ class Rewrite:
 def rewrite(uri: str, querystring: str, accept: str, config: Config) -> Rewrite | None:
     """Decide what a viewer request maps to.
 
-    Returns ``None`` when the query has none of the imgedge parameters (serve the path untouched), else the
-    ``Rewrite``. Raises ``BadRequest`` for an over-long URL, a path that names a variant (``keys.is_variant_path``),
-    an invalid path or parameter, or a size, colour,
-    preset or parameter (``allowed_parameters``) the configuration refuses. ``dpr`` multiplies ``w`` and ``h``
+    Returns ``None`` when the query has none of the imgedge parameters and no watermark is configured (serve the
+    path untouched), else the ``Rewrite``. With a watermark, a request without image parameters is an
+    ``unrendered`` request (see there): the default rendition or an ``OriginalRefused`` (403). Raises
+    ``BadRequest`` for an over-long URL, a path that names a variant (``keys.is_variant_path``), an invalid path
+    or parameter, or a size, colour, preset or parameter (``allowed_parameters``) the configuration refuses.
+    ``dpr`` multiplies ``w`` and ``h``
     before the size policy; width and height snap independently; ``fit`` only matters (and is only kept) with
     both, and the crop position only with ``fit=cover``. Equivalent spellings become one spec: a focal point on
     a compass point is that gravity, a vertical flip is a 180-degree rotation plus a mirror, a white background
@@ -47,7 +55,51 @@ def rewrite(uri: str, querystring: str, accept: str, config: Config) -> Rewrite 
         querystring, config.presets, config.preset_overrides, config.presets_only, config.allowed_parameters
     )
     if requested is None:
+        return None if config.watermark is None else unrendered(uri, accept, config)
+    return _rewrite(uri, requested, accept, config)
+
+
+def unrendered(uri: str, accept: str, config: Config) -> Rewrite | None:
+    """What a request without image parameters maps to when a watermark is configured: never the original.
+
+    - a path that is a canonical variant key (``/300/photos/cat.avif``: a stored variant, or a redirect target)
+      is served as it is (``None``): variants are rendered with the watermark;
+    - a path that is not an original (its extension is not one of ``source_extensions``: HTML, ``robots.txt``)
+      is served as it is (``None``); an invalid path that ends in such an extension is a ``BadRequest``;
+    - an original under ``watermark_passthrough: deny`` is an ``OriginalRefused`` (403);
+    - an original under ``rendition`` (the default) rewrites exactly as ``original?{watermark_rendition}``
+      would (by default ``w=1280&h=1280&fit=inside``: fit inside 1280 x 1280, never enlarged, metadata
+      stripped, format negotiated), so it is a canonical variant key, cached and stored like any other, and
+      watermarked by the same rule (``edge.watermarks.Watermark.covers``).
+    """
+    try:
+        decode_key(uri, config)
+    except InvalidVariantKey:
+        pass
+    else:
         return None
+    try:
+        validate_original_path(uri, config.source_extensions)
+    except BadRequest:
+        _, dot, extension = uri.rpartition("/")[2].rpartition(".")
+        if dot and extension.lower() in config.source_extensions:
+            raise
+        return None
+    if config.watermark_passthrough == "deny":
+        raise OriginalRefused()
+    requested = parse_query(
+        config.watermark_rendition,
+        config.presets,
+        config.preset_overrides,
+        config.presets_only,
+        config.allowed_parameters,
+    )
+    if requested is None:  # Config validation refuses such a rendition; never serve the original
+        raise OriginalRefused()
+    return _rewrite(uri, requested, accept, config)
+
+
+def _rewrite(uri: str, requested: RequestedOptions, accept: str, config: Config) -> Rewrite:
     if requested.gravity is Gravity.FACE and not config.faces_enabled:
         raise BadRequest(FACES_DISABLED)
     if is_variant_path(uri, config):

@@ -29,7 +29,9 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
 
     A marker header sent by the viewer is always dropped; a rewritten request gets the variant key as ``uri``,
     an empty query string and the marker naming its original. Under ``config.signature_mode`` a request with a
-    missing or bad ``s`` gets a 403 (``edge.signing``), and a 503 when the keys cannot be fetched.
+    missing or bad ``s`` gets a 403 (``edge.signing``), and a 503 when the keys cannot be fetched. Under a
+    watermark, a request without image parameters is rewritten to the default rendition or refused with a 403
+    (``edge.rewrite.unrendered``): the original is never forwarded as it is.
     """
     started = perf_counter()
     config = load_config()

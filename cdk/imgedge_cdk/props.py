@@ -157,7 +157,7 @@ class ImageEdgeProps:
         metadata=_doc("`background` colours a URL may ask for (`rrggbb`, lowercase)."),
     )
     watermark: str | None = field(
-        default=None, metadata=_doc("S3 key of a watermark image overlaid on every variant wide enough.")
+        default=None, metadata=_doc("S3 key of a watermark image overlaid on every variant above thumbnail resolution.")
     )
     watermark_position: str = field(
         default=_DEFAULT_CONFIG.watermark_position.value,
@@ -175,7 +175,17 @@ class ImageEdgeProps:
     )
     watermark_min_width: int = field(
         default=_DEFAULT_CONFIG.watermark_min_width,
-        metadata=_doc("Outputs narrower than this (px) get no watermark."),
+        metadata=_doc(
+            "Thumbnail bound (px): no watermark only when the whole source at the output's scale is under it."
+        ),
+    )
+    watermark_passthrough: str = field(
+        default=_DEFAULT_CONFIG.watermark_passthrough,
+        metadata=_doc("With a watermark, a URL without image parameters gets `rendition` (default) or `deny` (403)."),
+    )
+    watermark_rendition: str = field(
+        default=_DEFAULT_CONFIG.watermark_rendition,
+        metadata=_doc("Image parameters (a query string) of that default rendition."),
     )
     # --- CloudFront -----------------------------------------------------------------------------------------
     cdn_default_ttl: int = field(
@@ -299,6 +309,7 @@ CONFIG_KEYS: tuple[str, ...] = (
     "source_extensions", "max_source_bytes", "max_source_pixels", "cache_control", "error_max_age",
     "missing_max_age", "presets", "preset_overrides", "presets_only", "allowed_parameters", "backgrounds", "watermark",
     "watermark_position", "watermark_margin", "watermark_opacity", "watermark_width", "watermark_min_width",
+    "watermark_passthrough", "watermark_rendition",
     "signature_mode", "signature_secret_id", "signature_secret_region", "signature_secret_ttl",
     "faces_enabled", "faces_region", "faces_min_confidence", "variant_prefix",
 )  # fmt: skip
@@ -478,6 +489,8 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "watermark_opacity": _parse_int,
     "watermark_width": _parse_int,
     "watermark_min_width": _parse_int,
+    "watermark_passthrough": _parse_str,
+    "watermark_rendition": _parse_str,
     "cdn_default_ttl": _parse_int,
     "cdn_max_ttl": _parse_int,
     "price_class": lambda v: PriceClass(_parse_str(v)),

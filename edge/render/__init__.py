@@ -76,7 +76,8 @@ def render(
     and a plain ``EdgeError`` (500) for a ``spec`` that breaks the ``RenderSpec`` invariants.
 
     ``spec.rotate`` turns the upright image before it is sized, so ``width x height`` always describe the output;
-    ``watermark`` is overlaid when the output is at least its ``min_width`` wide.
+    ``watermark`` is overlaid unless the output shows the source only at thumbnail resolution
+    (``Watermark.covers``).
 
     ``gravity=face`` (when the spec crops) sends ``face_locator`` a JPEG of the upright original
     (``edge.render.faces.detection_jpeg``; the original is then decoded without JPEG drafting) and centres the

@@ -1,4 +1,5 @@
-"""The watermark step: a logo from the bucket overlaid on every output at least ``min_width`` wide.
+"""The watermark step: a logo from the bucket overlaid on every output that shows the source above thumbnail
+resolution (``Watermark.covers``: the whole source at the output's scale reaches ``min_width`` on either side).
 
 The overlay arrives as ``edge.watermarks.Watermark`` (its bytes, fetched once per container by origin-response,
 and the configured placement). It is decoded once per distinct bytes (cached), scaled to ``width_percent`` of
@@ -42,12 +43,21 @@ def overlay_box(output: tuple[int, int], logo: tuple[int, int], mark: Watermark)
 
 
 def apply_watermark(image: Image.Image, context: "Context") -> Image.Image:
-    """Composite ``context.watermark`` onto ``image`` when the output is at least ``min_width`` wide."""
+    """Composite ``context.watermark`` onto ``image`` unless the output shows the source only at thumbnail
+    resolution (``Watermark.covers`` of ``context.plan.resize``, the whole source at the output's scale).
+
+    The logo is sized and placed on the part of the output that shows the source: with ``contain``, the image
+    inside the padding, so that it never lands on the padding alone."""
     mark = context.watermark
-    if mark is None or image.width < mark.min_width:
+    plan = context.plan
+    if mark is None or not mark.covers(plan.resize):
         return image
     logo = _logo(mark.image)
-    left, top, width, height = overlay_box(image.size, logo.size, mark)
+    # Placed on the image itself, not on contain's padding (where it would cover none of the source).
+    shown = (plan.crop[2] - plan.crop[0], plan.crop[3] - plan.crop[1]) if image.size == plan.canvas else image.size
+    offset = plan.offset if image.size == plan.canvas else (0, 0)
+    left, top, width, height = overlay_box(shown, logo.size, mark)
+    left, top = left + offset[0], top + offset[1]
     scaled = logo.resize((width, height), Image.Resampling.LANCZOS) if (width, height) != logo.size else logo
     if mark.opacity < 100:
         alpha = scaled.getchannel("A").point(lambda v: v * mark.opacity // 100)

@@ -325,6 +325,41 @@ def test_bad_url_api_settings_name_the_key(data: dict[str, object], message: str
         Config.from_mapping(data)
 
 
+WITH_MARK = {"watermark": "logo.png"}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"watermark_passthrough": "allow"}, "'watermark_passthrough': must be rendition or deny"),
+        ({"watermark_rendition": ""}, "'watermark_rendition'"),
+        ({"watermark_rendition": 1280}, "'watermark_rendition'"),
+        ({**WITH_MARK, "watermark_rendition": "utm_source=x"}, "'watermark_rendition': must give image parameters"),
+        ({**WITH_MARK, "watermark_rendition": "w=abc"}, "'watermark_rendition': w must be a positive integer"),
+        # The rendition must be a URL viewer-request accepts under the same configuration.
+        ({**WITH_MARK, "presets": {"a": {"w": 100}}, "presets_only": True}, "'watermark_rendition': only presets"),
+        ({**WITH_MARK, "size_policy": "strict", "sizes": [320, 640]}, "'watermark_rendition': w=1280 is not"),
+        ({**WITH_MARK, "allowed_parameters": ["w", "h"]}, "'watermark_rendition': parameter fit is not enabled"),
+        ({**WITH_MARK, "watermark_rendition": "preset=none"}, "'watermark_rendition': unknown preset"),
+    ],
+)
+def test_the_default_rendition_is_checked_against_the_configuration(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Config.from_mapping(data)
+
+
+def test_watermark_passthrough_settings_round_trip() -> None:
+    assert (Config().watermark_passthrough, Config().watermark_rendition) == ("rendition", "w=1280&h=1280&fit=inside")
+    for data in (
+        {**WITH_MARK, "watermark_passthrough": "deny", "presets": {"a": {"w": 100}}, "presets_only": True},
+        {**WITH_MARK, "presets": {"a": {"w": 100}}, "presets_only": True, "watermark_rendition": "preset=a"},
+        # Without a watermark, the rendition is never used, so it is not held to the configuration.
+        {"size_policy": "strict", "sizes": [320, 640]},
+    ):
+        config = Config.from_mapping(data)
+        assert Config.from_mapping(json.loads(config.to_json())) == config
+
+
 # --- allowed_parameters ----------------------------------------------------------------------------------------
 
 

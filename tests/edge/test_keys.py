@@ -258,6 +258,8 @@ def test_decode_of_any_key_either_refuses_or_round_trips(data: st.DataObject) ->
 def test_viewer_query_maps_back_to_the_same_key_whatever_the_accept_header(
     spec: RenderSpec, stem: str, extension: str, accept: str
 ) -> None:
+    # A stem whose first folder could be a spec (starts with 1-9 or x) is refused (issue 12): not this test's case.
+    assume("/" not in stem or stem[0] not in "123456789x")
     variant = VariantKey(spec, stem)
     query = viewer_query(spec, CONFIG)
     assert query.endswith(f"format={spec.format.value}")

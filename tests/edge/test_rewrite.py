@@ -7,7 +7,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from edge.config import Config, SizePolicy
-from edge.errors import BadRequest
+from edge.errors import BadRequest, Forbidden
 from edge.keys import VariantKey, decode_key
 from edge.options import Fit, FormatChoice, OutputFormat, RenderSpec
 from edge.paths import MAX_URL_LENGTH, validate_original_path
@@ -316,3 +316,62 @@ def test_order_and_unknown_parameters_never_change_the_answer(
         return None if result is None else result.uri
 
     assert answer("&".join(shuffled)) == answer("&".join(params))
+
+
+# --- a watermark: an original is never served unrendered ----------------------------------------------------------
+MARKED = Config(watermark="brand/logo.png")
+
+
+@pytest.mark.parametrize("query", ["", "utm_source=x", "s=abc&fbclid=1"])
+@pytest.mark.parametrize(
+    ("uri", "accept", "key"),
+    [
+        ("/photos/cat.jpg", AVIF_BROWSER, "/1280x1280-inside/photos/cat.avif"),
+        ("/photos/cat.JPG", CURL, "/1280x1280-inside/photos/cat.jpg"),
+        ("/cat.png", WEBP_BROWSER, "/1280x1280-inside/cat.webp"),
+    ],
+)
+def test_a_bare_original_becomes_the_default_rendition(uri: str, accept: str, key: str, query: str) -> None:
+    result = rewrite(uri, query, accept, MARKED)
+    assert result is not None
+    assert result.uri == key
+    # The same key as the URL that spells the rendition out: cached and stored as that variant.
+    assert result.uri == _uri(uri, "w=1280&h=1280&fit=inside", accept, MARKED)
+    assert result.original == uri
+
+
+def test_the_default_rendition_is_configurable_and_may_be_a_preset() -> None:
+    config = Config(watermark="logo.png", watermark_rendition="w=640&format=jpeg")
+    assert _uri("/a/b.png", "", CURL, config) == "/640/a/b.jpg"
+    config = Config(
+        watermark="logo.png", presets={"large": {"w": "1600", "h": "1200"}}, presets_only=True,
+        watermark_rendition="preset=large",
+    )  # fmt: skip
+    assert _uri("/a/b.png", "", AVIF_BROWSER, config) == "/1600x1200/a/b.avif"
+
+
+def test_deny_refuses_a_bare_original_with_a_403() -> None:
+    config = Config(watermark="logo.png", watermark_passthrough="deny")
+    with pytest.raises(Forbidden) as caught:
+        rewrite("/photos/cat.jpg", "", AVIF_BROWSER, config)
+    assert caught.value.status == 403
+    # Image requests are unchanged.
+    assert _uri("/photos/cat.jpg", "w=300", AVIF_BROWSER, config) == "/300/photos/cat.avif"
+
+
+@pytest.mark.parametrize("passthrough", ["rendition", "deny"])
+def test_variant_keys_and_non_images_are_served_as_they_are(passthrough: str) -> None:
+    config = Config(watermark="logo.png", watermark_passthrough=passthrough)
+    # A stored variant (or the target of origin-response's redirect): rendered with the watermark already.
+    assert rewrite("/300/photos/cat.avif", "", AVIF_BROWSER, config) is None
+    assert rewrite("/1280x1280-inside/photos/cat.jpg", "", AVIF_BROWSER, config) is None
+    # Not an original at all.
+    assert rewrite("/index.html", "", AVIF_BROWSER, config) is None
+    assert rewrite("/robots.txt", "x=1", AVIF_BROWSER, config) is None
+    assert rewrite("/photos/", "", AVIF_BROWSER, config) is None
+
+
+def test_an_invalid_path_to_an_image_is_a_400_not_the_original() -> None:
+    for uri in ("/photos//cat.jpg", "/photos/../cat.jpg", "/photos/%ZZcat.jpg"):
+        with pytest.raises(BadRequest):
+            rewrite(uri, "", AVIF_BROWSER, MARKED)

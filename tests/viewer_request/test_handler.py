@@ -251,6 +251,27 @@ def test_presets_only_refuses_every_other_image_request(use_config: ConfigSetter
     assert "status" not in run("/a.png", "utm_source=x")
 
 
+def test_under_presets_only_and_a_watermark_a_bare_original_gets_the_preset_rendition(
+    use_config: ConfigSetter,
+) -> None:
+    use_config(
+        presets={"thumb": {"w": 100}, "large": {"w": 1600}}, presets_only=True, watermark="logo.png",
+        watermark_rendition="preset=large",
+    )  # fmt: skip
+    for query in ("", "utm_source=x"):
+        request = run("/a.png", query, accept="*/*")
+        assert request["uri"] == "/1600/a.png"
+        # The marker origin-response needs under presets_only to render it.
+        assert request["headers"][MARKER_HEADER] == [
+            {"key": MARKER_HEADER, "value": "/a.png" + ("?" + query if query else "")}
+        ]
+    # A variant key asked for directly is still served as it is (never rewritten to a rendition of a variant).
+    assert run("/1600/a.png", "")["uri"] == "/1600/a.png"
+    use_config(presets={"thumb": {"w": 100}}, presets_only=True, watermark="logo.png", watermark_passthrough="deny")
+    response = run("/a.png", "")
+    assert (response["status"], response["body"]) == ("403", "originals are not served: ask for a size (w or h)\n")
+
+
 def test_disabled_parameters_are_a_400(use_config: ConfigSetter) -> None:
     use_config(allowed_parameters=["w", "h", "fit", "q", "format", "dpr"])
     assert run("/a.png", "w=300&q=60&format=png")["uri"] == "/300/a.png"

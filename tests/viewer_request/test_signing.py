@@ -103,6 +103,24 @@ def test_outside_presets_mode_lets_presets_through(
     assert viewer_handler(viewer_event("/photos/cat.jpg", "w=200&h=200"), None)["status"] == "403"
 
 
+# Before the tests using the s3 fixture: leaving mock_aws resets the backends that the in-process moto server shares.
+def test_under_a_watermark_a_bare_original_needs_the_signature_of_its_rendition(
+    server: str, signed_config: Config, use_config: ConfigSetter
+) -> None:
+    config = use_config(
+        signature_mode="required", signature_secret_id=SECRET, watermark="brand/logo.png",
+        watermark_rendition="w=640",
+    )  # fmt: skip
+    # The original is no longer served as it is: unsigned, the bare URL is refused like any image URL.
+    assert viewer_handler(viewer_event("/photos/cat.jpg", ""), None)["status"] == "403"
+    assert viewer_handler(viewer_event("/photos/cat.jpg", "utm_source=x"), None)["status"] == "403"
+    query = signed_query("/photos/cat.jpg", "", NEW_KEY.encode(), config)
+    request = viewer_handler(viewer_event("/photos/cat.jpg", query, accept=AVIF), None)
+    assert request.get("uri") == "/640/photos/cat.avif", request
+    # The signature binds the rendition of this original, not another one.
+    assert viewer_handler(viewer_event("/photos/dog.jpg", query), None)["status"] == "403"
+
+
 def test_keys_unavailable_fail_closed_with_a_503(signed_config: Config, use_config: ConfigSetter) -> None:
     use_config(signature_mode="required", signature_secret_id="imgedge/no-such-secret")
     query = "w=300&s=" + signature(NEW_KEY.encode(), "/300/photos/cat.jpg")
