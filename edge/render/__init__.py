@@ -19,15 +19,14 @@ from edge.render.geometry import target_box
 from edge.render.steps import Context, apply_steps, normalise_mode
 from edge.watermarks import Watermark
 
-__all__ = ["Alternative", "Limits", "Rendered", "render"]
+__all__ = ["Limits", "Rendered", "render"]
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
     """An encoded variant.
 
-    ``format`` is the format of ``body`` (the spec's, or an alternative's when the spec's cannot hold the size),
-    ``width x height`` the size of the encoded image, ``source_format`` the
+    ``format`` is the spec's format, ``width x height`` the size of the encoded image, ``source_format`` the
     Pillow name of the original's format (``"JPEG"``, ``"PNG"``, ``"WEBP"``, ``"GIF"``, ``"AVIF"``, ``"TIFF"``
     or ``"MPO"``) and ``timings_ms`` the milliseconds spent in ``"decode"``, ``"transform"`` and ``"encode"``
     (and ``"faces"`` when faces were looked for). ``faces`` is the face detection of ``gravity=face`` (``None``
@@ -59,26 +58,12 @@ def _elapsed_ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 3)
 
 
-#: A format ``render`` may use instead of the spec's, with its quality (``None`` for PNG).
-Alternative = tuple[OutputFormat, int | None]
-
-
-def output_spec(spec: RenderSpec, size: tuple[int, int], alternatives: tuple[Alternative, ...]) -> RenderSpec:
-    """``spec``, or ``spec`` in the first of ``alternatives`` whose encoder can hold an output of ``size`` when
-    ``spec.format`` cannot (``encode.MAX_SIDE``).
-
-    Raises ``OutputTooLarge`` naming the spec's format and its limit when none can.
-    """
-    if holds(spec.format, *size):
-        return spec
-    for fmt, quality in alternatives:
-        if holds(fmt, *size):
-            return replace(spec, format=fmt, quality=quality)
-    limit = MAX_SIDE[spec.format]
-    raise OutputTooLarge(
-        f"a {size[0]}x{size[1]} output exceeds the {spec.format.value} limit of {limit} px a side",
-        detail=f"alternatives tried: {[fmt.value for fmt, _ in alternatives]}",
-    )
+def check_output(spec: RenderSpec, size: tuple[int, int]) -> None:
+    """Raise ``OutputTooLarge``, naming ``spec.format`` and its limit, when that encoder cannot hold an output of
+    ``size`` (``encode.MAX_SIDE``)."""
+    if not holds(spec.format, *size):
+        limit = MAX_SIDE[spec.format]
+        raise OutputTooLarge(f"a {size[0]}x{size[1]} output exceeds the {spec.format.value} limit of {limit} px a side")
 
 
 def render(
@@ -87,21 +72,18 @@ def render(
     limits: Limits,
     watermark: Watermark | None = None,
     face_locator: FaceLocator | None = None,
-    alternatives: tuple[Alternative, ...] = (),
 ) -> Rendered:
     """Render the original ``data`` as ``spec`` describes, within ``limits``.
 
     The output is the first frame, upright (EXIF orientation applied), sized by ``geometry.target_box`` (never
-    enlarged), converted to sRGB, stripped of all metadata and encoded as ``spec.format``; or, when that
-    encoder cannot hold the output's size (``encode.MAX_SIDE``), as the first of ``alternatives`` that can
-    (``Rendered.format`` says which: the caller passes alternatives only when the format was negotiated).
+    enlarged), converted to sRGB, stripped of all metadata and encoded as ``spec.format``.
 
     Raises only ``EdgeError`` subclasses: ``ImageTooLarge`` (too many bytes, a header declaring too many
     pixels, or an original whose render would not fit the memory budget of ``limits.memory_mb``; checked before
-    decoding), ``UnsupportedImage`` (not a JPEG, PNG, WebP, GIF, AVIF or TIFF), ``OutputTooLarge`` (neither the
-    spec's format nor an alternative can hold the output's size), ``InvalidImage`` (corrupt or truncated, or
-    any other failure inside Pillow, with ``detail`` saying where), and a plain ``EdgeError`` (500) for a
-    ``spec`` that breaks the ``RenderSpec`` invariants.
+    decoding), ``UnsupportedImage`` (not a JPEG, PNG, WebP, GIF, AVIF or TIFF), ``OutputTooLarge`` (the spec's
+    format cannot hold the output's size, ``encode.MAX_SIDE``; checked before the transforms), ``InvalidImage``
+    (corrupt or truncated, or any other failure inside Pillow, with ``detail`` saying where), and a plain
+    ``EdgeError`` (500) for a ``spec`` that breaks the ``RenderSpec`` invariants.
 
     ``spec.rotate`` turns the upright image before it is sized, so ``width x height`` always describe the output
     (the pixels are turned after the resize: ``edge.render.steps``); ``watermark`` is overlaid when the output
@@ -130,7 +112,7 @@ def render(
         with pillow_errors("transform"):
             size = (decoded.size[1], decoded.size[0]) if turned else decoded.size
             plan = target_box(*size, spec)
-        spec = output_spec(spec, plan.canvas, alternatives)
+        check_output(spec, plan.canvas)
         context = Context(plan, spec.format, decoded.icc_profile, spec, watermark, orientation=decoded.orientation)
         if wants_faces and face_locator is not None:
             with pillow_errors("faces"):
