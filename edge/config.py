@@ -117,6 +117,9 @@ class Config:
             originals differ only by extension, the earliest in this order wins.
         max_source_bytes: originals larger than this are refused (422) without being read in full.
         max_source_pixels: originals whose header declares more pixels are refused (422) before decoding.
+        memory_mb: the origin-response function's configured memory in MB (default 1536, the CDK app's default;
+            the CDK app writes the deployed value). ``edge.render.budget`` derives the memory budget of one render
+            from it, and originals whose decode and working copies would not fit are refused (422) before decoding.
         cache_control: ``Cache-Control`` of stored and served variants.
         error_max_age: seconds a 4xx answer (bad URL, bad original) may be cached.
         missing_max_age: seconds a 404 for a missing original may be cached.
@@ -200,6 +203,7 @@ class Config:
     source_extensions: tuple[str, ...] = DEFAULT_SOURCE_EXTENSIONS
     max_source_bytes: int = 32 * 1024 * 1024
     max_source_pixels: int = 100_000_000
+    memory_mb: int = 1536
     cache_control: str = "public, max-age=31536000, immutable"
     error_max_age: int = 60
     missing_max_age: int = 60
@@ -391,6 +395,8 @@ def _validate(config: Config) -> None:
     for key in ("max_source_bytes", "max_source_pixels", "max_response_bytes", "s3_max_attempts"):
         value = getattr(config, key)
         _require(_is_int(value) and value >= 1, key, "must be a positive integer")
+    _require(_is_int(config.memory_mb) and 128 <= config.memory_mb <= 10_240, "memory_mb",
+             "must be an integer from 128 to 10240 (MB, Lambda's range)")  # fmt: skip
     for key in ("error_max_age", "missing_max_age"):
         value = getattr(config, key)
         _require(_is_int(value) and value >= 0, key, "must be a non-negative integer")

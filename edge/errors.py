@@ -87,6 +87,15 @@ class ImageTooLarge(EdgeError):
     default_reason = "original image exceeds the size limits"
 
 
+class OutputTooLarge(EdgeError):
+    """The requested output is larger than its format can encode (WebP: 16383 px a side); the original is fine.
+
+    The reason names the format and its limit; ``edge.render.render`` builds it."""
+
+    status = 422
+    default_reason = "output exceeds the format's size limit"
+
+
 class StorageUnavailable(EdgeError):
     """S3 could not be reached or kept failing after bounded retries."""
 

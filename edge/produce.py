@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 from edge import responses
 from edge.config import Config
-from edge.errors import BadRequest, EdgeError, NamespaceConflict, OriginalNotFound, StorageUnavailable
+from edge.errors import BadRequest, EdgeError, NamespaceConflict, OriginalNotFound, OutputTooLarge, StorageUnavailable
 from edge.events import OriginResponse, header_value
 from edge.faces import FaceDetectionUnavailable, FaceOutcome
 from edge.keys import (
@@ -27,9 +27,11 @@ from edge.keys import (
     viewer_query,
 )
 from edge.marker import MARKER_HEADER, verify
-from edge.options import RenderSpec
+from edge.negotiate import choose_format
+from edge.options import FormatChoice, OutputFormat, RenderSpec
 from edge.origins import origin_for, route, store_target
 from edge.paths import encode_path
+from edge.query import parse_query
 from edge.reachability import check_reachable
 from edge.rewrite import rewrite
 from edge.signing import UnsignedMiss
@@ -108,6 +110,35 @@ class Renderer(Protocol):
     only when the configuration names one."""
 
     def __call__(self, data: bytes, spec: RenderSpec, /, watermark: Watermark | None = None) -> Rendered: ...
+
+
+def format_alternatives(spec: RenderSpec, marker: str | None, extension: str, config: Config) -> tuple[RenderSpec, ...]:
+    """The specs to render instead, in order, when ``spec.format`` cannot hold the output's size
+    (``OutputTooLarge``): ``spec`` in another format and its quality.
+
+    Only a negotiated format may change: the marker records a query that asks for no format (or ``auto``) and
+    the configuration's default is ``auto``. Then the alternatives are the original's family (JPEG, or PNG for
+    png/gif sources: what negotiation gives a client that lists no modern format, so every client can display
+    it) and PNG; a quality at the spec format's default becomes the alternative's default. A variant key
+    requested directly, or an explicit ``format``, gets none (the render is then a 422 naming the limit).
+    """
+    if marker is None or config.default_format is not FormatChoice.AUTO:
+        return ()
+    try:
+        requested = parse_query(
+            marker.partition("?")[2], config.presets, config.preset_overrides, False, config.allowed_parameters
+        )
+    except BadRequest:
+        return ()
+    if requested is None or requested.format not in (None, FormatChoice.AUTO):
+        return ()
+    default = spec.format.lossy and spec.quality == config.default_quality.get(spec.format.value)
+    result: list[RenderSpec] = []
+    for fmt in dict.fromkeys((choose_format(FormatChoice.AUTO, "", extension), OutputFormat.PNG)):
+        if fmt is not spec.format:
+            quality = None if not fmt.lossy else config.default_quality[fmt.value] if default else spec.quality
+            result.append(replace(spec, format=fmt, quality=quality))
+    return tuple(result)
 
 
 # The watermark of each (bucket, key), fetched once per container: changing it means purging (see the README).
@@ -222,6 +253,28 @@ def handle_origin_response(event: OriginResponse, config: Config, stores: StoreF
     return Result(responses.keep_read_only_headers(response, event.response_headers), log)
 
 
+def _render(
+    renderer: Renderer,
+    data: bytes,
+    spec: RenderSpec,
+    watermark: Watermark | None,
+    alternatives: tuple[RenderSpec, ...],
+    log: dict[str, Any],
+) -> Rendered:
+    """``renderer``'s variant of ``spec``, else of the first of ``alternatives`` whose format can hold the output
+    (the bytes carry that format's Content-Type under the spec's key); ``OutputTooLarge`` when none can."""
+    for attempt, candidate in enumerate((spec, *alternatives)):
+        try:
+            if watermark is None:
+                return renderer(data, candidate)
+            return renderer(data, candidate, watermark=watermark)
+        except OutputTooLarge as err:
+            if attempt == len(alternatives):
+                raise
+            log["format_fallback"] = f"{candidate.format.value}: {err.reason}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _serve_miss(
     event: OriginResponse,
     variant: VariantKey,
@@ -253,10 +306,9 @@ def _serve_miss(
         )
 
     watermark = watermark_for(store, config, bucket)
-    if watermark is None:
-        rendered = renderer(original.body, variant.spec)
-    else:
-        rendered = renderer(original.body, variant.spec, watermark=watermark)
+    alternatives = format_alternatives(variant.spec, marker, original.key.rpartition(".")[2], config)
+    rendered = _render(renderer, original.body, variant.spec, watermark, alternatives, log)
+    if watermark is not None:
         log["watermark_etag"] = watermark.etag
         original = replace(original, watermark_etag=watermark.etag)
     log.update({f"ms_{stage}": ms for stage, ms in rendered.timings_ms.items()})

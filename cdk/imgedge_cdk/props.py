@@ -300,6 +300,7 @@ class ImageEdgeProps:
             elif isinstance(value, Mapping):
                 mapping[key] = {k: dict(v) if isinstance(v, Mapping) else v for k, v in value.items()}
         mapping["tag_variants"] = self.tag_variants
+        mapping["memory_mb"] = self.origin_response_memory_mb  # the render's memory budget (edge.render.budget)
         mapping["origins"] = [origin.to_origin() for origin in self.extra_origins]
         return mapping
 

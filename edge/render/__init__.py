@@ -8,12 +8,12 @@ each stage.
 import time
 from dataclasses import dataclass, replace
 
-from edge.errors import EdgeError
+from edge.errors import EdgeError, OutputTooLarge
 from edge.faces import FaceDetection, FaceLocator, FaceOutcome, oriented_box
 from edge.options import Gravity, OutputFormat, RenderSpec
 from edge.render.decode import Limits as Limits
-from edge.render.decode import decode, pillow_errors, quiet_warnings
-from edge.render.encode import encode
+from edge.render.decode import decode, pillow_errors, quiet_warnings, upright
+from edge.render.encode import MAX_SIDE, encode, holds
 from edge.render.faces import detection_jpeg
 from edge.render.geometry import target_box
 from edge.render.steps import Context, apply_steps, normalise_mode
@@ -58,6 +58,14 @@ def _elapsed_ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 3)
 
 
+def check_output(spec: RenderSpec, size: tuple[int, int]) -> None:
+    """Raise ``OutputTooLarge``, naming ``spec.format`` and its limit, when that encoder cannot hold an output of
+    ``size`` (``encode.MAX_SIDE``)."""
+    if not holds(spec.format, *size):
+        limit = MAX_SIDE[spec.format]
+        raise OutputTooLarge(f"a {size[0]}x{size[1]} output exceeds the {spec.format.value} limit of {limit} px a side")
+
+
 def render(
     data: bytes,
     spec: RenderSpec,
@@ -70,14 +78,17 @@ def render(
     The output is the first frame, upright (EXIF orientation applied), sized by ``geometry.target_box`` (never
     enlarged), converted to sRGB, stripped of all metadata and encoded as ``spec.format``.
 
-    Raises only ``EdgeError`` subclasses: ``ImageTooLarge`` (too many bytes, or a header declaring too many
-    pixels; checked before decoding), ``UnsupportedImage`` (not a JPEG, PNG, WebP, GIF, AVIF or TIFF),
-    ``InvalidImage`` (corrupt or truncated, or any other failure inside Pillow, with ``detail`` saying where),
-    and a plain ``EdgeError`` (500) for a ``spec`` that breaks the ``RenderSpec`` invariants.
+    Raises only ``EdgeError`` subclasses: ``ImageTooLarge`` (too many bytes, a header declaring too many
+    pixels, or an original whose render would not fit the memory budget of ``limits.memory_mb``; checked before
+    decoding), ``UnsupportedImage`` (not a JPEG, PNG, WebP, GIF, AVIF or TIFF), ``OutputTooLarge`` (the spec's
+    format cannot hold the output's size, ``encode.MAX_SIDE``; checked before the transforms), ``InvalidImage``
+    (corrupt or truncated, or any other failure inside Pillow, with ``detail`` saying where), and a plain
+    ``EdgeError`` (500) for a ``spec`` that breaks the ``RenderSpec`` invariants.
 
-    ``spec.rotate`` turns the upright image before it is sized, so ``width x height`` always describe the output;
-    ``watermark`` is overlaid unless the output shows the source only at thumbnail resolution
-    (``Watermark.covers``).
+    ``spec.rotate`` turns the upright image before it is sized, so ``width x height`` always describe the output
+    (the pixels are turned after the resize: ``edge.render.steps``); ``watermark`` is overlaid unless the output
+    shows the source only at thumbnail resolution (``Watermark.covers``). The decoded original is released before
+    the transform steps run, so no step's input and output outlive that step.
 
     ``gravity=face`` (when the spec crops) sends ``face_locator`` a JPEG of the upright original
     (``edge.render.faces.detection_jpeg``; the original is then decoded without JPEG drafting) and centres the
@@ -94,27 +105,30 @@ def render(
         # JPEG drafting sizes the decode for the stored orientation: ask for the box turned back. Faces are
         # looked for on the full-resolution decode.
         draft_spec = None if wants_faces else replace(spec, width=spec.height, height=spec.width) if turned else spec
-        decoded = decode(data, limits, draft_spec)
+        decoded = decode(data, limits, draft_spec, orient=False)
         timings["decode"] = _elapsed_ms(start)
 
         start = time.perf_counter()
         with pillow_errors("transform"):
             size = (decoded.size[1], decoded.size[0]) if turned else decoded.size
-            context = Context(target_box(*size, spec), spec.format, decoded.icc_profile, spec, watermark)
+            plan = target_box(*size, spec)
+        check_output(spec, plan.canvas)
+        context = Context(plan, spec.format, decoded.icc_profile, spec, watermark, orientation=decoded.orientation)
         if wants_faces and face_locator is not None:
             with pillow_errors("faces"):
-                jpeg = detection_jpeg(normalise_mode(decoded.image, context))
+                jpeg = detection_jpeg(normalise_mode(upright(decoded.image, decoded.orientation), context))
             detection = face_locator(jpeg) if jpeg is not None else FaceDetection(FaceOutcome.SKIPPED)
             if detection.box is not None:
                 context = replace(context, faces=oriented_box(detection.box, spec.rotate, spec.flop))
             timings["faces"] = _elapsed_ms(start)
             start = time.perf_counter()
-        with pillow_errors("transform"):
-            image = apply_steps(decoded.image, context)
-        # Drop the decoded original before encoding: at 1280 px it is a full-size decode (12 MB for a 2560x1600
-        # RGB photo) that would otherwise stay alive beside the encoder's own buffers (about 50 MB for AVIF).
+        # Only the steps hold the decoded pixels from here: each step's input is released when the next one
+        # starts, so the full-size decode is gone after the resize (the first step that copies it).
         source_format = decoded.source_format
+        pixels = [decoded.image]
         del decoded
+        with pillow_errors("transform"):
+            image = apply_steps(pixels.pop(), context)
         timings["transform"] = _elapsed_ms(start)
 
         start = time.perf_counter()

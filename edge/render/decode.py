@@ -9,9 +9,10 @@
    (415); data that starts with the signature of an accepted format but whose header does not parse
    (truncated or corrupt) is ``InvalidImage`` (422);
 3. refuses a header whose ``width * height`` exceeds ``limits.max_source_pixels`` (``ImageTooLarge``) before
-   any pixel is decoded. Pillow's own bomb check still runs inside ``Image.open`` and refuses more than
-   ``2 * PIL.Image.MAX_IMAGE_PIXELS`` (about 179 MP) on its own: that is reported as ``ImageTooLarge`` too, so
-   the effective pixel limit is the smaller of the two. Pillow's globals are never changed;
+   any pixel is decoded, and (after step 4's drafting) one whose render would not fit the memory budget of
+   ``limits.memory_mb`` (``edge.render.budget``). Pillow's own bomb check still runs inside ``Image.open`` and
+   refuses more than ``2 * PIL.Image.MAX_IMAGE_PIXELS`` (about 179 MP) on its own: that is reported as
+   ``ImageTooLarge`` too, so the effective pixel limit is the smaller of the two. Pillow's globals are never changed;
 4. for JPEG, asks libjpeg to DCT-scale while decoding (``Image.draft``) to the smallest 1/2, 1/4 or 1/8 scale
    that is still at least ``DRAFT_GAP`` times the size the output needs (computed by ``geometry.target_box``
    on the displayed size, mapped back through the EXIF orientation). Lossless JPEG (SOF3) cannot be scaled
@@ -37,6 +38,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from edge.config import Config
 from edge.errors import EdgeError, ImageTooLarge, InvalidImage, UnsupportedImage
 from edge.options import RenderSpec
+from edge.render import budget
 from edge.render.geometry import Size, oriented_size, target_box
 
 #: The formats ``Image.open`` may identify; Pillow's other plugins (BMP, ICO, PSD, EPS...) are never tried.
@@ -70,29 +72,36 @@ class Limits:
     """What an original may weigh before imgedge refuses it (``ImageTooLarge``, 422).
 
     ``max_source_bytes`` bounds the encoded size, ``max_source_pixels`` the ``width * height`` its header
-    declares (checked before decoding). Both must be positive.
+    declares (checked before decoding), ``memory_mb`` is the function's memory, from which ``edge.render.budget``
+    derives what one render may use (also checked before decoding). All must be positive.
     """
 
     max_source_bytes: int
     max_source_pixels: int
+    memory_mb: int = 1536
 
     def __post_init__(self) -> None:
-        if self.max_source_bytes < 1 or self.max_source_pixels < 1:
+        if self.max_source_bytes < 1 or self.max_source_pixels < 1 or self.memory_mb < 1:
             raise ValueError("limits must be positive")
 
     @classmethod
     def from_config(cls, config: Config) -> "Limits":
-        """The limits of ``config`` (``max_source_bytes``, ``max_source_pixels``)."""
-        return cls(max_source_bytes=config.max_source_bytes, max_source_pixels=config.max_source_pixels)
+        """The limits of ``config`` (``max_source_bytes``, ``max_source_pixels``, ``memory_mb``)."""
+        return cls(
+            max_source_bytes=config.max_source_bytes,
+            max_source_pixels=config.max_source_pixels,
+            memory_mb=config.memory_mb,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
     """A decoded original.
 
-    ``image`` is loaded, upright (EXIF orientation applied) and holds the first frame only; its mode is
-    whatever the decoder produced. For a JPEG it may be DCT-reduced, so ``size`` (the original's displayed
-    size) is what geometry must be computed from, not ``image.size``. ``orientation`` is the EXIF orientation
+    ``image`` is loaded, upright (EXIF orientation applied; unless decoded with ``orient=False``, then in its
+    stored orientation) and holds the first frame only; its mode is whatever the decoder produced. For a JPEG
+    it may be DCT-reduced, so ``size`` (the original's displayed size) is what geometry must be computed from,
+    not ``image.size``. ``orientation`` is the EXIF orientation
     this module applied (1 for TIFF, whose Pillow decoder applies it itself). ``icc_profile`` is the embedded
     profile, if any, exactly as stored.
     """
@@ -233,12 +242,47 @@ def draft_size(size: Size, spec: RenderSpec, orientation: int) -> Size | None:
     return wanted
 
 
-def decode(data: bytes, limits: Limits, spec: RenderSpec | None = None) -> Decoded:
-    """Decode the first frame of ``data`` upright, within ``limits``.
+def output_pixels(size: Size, spec: RenderSpec | None) -> int:
+    """The most pixels an output of ``spec`` can have for a source of ``size`` (either orientation: the EXIF
+    orientation and ``rotate`` may swap it); the source's own pixels without a spec."""
+    if spec is None:
+        return size[0] * size[1]
+    return max(math.prod(target_box(*size, spec).canvas), math.prod(target_box(size[1], size[0], spec).canvas))
+
+
+def check_memory(image: ImageFile.ImageFile, data: bytes, limits: Limits, spec: RenderSpec | None) -> None:
+    """Raise ``ImageTooLarge`` when rendering ``image`` (opened, not loaded; drafted if it will be) as ``spec``
+    would not fit the memory budget of ``limits.memory_mb`` (``edge.render.budget``)."""
+    source_format = image.format or "unknown"
+    width, height = image.size
+    need = budget.estimated_peak_bytes(source_format, image.mode, width * height, output_pixels(image.size, spec))
+    have = budget.budget_bytes(limits.memory_mb, len(data))
+    if need > have:
+        raise ImageTooLarge(
+            "original image needs more memory than the function has",
+            detail=f"{source_format} {image.mode} {width}x{height}: ~{need // budget.MIB} MiB > budget "
+            f"{have // budget.MIB} MiB of memory_mb {limits.memory_mb}",
+        )
+
+
+def detached(image: Image.Image) -> Image.Image:
+    """The loaded pixels of ``image`` as a plain image that no longer references its decoder.
+
+    Pillow's WebP and AVIF plugins keep the decoder (libwebp's canvas, libavif's YUV planes) and a ``bytes`` copy
+    of the decoded pixels on the ``ImageFile`` until it is garbage; the returned image shares the pixel memory
+    (no copy), mode, palette and ``info``, and nothing else, so those buffers are freed with the ``ImageFile``.
+    """
+    return image._new(image.im)
+
+
+def decode(data: bytes, limits: Limits, spec: RenderSpec | None = None, *, orient: bool = True) -> Decoded:
+    """Decode the first frame of ``data`` within ``limits``; upright unless ``orient`` is false.
 
     With ``spec``, a JPEG is DCT-scaled to no less than ``DRAFT_GAP`` times what ``spec`` needs; without it the
-    full resolution is decoded. Raises ``ImageTooLarge``, ``UnsupportedImage`` or ``InvalidImage`` (see the
-    module docstring) and nothing else.
+    full resolution is decoded. The memory budget (``check_memory``) is checked after drafting and before any
+    pixel is decoded. With ``orient=False`` the image keeps its stored orientation and ``Decoded.orientation``
+    says what remains to apply (``upright``), so a caller can apply it to a smaller image. Raises
+    ``ImageTooLarge``, ``UnsupportedImage`` or ``InvalidImage`` (see the module docstring) and nothing else.
     """
     image = open_image(data, limits)
     with quiet_warnings(), pillow_errors("decode"):
@@ -250,13 +294,16 @@ def decode(data: bytes, limits: Limits, spec: RenderSpec | None = None) -> Decod
             request = draft_size(size, spec, orientation)
             if request is not None:
                 image.draft(None, request)
+        check_memory(image, data, limits, spec)
         image.load()
         if not jpeg:
             orientation = read_orientation(image)
             size = oriented_size(image.size, orientation)
         icc = image.info.get("icc_profile")
+        pixels = detached(image)
+        del image
         return Decoded(
-            image=upright(image, orientation),
+            image=upright(pixels, orientation) if orient else pixels,
             source_format=source_format,
             size=size,
             orientation=orientation,

@@ -68,6 +68,23 @@ WEBP_METHOD: Final = 4
 #: zlib level of PNG output.
 PNG_COMPRESS_LEVEL: Final = 6
 
+#: The largest width and height each encoder writes, measured with Pillow 13.0 here (``test_encode``): libwebp
+#: refuses more than 16383 px a side (``encoding error 5``); libjpeg(-turbo) more than 65500 (``JPEG_MAX_DIMENSION``);
+#: aom encodes AVIF up to 65536 px a side, but libavif's decoder (browsers', and Pillow's) refuses more than 32768
+#: by default (``AVIF_DEFAULT_IMAGE_DIMENSION_LIMIT``), so AVIF stops there; PNG stores 2^31 - 1.
+MAX_SIDE: Final[dict[OutputFormat, int]] = {
+    OutputFormat.AVIF: 32768,
+    OutputFormat.WEBP: 16383,
+    OutputFormat.JPEG: 65500,
+    OutputFormat.PNG: 2**31 - 1,
+}
+
+
+def holds(fmt: OutputFormat, width: int, height: int) -> bool:
+    """True when ``fmt`` can encode (and browsers decode) a ``width x height`` image (``MAX_SIDE``)."""
+    return max(width, height) <= MAX_SIDE[fmt]
+
+
 _MODES: Final[dict[OutputFormat, dict[str, str]]] = {
     OutputFormat.JPEG: {"L": "L", "RGB": "RGB"},
     OutputFormat.PNG: {"L": "L", "LA": "LA", "RGB": "RGB", "RGBA": "RGBA"},

@@ -1,4 +1,4 @@
-"""The filter steps: orientation (rotate, flop) before the resize, and grayscale, blur, sharpen after it.
+"""The filter steps: orientation (EXIF orientation, rotate, flop) and grayscale, blur, sharpen, all after the resize.
 
 Each is a ``steps.Step`` (``step(image, context) -> image``) that returns its input unchanged when the spec does
 not ask for it. Blur and sharpen work on the output-sized image, so ``blur5`` is 5 output pixels whatever the
@@ -9,6 +9,8 @@ alpha), so transparent pixels do not bleed their hidden colour into the edges.
 from typing import TYPE_CHECKING, Final
 
 from PIL import Image, ImageFilter
+
+from edge.render.decode import upright
 
 if TYPE_CHECKING:
     from edge.render.steps import Context
@@ -24,7 +26,13 @@ SHARPEN: Final = ImageFilter.UnsharpMask(radius=1, percent=80, threshold=2)
 
 
 def orient(image: Image.Image, context: "Context") -> Image.Image:
-    """Rotate clockwise by ``spec.rotate``, then mirror left-right when ``spec.flop``."""
+    """Apply the source's EXIF ``context.orientation`` (1 when the decoder applied it already), then rotate
+    clockwise by ``spec.rotate``, then mirror left-right when ``spec.flop``.
+
+    It runs after the resize (which sized the image in its stored orientation, ``Context.stored_size``), so
+    each transpose copies an output-sized image, never the full decode.
+    """
+    image = upright(image, context.orientation)
     spec = context.spec
     if spec is None:
         return image

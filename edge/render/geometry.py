@@ -14,13 +14,15 @@ Output dimensions per fit (``round`` = round half up, minimum 1):
 | ``inside``       | ``min(w/sw, h/sh, 1)``      | ``round(sw*s)`` x ``round(sh*s)``; both <= the box    |
 | ``outside``      | ``min(max(w/sw, h/sh), 1)`` | ``round(sw*s)`` x ``round(sh*s)``; both >= the box    |
 | ``cover``        | ``min(max(w/sw, h/sh), 1)`` | ``min(w, round(sw*s))`` x ``min(h, round(sh*s))``     |
-| ``contain``      | ``min(w/sw, h/sh, 1)``      | exactly ``w`` x ``h`` (the ``inside`` image, padded)  |
+| ``contain``      | ``min(w/sw, h/sh, 1)``      | ``w`` x ``h`` (the ``inside`` image, padded), capped  |
 | ``fill``         | per axis, each <= 1         | ``min(w, sw)`` x ``min(h, sh)``                       |
 
 ``outside`` is only ">= the box" when the source is large enough: it is never enlarged. ``cover`` resizes as
 ``outside`` and then crops the centre, so it is exactly ``w x h`` whenever the source covers the box.
-``contain`` centres the ``inside`` image on a canvas of exactly ``w x h``, transparent for PNG, WebP and AVIF
-and white for JPEG (the padding is the only way an output can exceed the source). ``fill`` ignores the aspect
+``contain`` centres the ``inside`` image on a canvas of ``w x h``, transparent for PNG, WebP and AVIF and white for
+JPEG (the padding is the only way an output can exceed the source); when that canvas would hold more than
+``CONTAIN_MAX_PADDING`` (4) times the image's pixels and more than ``CONTAIN_FREE_PIXELS`` (1 MP), it is scaled
+down to that area, aspect ratio kept, never below the image (``contain_canvas``). ``fill`` ignores the aspect
 ratio.
 
 When only one of ``w`` and ``h`` is given, every fit behaves as ``inside`` (the ``RenderSpec`` invariant says the
@@ -29,12 +31,17 @@ fit is then ``inside`` anyway). Centring puts the odd pixel on the right/bottom 
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import isqrt
 
 from edge.options import Fit, RenderSpec
 
 Size = tuple[int, int]
 Box = tuple[int, int, int, int]
 
+#: ``contain`` pads to the requested box only while the box holds at most this many times the image's pixels...
+CONTAIN_MAX_PADDING = 4
+#: ... or at most this many pixels (1024 x 1024), whichever is larger (``contain_canvas``).
+CONTAIN_FREE_PIXELS = 1024 * 1024
 #: EXIF orientations that transpose the image (swap width and height) when applied.
 TRANSPOSING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 
@@ -117,13 +124,33 @@ def target_box(src_w: int, src_h: int, spec: RenderSpec) -> Plan:
         resized = _scaled(src_w, src_h, min(sx, sy, one))
         if spec.fit is Fit.INSIDE:
             return _plain(resized)
-        return Plan(resize=resized, crop=(0, 0, *resized), canvas=(w, h), offset=_centred((w, h), resized))
+        canvas = contain_canvas((w, h), resized)
+        return Plan(resize=resized, crop=(0, 0, *resized), canvas=canvas, offset=_centred(canvas, resized))
     resized = _scaled(src_w, src_h, min(max(sx, sy), one))
     if spec.fit is Fit.OUTSIDE:
         return _plain(resized)
     cropped = (min(w, resized[0]), min(h, resized[1]))
     left, top = _centred(resized, cropped)
     return Plan(resize=resized, crop=(left, top, left + cropped[0], top + cropped[1]), canvas=cropped, offset=(0, 0))
+
+
+def contain_canvas(box: Size, image: Size) -> Size:
+    """The canvas ``contain`` pads ``image`` (the ``inside`` size) onto for a requested ``box``.
+
+    It is ``box`` while its area is at most ``CONTAIN_MAX_PADDING`` times the image's area or
+    ``CONTAIN_FREE_PIXELS``, whichever is larger; beyond that, the box scaled down (aspect ratio kept, each side
+    rounded down) to that area, but never smaller than the image on either side. The padding is the only way
+    an output can cost more than its source, so this bounds the cost by the source: a 2x2 original asked for
+    ``contain`` at 3840x3840 gets a 1024x1024 canvas, not 14.7 MP of padding.
+    """
+    limit = max(CONTAIN_MAX_PADDING * image[0] * image[1], CONTAIN_FREE_PIXELS)
+    w, h = box
+    if w * h <= limit:
+        return box
+    # The largest (cw, ch) with cw / ch ~ w / h and cw * ch <= limit: cw = floor(sqrt(limit * w / h)).
+    cw = max(1, min(w, isqrt(limit * w // h)))
+    ch = max(1, min(h, limit // cw))
+    return max(cw, image[0]), max(ch, image[1])
 
 
 def focus_crop(resized: Size, cropped: Size, focus: tuple[int, int]) -> Box:

@@ -33,6 +33,12 @@ def test_config_keys_are_config_fields_with_the_same_defaults() -> None:
         assert props_value == config_value, key
 
 
+def test_the_origin_response_memory_is_the_bundled_memory_budget() -> None:
+    # The render's memory budget (edge.render.budget) derives from the function's real memory.
+    assert ImageEdgeProps(origin_response_memory_mb=512).to_config().memory_mb == 512
+    assert ImageEdgeProps().to_config().memory_mb == ImageEdgeProps().origin_response_memory_mb == 1536
+
+
 def test_variant_expiry_turns_on_variant_tagging() -> None:
     assert ImageEdgeProps(variant_expiry_days=30).to_config().tag_variants is True
     assert ImageEdgeProps().to_config().tag_variants is False

@@ -101,6 +101,24 @@ def test_plans(fit: Fit, src: Size, box: Size, expected: Plan) -> None:
     assert target_box(*src, spec(*box, fit)) == expected
 
 
+@pytest.mark.parametrize(
+    ("src", "box", "canvas"),
+    [
+        ((2, 2), (3840, 3840), (1024, 1024)),  # a tiny original never buys 14.7 MP of padding
+        ((2, 2), (3840, 2160), (1365, 768)),  # the box's aspect ratio is kept
+        ((2, 2), (1024, 1024), (1024, 1024)),  # up to 1 MP of canvas is always allowed
+        ((600, 600), (1200, 1200), (1200, 1200)),  # 4x the image's pixels is allowed
+        ((600, 600), (1201, 1201), (1200, 1200)),  # beyond both, the canvas shrinks to 4x the image
+        ((3840, 10), (3840, 3840), (3840, 1024)),  # never narrower than the image
+    ],
+)
+def test_contain_caps_the_padding_relative_to_the_image(src: Size, box: Size, canvas: Size) -> None:
+    plan = target_box(*src, spec(*box, Fit.CONTAIN))
+    assert plan.canvas == canvas
+    assert plan.resize == src  # the image itself is unchanged
+    assert plan.offset == ((canvas[0] - src[0]) // 2, (canvas[1] - src[1]) // 2)
+
+
 def test_padded_only_when_the_image_does_not_fill_the_canvas() -> None:
     assert target_box(2560, 1600, spec(300, 300, Fit.CONTAIN)).padded
     assert not target_box(2560, 1600, spec(300, 188, Fit.CONTAIN)).padded
@@ -148,7 +166,15 @@ def test_invariants(src_w: int, src_h: int, width: int, height: int, fit: Fit) -
     assert plan.offset[0] + right - left <= cw
     assert plan.offset[1] + bottom - top <= ch
     if fit is Fit.CONTAIN:
-        assert plan.canvas == (width, height)
+        # The box, unless its padding would multiply the image's pixels by more than 4 beyond 1 MP: then no
+        # larger than the box, no smaller than the image, and within that area unless the image forces more.
+        limit = max(4 * rw * rh, 1024 * 1024)
+        if width * height <= limit:
+            assert plan.canvas == (width, height)
+        else:
+            assert rw <= cw <= width
+            assert rh <= ch <= height
+            assert cw * ch <= limit or cw == rw or ch == rh
     elif fit in (Fit.INSIDE, Fit.COVER, Fit.FILL):
         assert cw <= width
         assert ch <= height

@@ -473,8 +473,8 @@ def test_steps_run_in_the_documented_order() -> None:
     names = [step.__name__ for step in STEPS]
     assert names == [
         "normalise_mode",
-        "orient",
         "resize",
+        "orient",
         "crop",
         "to_srgb",
         "grayscale",

@@ -112,7 +112,7 @@ def test_crops_and_strips_above_thumbnail_scale_are_watermarked(spec: RenderSpec
     [
         (RenderSpec(398, None, Fit.INSIDE, OutputFormat.PNG, None), (398, 199)),
         (RenderSpec(100, 100, Fit.COVER, OutputFormat.PNG, None), (100, 100)),  # a crop of a 200x100 thumbnail
-        (RenderSpec(384, 3840, Fit.CONTAIN, OutputFormat.PNG, None), (384, 3840)),  # a 384x192 thumbnail, padded
+        (RenderSpec(384, 2560, Fit.CONTAIN, OutputFormat.PNG, None), (384, 2560)),  # a 384x192 thumbnail, padded
         (RenderSpec(96, 96, Fit.FILL, OutputFormat.PNG, None), (96, 96)),
     ],
 )
