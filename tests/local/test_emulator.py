@@ -76,11 +76,22 @@ def test_missing_original_is_404_and_cached_briefly(emulator: Emulator) -> None:
     assert (second.status, second.header("x-imgedge-cache")) == (404, "Hit")
 
 
-def test_missing_key_is_403_as_behind_an_oai(emulator: Emulator) -> None:
+def test_missing_original_without_a_query_is_the_same_404_as_with_one(emulator: Emulator) -> None:
+    # S3 answers 403 AccessDenied XML behind the OAI; origin-response turns it into the missing original's 404.
     reply = fetch(emulator.url, "/photos/nothere.jpg")
+    with_query = fetch(emulator.url, "/photos/nothere.jpg?w=300")
+    assert reply.status == with_query.status == 404
+    assert reply.body == with_query.body == b"original image not found\n"
+    for name in ("content-type", "cache-control"):
+        assert reply.header(name) == with_query.header(name)
+    assert fetch(emulator.url, "/photos/nothere.jpg").header("x-imgedge-cache") == "Hit"  # cached missing_max_age
+
+
+def test_missing_key_that_is_not_an_image_is_403_as_behind_an_oai(emulator: Emulator) -> None:
+    reply = fetch(emulator.url, "/docs/nothere.txt")
     assert reply.status == 403
     assert b"AccessDenied" in reply.body
-    assert fetch(emulator.url, "/photos/nothere.jpg").header("x-imgedge-cache") == "Miss"  # 403 is not cached
+    assert fetch(emulator.url, "/docs/nothere.txt").header("x-imgedge-cache") == "Miss"  # 403 is not cached
 
 
 def test_original_passes_through(emulator: Emulator) -> None:

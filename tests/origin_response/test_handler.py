@@ -1,8 +1,11 @@
 """The real origin-response handler on documented CloudFront events, against moto S3."""
 
 import base64
+import hashlib
 import io
 import json
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -62,11 +65,56 @@ def test_miss_renders_stores_and_returns_the_variant_inline(s3: S3Client, status
 
 
 @pytest.mark.parametrize("status", [200, 304])
-def test_hits_and_other_answers_pass_through_unchanged(s3: S3Client, status: int) -> None:
+def test_hits_and_other_answers_pass_through_unchanged_but_for_vary(s3: S3Client, status: int) -> None:
     event = origin_event(status, "/300/photos/cat.avif", "/photos/cat.png")
     expected = json.loads(json.dumps(event["Records"][0]["cf"]["response"]))
+    expected["headers"]["vary"] = [{"key": "Vary", "value": "Accept"}]
     assert handler(event, None) == expected
     assert s3.list_objects_v2(Bucket=TEST_BUCKET)["KeyCount"] == 0
+
+
+@pytest.mark.parametrize(("status", "uri"), [(200, "/photos/cat.png"), (304, "/photos/cat.png"), (500, "/300/a.avif")])
+def test_originals_and_other_statuses_pass_through_untouched(s3: S3Client, status: int, uri: str) -> None:
+    event = origin_event(200, uri, None)
+    event["Records"][0]["cf"]["response"]["status"] = str(status)
+    expected = json.loads(json.dumps(event["Records"][0]["cf"]["response"]))
+    assert handler(event, None) == expected
+
+
+def test_vary_from_s3_is_kept_and_accept_added_once(s3: S3Client) -> None:
+    event = origin_event(200, "/300/photos/cat.avif", "/photos/cat.png")
+    event["Records"][0]["cf"]["response"]["headers"]["vary"] = [{"key": "Vary", "value": "Origin"}]
+    assert handler(event, None)["headers"]["vary"] == [{"key": "Vary", "value": "Origin, Accept"}]
+    event["Records"][0]["cf"]["response"]["headers"]["vary"] = [{"key": "Vary", "value": "accept, Origin"}]
+    assert handler(event, None)["headers"]["vary"] == [{"key": "Vary", "value": "accept, Origin"}]
+
+
+def test_inline_render_has_vary_and_the_validators_s3_returns_for_the_stored_copy(s3: S3Client) -> None:
+    put(s3, "photos/cat.png", image_bytes())
+    before = time.time()
+    response = handler(origin_event(403, "/640/photos/cat.webp", "/photos/cat.png"), None)
+    after = time.time()
+    assert response["status"] == "200"
+    assert header(response, "vary") == "Accept"
+    stored = s3.head_object(Bucket=TEST_BUCKET, Key="640/photos/cat.webp")
+    # The same validator S3 (moto) gives the object the inline bytes were stored as.
+    assert header(response, "etag") == stored["ETag"]
+    assert header(response, "etag") == '"' + hashlib.md5(base64.b64decode(response["body"])).hexdigest() + '"'
+    modified = parsedate_to_datetime(header(response, "last-modified"))
+    assert header(response, "last-modified").endswith(" GMT")
+    assert int(before) <= modified.timestamp() <= after
+    # Not earlier than the stored object's: If-Modified-Since with the inline date revalidates against S3.
+    assert modified >= stored["LastModified"].replace(microsecond=0)
+
+
+def test_vary_accept_off_sends_no_vary(s3: S3Client, use_config: ConfigSetter) -> None:
+    use_config(vary_accept=False)
+    put(s3, "photos/cat.png", image_bytes())
+    inline = handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
+    assert "vary" not in inline["headers"]
+    assert "etag" in inline["headers"]
+    hit = origin_event(200, "/300/photos/cat.avif", "/photos/cat.png")
+    assert handler(hit, None) == hit["Records"][0]["cf"]["response"]
 
 
 def test_second_request_is_served_from_s3(s3: S3Client) -> None:
@@ -75,12 +123,33 @@ def test_second_request_is_served_from_s3(s3: S3Client) -> None:
     assert first["status"] == "200"
     # CloudFront now finds the object in S3: the origin answers 200 and the function must not touch it.
     second_event = origin_event(200, "/300/photos/cat.avif", "/photos/cat.png")
-    assert handler(second_event, None) == second_event["Records"][0]["cf"]["response"]
+    second = handler(second_event, None)
+    assert {k: v for k, v in second["headers"].items() if k != "vary"} == second_event["Records"][0]["cf"]["response"][
+        "headers"
+    ]
+    assert second["headers"]["vary"] == [{"key": "Vary", "value": "Accept"}]
 
 
-def test_miss_for_a_path_that_is_not_a_variant_key_passes_through(s3: S3Client) -> None:
-    event = origin_event(403, "/photos/missing.png", None)
+@pytest.mark.parametrize("uri", ["/robots.txt", "/docs/readme", "/photos/.png", "/a/b.svg"])
+def test_miss_for_a_path_that_is_not_an_image_passes_through(s3: S3Client, uri: str) -> None:
+    event = origin_event(403, uri, None)
     assert handler(event, None) == event["Records"][0]["cf"]["response"]
+
+
+@pytest.mark.parametrize("status", [403, 404])
+@pytest.mark.parametrize("uri", ["/photos/missing.jpg", "/photos/missing.PNG", "/a/b.tiff", "/x.avif", "/300/x.WEBP"])
+def test_missing_image_without_a_query_is_the_same_404_as_with_one(s3: S3Client, status: int, uri: str) -> None:
+    with_query = handler(origin_event(status, "/300/photos/missing.avif", "/photos/missing.jpg?w=300"), None)
+    plain = handler(origin_event(status, uri, None), None)
+    assert plain["status"] == with_query["status"] == "404"
+    assert plain["body"] == with_query["body"] == "original image not found\n"
+    for name in ("content-type", "cache-control"):
+        assert header(plain, name) == header(with_query, name)
+    assert header(plain, "cache-control") == "public, max-age=60"
+    assert header(plain, "content-type") == "text/plain; charset=utf-8"
+    assert "xml" not in json.dumps(plain).lower()
+    # origin-response may not change Transfer-Encoding: S3's value is carried over.
+    assert plain["headers"]["transfer-encoding"] == [{"key": "Transfer-Encoding", "value": "chunked"}]
 
 
 def test_missing_original_is_a_short_cached_404(s3: S3Client) -> None:
@@ -213,15 +282,14 @@ def test_logs_one_json_line_with_stage_timings(s3: S3Client, capsys: pytest.Capt
 
 
 @pytest.mark.parametrize("status", [403, 404])
-def test_presets_only_passes_a_variant_key_requested_directly_through(
+def test_presets_only_renders_no_variant_key_requested_directly(
     s3: S3Client, use_config: ConfigSetter, status: int
 ) -> None:
     use_config(presets={"thumb": {"w": 300}}, presets_only=True)
     put(s3, "photos/cat.png", image_bytes())
     for uri in ("/300/photos/cat.avif", "/640x640-fill-q100/photos/cat.png"):  # a preset's key and another one
-        event = origin_event(status, uri, None)
-        expected = json.loads(json.dumps(event["Records"][0]["cf"]["response"]))
-        assert handler(event, None) == expected
+        response = handler(origin_event(status, uri, None), None)
+        assert (response["status"], response["body"]) == ("404", "original image not found\n")
     assert [obj["Key"] for obj in s3.list_objects_v2(Bucket=TEST_BUCKET)["Contents"]] == ["photos/cat.png"]
 
 
