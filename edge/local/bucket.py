@@ -8,7 +8,6 @@ name is a spec token. Listing the top level with ``Delimiter='/'`` therefore fin
 and ``{spec}/{stem}.`` finds an original's variants under it, without scanning the bucket.
 """
 
-import io
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -26,12 +25,13 @@ from botocore.exceptions import (
     NoRegionError,
     PartialCredentialsError,
 )
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from edge.config import Config
-from edge.errors import BadRequest
+from edge.errors import BadRequest, EdgeError, ImageTooLarge
 from edge.paths import OriginalPath, encode_path, validate_original_path
 from edge.purge import is_spec_token, spec_prefixes, variant_stem
+from edge.render.decode import Limits, open_image
 
 if TYPE_CHECKING:
     from types_boto3_cloudfront import CloudFrontClient
@@ -48,7 +48,11 @@ class BucketError(Exception):
 
 
 class NotAnImage(BucketError):
-    """A file that Pillow cannot identify as an image."""
+    """A file that is not an image the edge accepts (not identified, another format, or a broken header)."""
+
+
+class RefusedImage(BucketError):
+    """An image the edge refuses to render: over the configured byte or pixel limits (a decompression bomb)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,16 +114,21 @@ def friendly_errors(bucket: str) -> Iterator[None]:
         raise BucketError(str(err)) from None
 
 
-def sniff_content_type(data: bytes) -> str:
-    """The MIME type of image ``data``, identified by Pillow from its bytes (never from the file name).
+def sniff_content_type(data: bytes, config: Config) -> str:
+    """The MIME type of image ``data``, identified from its bytes (never from the file name) exactly as
+    origin-response opens an original (``edge.render.decode.open_image``: accepted formats, header parsed, no
+    pixel decoded) under ``config``'s limits. The one content check of every CLI and emulator path.
 
-    Raises ``NotAnImage`` when Pillow does not recognise it.
+    Raises ``RefusedImage`` when it exceeds ``max_source_bytes`` or ``max_source_pixels`` (including Pillow's own
+    decompression-bomb refusal), and ``NotAnImage`` when it is not an accepted image; never a Pillow exception.
     """
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with open_image(data, Limits.from_config(config)) as image:
             fmt = image.format or ""
-    except (UnidentifiedImageError, OSError, ValueError):
-        raise NotAnImage("not an image (Pillow cannot identify it)") from None
+    except ImageTooLarge as err:
+        raise RefusedImage(f"{err.reason} (origin-response would answer 422): {err.detail}") from None
+    except EdgeError as err:
+        raise NotAnImage(f"not an image the edge accepts: {err.reason}") from None
     mime = Image.MIME.get(fmt.upper())
     if not mime:
         raise NotAnImage(f"unsupported image format {fmt!r}")

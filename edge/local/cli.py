@@ -571,7 +571,7 @@ def upload(
         try:
             bucket_ops.check_original_key(key, config)
             body = file.read_bytes()
-            content_type = bucket_ops.sniff_content_type(body)
+            content_type = bucket_ops.sniff_content_type(body, config)
         except bucket_ops.BucketError as err:
             problems.append(f"{file}: {err}")
             continue

@@ -13,6 +13,7 @@ from edge.local.cli import cli
 from edge.local.samples import sample_originals
 from origin_response.handler import handler as origin_handler
 from tests.conftest import TEST_BUCKET, S3Client, create_distribution, invalidated_paths, origin_event
+from tests.local.conftest import png_declaring
 
 BUCKET = ["--bucket", TEST_BUCKET]
 
@@ -322,3 +323,32 @@ def test_url_and_srcset_with_a_preset(tmp_path: Path) -> None:
     markup = run("srcset", "photos/cat.jpg", "--widths", "320,640", "-h", "320", "--gravity", "attention").output
     assert "w=320&amp;h=160&amp;gravity=attention 320w" in markup
     assert "w=640&amp;h=320&amp;gravity=attention 640w" in markup
+
+
+# --- decompression bombs: one clean refusal everywhere ------------------------------------------------------
+
+
+# 280 MP: above Pillow's own refusal (2 x MAX_IMAGE_PIXELS); 120 MP: above max_source_pixels but below Pillow's.
+BOMBS = [(20_000, 14_000), (12_000, 10_000)]
+
+
+@pytest.mark.parametrize(("width", "height"), BOMBS)
+def test_upload_refuses_a_decompression_bomb_cleanly(
+    s3: S3Client, samples: dict[str, Path], tmp_path: Path, width: int, height: int
+) -> None:
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_declaring(width, height))
+    result = run("upload", str(samples["landscape.jpg"]), str(bomb), *BUCKET)
+    assert result.exit_code == 1
+    assert "bomb.png: original image exceeds the size limits (origin-response would answer 422)" in result.output
+    assert "Traceback" not in result.output
+    assert keys(s3) == []
+
+
+@pytest.mark.parametrize(("width", "height"), BOMBS)
+def test_render_refuses_the_same_bomb_with_the_same_reason(tmp_path: Path, width: int, height: int) -> None:
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_declaring(width, height))
+    result = run("render", str(bomb), "-w", "100", "-o", str(tmp_path / "x.jpg"))
+    assert result.exit_code == 1
+    assert "original image exceeds the size limits (origin-response would answer 422)" in result.output

@@ -18,7 +18,7 @@ from edge.local.emulator import Emulator, Settings
 from edge.local.samples import sample_originals
 from origin_response.handler import handler as real_origin_handler
 from tests.conftest import ConfigSetter
-from tests.local.conftest import CHROME_ACCEPT, Reply, fetch
+from tests.local.conftest import CHROME_ACCEPT, Reply, fetch, png_declaring
 from viewer_request.handler import handler as real_viewer_handler
 
 REPO = Path(__file__).resolve().parents[2]
@@ -278,6 +278,19 @@ def test_config_file_and_originals_folder(tmp_path: Path) -> None:
         assert (reply.status, reply.header("content-type")) == (200, "image/png")
         assert image_of(reply).mode == "RGBA"
         assert fetch(emulator.url, "/shop/broken.jpg?w=60").status in (415, 422)
+
+
+def test_serve_skips_a_decompression_bomb_with_a_warning(tmp_path: Path) -> None:
+    originals = tmp_path / "originals"
+    originals.mkdir()
+    Image.new("RGB", (120, 80), (0, 90, 200)).save(originals / "ok.jpg")
+    (originals / "bomb.png").write_bytes(png_declaring(20_000, 14_000))
+    lines: list[str] = []
+    with Emulator(Settings(port=0, originals=originals), log=lines.append) as emulator:
+        assert emulator.seeded == ["ok.jpg"]
+        assert any(line.startswith("skipped bomb.png: original image exceeds the size limits") for line in lines)
+        assert fetch(emulator.url, "/ok.jpg?w=64").status == 200
+        assert fetch(emulator.url, "/bomb.png?w=64").status == 404
 
 
 def test_port_in_use_is_a_clear_error(emulator: Emulator) -> None:
