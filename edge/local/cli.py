@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 import click
 from botocore.exceptions import ClientError
+from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -33,7 +34,7 @@ from edge.local import signing_keys
 from edge.local import targets as targets_ops
 from edge.local.emulator import Emulator, EmulatorError, Settings
 from edge.marker import MARKER_HEADER
-from edge.options import Fit, Gravity
+from edge.options import Fit, Gravity, OutputFormat
 from edge.paths import encode_path
 from edge.render import Limits, render
 from edge.rewrite import Rewrite, rewrite
@@ -306,7 +307,14 @@ def serve(
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @spec_options
 @image_options
-@click.option("-o", "--output", "out", required=True, help="Where to write the variant ('-' for stdout).")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    help="Where to write the variant ('-' for stdout); a .avif/.webp/.jpg/.jpeg/.png name chooses the format "
+    "unless --format or --accept does (then they must agree).",
+)
 @config_option
 def render_command(
     src: Path,
@@ -322,11 +330,22 @@ def render_command(
 ) -> None:
     """Render SRC exactly as origin-response would for these parameters (without the watermark)."""
     config = _config(config_path)
+    named = _format_of_name(out)
+    accept_given = click.get_current_context().get_parameter_source("accept") is not ParameterSource.DEFAULT
+    asked = _joined(_query(width, height, fit, quality, fmt), _image_query(image))
+    if asked and named is not None and fmt == "auto" and not accept_given and "format" in config.allowed_parameters:
+        fmt = named.value  # the output name chooses the format
     query = _joined(_query(width, height, fit, quality, fmt), _image_query(image))
     target = _rewrite(encode_path(src.name), query, _accept(accept), config)
     if target is None:
         raise click.UsageError("give at least -w or -h")
     variant = decode_key(target.uri, config)
+    if named is not None and variant.spec.format is not named:
+        chosen = "--format" if fmt != "auto" else ("--accept" if accept_given else "the configuration")
+        raise click.UsageError(
+            f"{chosen} gives {variant.spec.format.value}, but the output name {out!r} is a {named.value} name: "
+            "make them agree (or write to '-')"
+        )
     try:
         check_spec(variant.spec, config)
         rendered = render(src.read_bytes(), variant.spec, Limits.from_config(config))
@@ -348,6 +367,17 @@ def render_command(
             f"note: over the {config.max_response_bytes:,}-byte inline budget once base64-encoded: origin-response "
             "would store it and redirect the viewer"
         )
+
+
+def _format_of_name(out: str) -> OutputFormat | None:
+    """The output format an output file name's extension names (``.jpg``/``.jpeg``/``.avif``/``.webp``/``.png``,
+    any case); ``None`` for stdout (``-``) or any other name."""
+    if out == "-":
+        return None
+    try:
+        return OutputFormat.from_extension(Path(out).suffix[1:])
+    except ValueError:
+        return None
 
 
 def _split_path(path: str) -> tuple[str, str]:

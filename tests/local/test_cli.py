@@ -352,3 +352,53 @@ def test_render_refuses_the_same_bomb_with_the_same_reason(tmp_path: Path, width
     result = run("render", str(bomb), "-w", "100", "-o", str(tmp_path / "x.jpg"))
     assert result.exit_code == 1
     assert "original image exceeds the size limits (origin-response would answer 422)" in result.output
+
+
+# --- render: the output name's extension ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "expected"), [("out.avif", "AVIF"), ("out.WEBP", "WEBP"), ("out.png", "PNG")])
+def test_render_output_extension_chooses_the_format(
+    samples: dict[str, Path], tmp_path: Path, name: str, expected: str
+) -> None:
+    out = tmp_path / name
+    result = run("render", str(samples["landscape.jpg"]), "-w", "300", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as image:
+        assert image.format == expected
+    assert f"variant key /300/landscape.{name.rsplit('.', 1)[1].lower()}" in result.stderr
+
+
+def test_render_without_a_format_name_negotiates_as_before(samples: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out.bin"
+    assert run("render", str(samples["landscape.jpg"]), "-w", "300", "-o", str(out)).exit_code == 0
+    with Image.open(out) as image:
+        assert image.format == "JPEG"  # Accept */* and a .jpg original
+    stdout = run("render", str(samples["landscape.jpg"]), "-w", "300", "--format", "webp", "-o", "-")
+    with Image.open(io.BytesIO(stdout.stdout_bytes)) as image:
+        assert image.format == "WEBP"
+
+
+@pytest.mark.parametrize(
+    ("args", "name", "message"),
+    [
+        (["--format", "jpeg"], "out.avif", "--format gives jpeg, but the output name"),
+        (["--accept", "image/webp"], "out.png", "--accept gives webp, but the output name"),
+        (["--accept", "*/*"], "out.avif", "--accept gives jpeg, but the output name"),
+    ],
+)
+def test_render_conflicting_format_and_output_name_is_an_error(
+    samples: dict[str, Path], tmp_path: Path, args: list[str], name: str, message: str
+) -> None:
+    out = tmp_path / name
+    result = run("render", str(samples["landscape.jpg"]), "-w", "300", *args, "-o", str(out))
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not out.exists()
+
+
+def test_render_agreeing_format_and_output_name(samples: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out.jpg"
+    assert run("render", str(samples["landscape.jpg"]), "-w", "300", "--format", "jpg", "-o", str(out)).exit_code == 0
+    with Image.open(out) as image:
+        assert image.format == "JPEG"
