@@ -300,3 +300,15 @@ def test_presets_only_renders_a_miss_marked_by_viewer_request(s3: S3Client, use_
     assert response["status"] == "200"
     assert decoded(response).size == (300, 225)
     assert s3.head_object(Bucket=TEST_BUCKET, Key="300/photos/cat.avif")["ContentType"] == "image/avif"
+
+
+def test_widths_above_the_original_each_store_the_original_size_under_their_own_key(s3: S3Client) -> None:
+    # The chosen contract (README, "Sizes above the original's"): never enlarged; every key is its own variant.
+    put(s3, "photos/wide.png", image_bytes(size=(1600, 1000)))
+    bodies = {}
+    for width in (1600, 1920, 2560, 3840):
+        response = handler(origin_event(403, f"/{width}/photos/wide.webp", "/photos/wide.png"), None)
+        assert response["status"] == "200"
+        assert decoded(response).size == (1600, 1000)
+        bodies[width] = s3.get_object(Bucket=TEST_BUCKET, Key=f"{width}/photos/wide.webp")["Body"].read()
+    assert len(set(bodies.values())) == 1  # identical copies, one per key
