@@ -11,7 +11,10 @@ Source: "Request and response behavior for custom origins", sections "Content ne
 headers that CloudFront removes or replaces",
 https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html
 (the S3-origin page, .../RequestAndResponseBehaviorS3Origin.html, lists no change to ``Vary``). So the header
-costs CloudFront's hit ratio nothing. Akamai, by contrast, does not cache a response whose ``Vary`` names
+costs CloudFront's hit ratio nothing. Caveat, not verified on a live distribution: for custom origins that page
+says CloudFront drops ``Vary`` values other than ``Accept-Encoding``, ``Cookie`` and forwarded headers before
+answering the viewer; if it did so here too, viewers would get no ``Vary`` (no worse than without it), and
+forwarding ``Accept`` in the origin request policy (not the cache key) would keep it. Akamai, by contrast, does not cache a response whose ``Vary`` names
 anything but ``Accept-Encoding`` (https://techdocs.akamai.com/property-mgr/docs/rm-vary-header): behind such a
 CDN, turn ``Config.vary_accept`` off.
 
