@@ -14,9 +14,11 @@ https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndRes
 costs CloudFront's hit ratio nothing. Caveat, not verified on a live distribution: for custom origins that page
 says CloudFront drops ``Vary`` values other than ``Accept-Encoding``, ``Cookie`` and forwarded headers before
 answering the viewer; if it did so here too, viewers would get no ``Vary`` (no worse than without it), and
-forwarding ``Accept`` in the origin request policy (not the cache key) would keep it. Akamai, by contrast, does not cache a response whose ``Vary`` names
-anything but ``Accept-Encoding`` (https://techdocs.akamai.com/property-mgr/docs/rm-vary-header): behind such a
-CDN, turn ``Config.vary_accept`` off.
+forwarding ``Accept`` in the origin request policy (not the cache key) would keep it.
+
+Akamai, by contrast, does not cache a response whose ``Vary`` names anything but ``Accept-Encoding``
+(https://techdocs.akamai.com/property-mgr/docs/rm-vary-header): behind such a CDN, turn ``Config.vary_accept``
+off.
 
 Validators: an inline render carries the ``ETag`` S3 gives the object the same bytes are stored as, and a
 ``Last-Modified``, so that a browser revalidates a fresh render exactly as it revalidates the stored copy. For a
