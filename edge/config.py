@@ -180,6 +180,10 @@ class Config:
             which would be cached under the ``face`` key); a preset may use it only when on.
         faces_region: the region of the Rekognition endpoint (default ``us-east-1``).
         faces_min_confidence: faces with a lower ``Confidence`` (percent, 0-100; default 90) are ignored.
+        vary_accept: send ``Vary: Accept`` on every variant response (inline renders and variants served back
+            from S3), so that a shared cache between CloudFront and the viewer keeps the formats ``format=auto``
+            negotiates apart. CloudFront itself keys on the rewritten URI and does not split its cache on it.
+            Turn it off when a CDN in front refuses to cache responses that vary on ``Accept`` (Akamai does).
         origins: several buckets (``edge.origins``): a list of ``{"prefix": "avatars/", "bucket": ..., "region": ...}``;
             an original whose key starts with a prefix lives in that bucket under its full key (prefix included),
             and its variants (``{spec}/{full key}``) in the same bucket. Prefixes are non-empty, end with ``/`` and
@@ -234,6 +238,7 @@ class Config:
     faces_enabled: bool = False
     faces_region: str = "us-east-1"
     faces_min_confidence: float = 90.0
+    vary_accept: bool = True
     origins: tuple[Origin, ...] = ()
     variant_prefix: str = ""
 
@@ -415,6 +420,7 @@ def _validate(config: Config) -> None:
         "must be a printable header value",
     )
     _require(isinstance(config.tag_variants, bool), "tag_variants", "must be true or false")
+    _require(isinstance(config.vary_accept, bool), "vary_accept", "must be true or false")
     _require(isinstance(config.presets, Mapping) and len(config.presets) <= 1000, "presets",
              "must be an object of at most 1000 presets")  # fmt: skip
     for name, values in config.presets.items():

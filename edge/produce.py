@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from time import perf_counter
+from time import perf_counter, time
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -35,6 +35,7 @@ from edge.query import parse_query
 from edge.reachability import check_reachable
 from edge.rewrite import rewrite
 from edge.signing import UnsignedMiss
+from edge.variant_headers import inline_headers, with_vary_accept
 from edge.watermarks import Watermark
 
 if TYPE_CHECKING:
@@ -231,17 +232,17 @@ def handle_origin_response(event: OriginResponse, config: Config, stores: StoreF
     if event.status not in MISS_STATUSES:
         conflict = served_object_conflict(event, config)
         if conflict is None:
-            return Result(dict(event.response), {**log, "action": "pass"})
+            return Result(served_from_origin(event, config), {**log, "action": "pass"})
         log.update(action="refused", reason=conflict.reason, detail=conflict.detail, status=conflict.status)
         return Result(responses.keep_read_only_headers(responses.error(conflict, 0), event.response_headers), log)
     try:
         variant = decode_key(event.uri, config)
     except InvalidVariantKey:
-        return Result(dict(event.response), {**log, "action": "pass"})
+        return missing_object(event, config, log)
     if config.presets_only and event.request_header(MARKER_HEADER) is None:
         # check_spec cannot tell whether a preset produces this key; only viewer-request's marker (set after the
-        # preset check, stripped from viewers) can. A variant key requested directly keeps the origin's answer.
-        return Result(dict(event.response), {**log, "action": "pass", "reason": "no marker (presets_only)"})
+        # preset check, stripped from viewers) can. A variant key requested directly renders nothing.
+        return missing_object(event, config, {**log, "reason": "no marker (presets_only)"})
     try:
         response = _serve_miss(event, variant, config, stores, renderer, log)
     except EdgeError as err:
@@ -273,6 +274,42 @@ def _render(
                 raise
             log["format_fallback"] = f"{candidate.format.value}: {err.reason}"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def served_from_origin(event: OriginResponse, config: Config) -> dict[str, Any]:
+    """The origin's answer (not a miss) as origin-response returns it: a 200 or 304 for a canonical variant key
+    gets ``Vary: Accept`` (``edge.variant_headers``); anything else is returned unchanged."""
+    if event.status in (200, 304):
+        try:
+            decode_key(event.uri, config)
+        except InvalidVariantKey:
+            return dict(event.response)
+        return with_vary_accept(event.response, config)
+    return dict(event.response)
+
+
+def image_extensions(config: Config) -> frozenset[str]:
+    """The lowercase extensions of an image URI: every configured source extension and every output one."""
+    return frozenset({*config.source_extensions, *(fmt.extension for fmt in OutputFormat), "jpeg"})
+
+
+def missing_object(event: OriginResponse, config: Config, log: dict[str, Any]) -> Result:
+    """S3's 403/404 for a URI that origin-response does not render (an original requested as it is, or a variant
+    key under ``presets_only`` without the marker): under an image extension it becomes the short-cached
+    ``404 text/plain`` of a missing original (``missing_max_age``), so no S3 error XML reaches a viewer and a
+    missing image answers the same with or without a query; any other URI keeps the origin's answer."""
+    name = event.uri.rpartition("/")[2]
+    stem, dot, extension = name.rpartition(".")
+    if not (dot and stem and extension.lower() in image_extensions(config)):
+        return Result(dict(event.response), {**log, "action": "pass"})
+    response = responses.error(OriginalNotFound(), config.missing_max_age)
+    result_log = {**log, "action": "error", "reason": OriginalNotFound.default_reason, "status": 404}
+    return Result(responses.keep_read_only_headers(response, event.response_headers), result_log)
+
+
+def _inline(body: bytes, fmt: OutputFormat, cache_control: str, config: Config) -> dict[str, Any]:
+    """The inline image response, with its validators and ``Vary`` (taken after the variant was stored)."""
+    return responses.image(body, fmt, cache_control, extra=inline_headers(body, time(), config))
 
 
 def _serve_miss(
@@ -322,7 +359,7 @@ def _serve_miss(
             # A failed detection (throttling, timeout...) is transient: its attention fallback is served for
             # error_max_age and never stored, so that a later request detects again. Too large to return inline
             # (a redirect needs a stored variant), it is not served either: a no-store 503 asks for a retry.
-            response = responses.image(rendered.body, rendered.format, f"public, max-age={config.error_max_age}")
+            response = _inline(rendered.body, rendered.format, f"public, max-age={config.error_max_age}", config)
             log["stored"] = "skipped"
             if responses.generated_size(response) <= config.max_response_bytes:
                 log["action"] = "inline"
@@ -340,7 +377,7 @@ def _serve_miss(
         log.update(stored="failed", store_detail=err.detail or err.reason)
     log["ms_store"] = (perf_counter() - mark) * 1000
 
-    response = responses.image(rendered.body, rendered.format, config.cache_control)
+    response = _inline(rendered.body, rendered.format, config.cache_control, config)
     if responses.generated_size(response) <= config.max_response_bytes:
         log["action"] = "inline"
         return response

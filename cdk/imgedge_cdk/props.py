@@ -259,6 +259,10 @@ class ImageEdgeProps:
         default=_DEFAULT_CONFIG.faces_min_confidence,
         metadata=_doc("Faces Rekognition reports with a lower confidence (percent) are ignored."),
     )
+    vary_accept: bool = field(
+        default=_DEFAULT_CONFIG.vary_accept,
+        metadata=_doc("Send `Vary: Accept` on variant responses (turn off behind a CDN that will not cache them)."),
+    )
     purge_on_change: bool = field(
         default=False,
         metadata=_doc(
@@ -313,6 +317,7 @@ CONFIG_KEYS: tuple[str, ...] = (
     "watermark_passthrough", "watermark_rendition",
     "signature_mode", "signature_secret_id", "signature_secret_region", "signature_secret_ttl",
     "faces_enabled", "faces_region", "faces_min_confidence", "variant_prefix",
+    "vary_accept",
 )  # fmt: skip
 """The props that are also ``edge.config.Config`` keys (same name, same meaning)."""
 
@@ -511,6 +516,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "faces_enabled": _parse_bool,
     "faces_region": _parse_str,
     "faces_min_confidence": lambda v: float(_parse_str(v)) if isinstance(v, str) else v,
+    "vary_accept": _parse_bool,
 }
 
 SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ImageEdgeProps))

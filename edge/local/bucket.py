@@ -7,7 +7,6 @@ Layout of the bucket (see ``edge.keys``, "The two layouts"): originals live at t
 at ``{spec}/{stem}.{ext}`` (``300/photos/cat.avif``), under a top-level "folder" whose name is a spec token.
 """
 
-import io
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -25,13 +24,15 @@ from botocore.exceptions import (
     NoRegionError,
     PartialCredentialsError,
 )
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile
 
 from edge.config import Config
-from edge.errors import BadRequest
+from edge.errors import BadRequest, EdgeError, ImageTooLarge
 from edge.keys import in_variant_prefix
 from edge.paths import OriginalPath, encode_path, validate_original_path
 from edge.purge import spec_prefixes, variant_stem
+from edge.render.decode import Limits, open_image, read_orientation
+from edge.render.geometry import oriented_size
 
 if TYPE_CHECKING:
     from types_boto3_cloudfront import CloudFrontClient
@@ -48,7 +49,11 @@ class BucketError(Exception):
 
 
 class NotAnImage(BucketError):
-    """A file that Pillow cannot identify as an image."""
+    """A file that is not an image the edge accepts (not identified, another format, or a broken header)."""
+
+
+class RefusedImage(BucketError):
+    """An image the edge refuses to render: over the configured byte or pixel limits (a decompression bomb)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,20 +115,40 @@ def friendly_errors(bucket: str) -> Iterator[None]:
         raise BucketError(str(err)) from None
 
 
-def sniff_content_type(data: bytes) -> str:
-    """The MIME type of image ``data``, identified by Pillow from its bytes (never from the file name).
-
-    Raises ``NotAnImage`` when Pillow does not recognise it.
-    """
+@contextmanager
+def _opened(data: bytes, config: Config) -> Iterator[ImageFile.ImageFile]:
+    """``data`` opened exactly as origin-response opens an original (``edge.render.decode.open_image``: accepted
+    formats, header parsed, no pixel decoded) under ``config``'s limits, with its errors as ``BucketError``."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt = image.format or ""
-    except (UnidentifiedImageError, OSError, ValueError):
-        raise NotAnImage("not an image (Pillow cannot identify it)") from None
+        image = open_image(data, Limits.from_config(config))
+    except ImageTooLarge as err:
+        raise RefusedImage(f"{err.reason} (origin-response would answer 422): {err.detail}") from None
+    except EdgeError as err:
+        raise NotAnImage(f"not an image the edge accepts: {err.reason}") from None
+    with image:
+        yield image
+
+
+def sniff_content_type(data: bytes, config: Config) -> str:
+    """The MIME type of image ``data``, identified from its bytes (never from the file name) as origin-response
+    identifies an original: the one content check of every CLI and emulator path.
+
+    Raises ``RefusedImage`` when it exceeds ``max_source_bytes`` or ``max_source_pixels`` (including Pillow's own
+    decompression-bomb refusal), and ``NotAnImage`` when it is not an accepted image; never a Pillow exception.
+    """
+    with _opened(data, config) as image:
+        fmt = image.format or ""
     mime = Image.MIME.get(fmt.upper())
     if not mime:
         raise NotAnImage(f"unsupported image format {fmt!r}")
     return mime
+
+
+def displayed_size(data: bytes, config: Config) -> tuple[int, int]:
+    """The size image ``data`` is displayed at (its EXIF orientation applied), read from the header; the errors
+    of ``sniff_content_type``."""
+    with _opened(data, config) as image:
+        return oriented_size(image.size, read_orientation(image))
 
 
 def check_original_key(key: str, config: Config) -> OriginalPath:

@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 import click
 from botocore.exceptions import ClientError
+from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -33,9 +34,10 @@ from edge.local import signing_keys
 from edge.local import targets as targets_ops
 from edge.local.emulator import Emulator, EmulatorError, Settings
 from edge.marker import MARKER_HEADER
-from edge.options import Fit, Gravity
+from edge.options import Fit, Gravity, OutputFormat, RenderSpec
 from edge.paths import encode_path
 from edge.render import Limits, render
+from edge.render.geometry import target_box
 from edge.rewrite import Rewrite, rewrite
 from edge.signing import signed_query
 from edge.sizes import apply_size_policy, check_spec
@@ -306,7 +308,14 @@ def serve(
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @spec_options
 @image_options
-@click.option("-o", "--output", "out", required=True, help="Where to write the variant ('-' for stdout).")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    help="Where to write the variant ('-' for stdout); a .avif/.webp/.jpg/.jpeg/.png name chooses the format "
+    "unless --format or --accept does (then they must agree).",
+)
 @config_option
 def render_command(
     src: Path,
@@ -322,11 +331,22 @@ def render_command(
 ) -> None:
     """Render SRC exactly as origin-response would for these parameters (without the watermark)."""
     config = _config(config_path)
+    named = _format_of_name(out)
+    accept_given = click.get_current_context().get_parameter_source("accept") is not ParameterSource.DEFAULT
+    asked = _joined(_query(width, height, fit, quality, fmt), _image_query(image))
+    if asked and named is not None and fmt == "auto" and not accept_given and "format" in config.allowed_parameters:
+        fmt = named.value  # the output name chooses the format
     query = _joined(_query(width, height, fit, quality, fmt), _image_query(image))
     target = _rewrite(encode_path(src.name), query, _accept(accept), config)
     if target is None:
         raise click.UsageError("give at least -w or -h")
     variant = decode_key(target.uri, config)
+    if named is not None and variant.spec.format is not named:
+        chosen = "--format" if fmt != "auto" else ("--accept" if accept_given else "the configuration")
+        raise click.UsageError(
+            f"{chosen} gives {variant.spec.format.value}, but the output name {out!r} is a {named.value} name: "
+            "make them agree (or write to '-')"
+        )
     try:
         check_spec(variant.spec, config)
         rendered = render(src.read_bytes(), variant.spec, Limits.from_config(config))
@@ -348,6 +368,17 @@ def render_command(
             f"note: over the {config.max_response_bytes:,}-byte inline budget once base64-encoded: origin-response "
             "would store it and redirect the viewer"
         )
+
+
+def _format_of_name(out: str) -> OutputFormat | None:
+    """The output format an output file name's extension names (``.jpg``/``.jpeg``/``.avif``/``.webp``/``.png``,
+    any case); ``None`` for stdout (``-``) or any other name."""
+    if out == "-":
+        return None
+    try:
+        return OutputFormat.from_extension(Path(out).suffix[1:])
+    except ValueError:
+        return None
 
 
 def _split_path(path: str) -> tuple[str, str]:
@@ -474,18 +505,35 @@ def sign(
     click.echo(f"{base_url.rstrip('/')}{uri}?{signed_query(uri, query, key, config)}")
 
 
+#: ``imgedge srcset``'s default widths: phone, tablet, laptop, desktop and full-HD sizes that the default size
+#: policy keeps exactly (each is one of ``edge.config.DEFAULT_SIZES``), so no candidate is silently snapped.
+DEFAULT_SRCSET_WIDTHS = "320,640,1024,1280,1920"
+#: Fits whose output is the requested w x h box itself (when the original is large enough).
+_BOX_FITS = (Fit.COVER, Fit.FILL, Fit.CONTAIN)
+
+
 @cli.command()
 @click.argument("path")
-@click.option("--widths", default="320,640,960,1280,1920", show_default=True, help="Comma-separated widths.")
+@click.option("--widths", default=DEFAULT_SRCSET_WIDTHS, show_default=True, help="Comma-separated widths.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="auto", show_default=True)
 @click.option("-q", "--quality", type=int)
 @click.option("--sizes", default="100vw", show_default=True, help="The sizes attribute.")
 @click.option("--alt", default="", help="The alt text.")
 @click.option("--base-url", default="", help="Prefix of the URLs, e.g. https://d111111abcdef8.cloudfront.net")
 @click.option(
-    "-h", "--height", type=int, help="Height at the largest width (smaller candidates keep the ratio), for crops."
+    "-h",
+    "--height",
+    type=int,
+    help="Height at the largest width, for crops; every smaller candidate keeps that aspect ratio exactly (widths "
+    "whose height the size policy would change are refused).",
 )
 @click.option("--fit", type=click.Choice([fit.value for fit in Fit]), help="How w x h is filled.")
+@click.option(
+    "--source",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A local copy of the original: gives the real pixel sizes (width/height attributes, w descriptors) and "
+    "drops widths above its own, which would repeat its full size.",
+)
 @image_options
 @click.option("--sign", is_flag=True, help="Sign every URL (s=...), with the key of the options below.")
 @signing_key_options
@@ -500,6 +548,7 @@ def srcset(
     base_url: str,
     height: int | None,
     fit: str | None,
+    source: Path | None,
     sign: bool,
     key_file: Path | None,
     secret_id: str | None,
@@ -507,10 +556,42 @@ def srcset(
     config_path: Path | None,
     **image: Any,
 ) -> None:
-    """Print the <img srcset sizes> markup for an original (format auto lets each browser get its best)."""
+    """Print the <img srcset sizes width height> markup for an original (format auto lets each browser get its
+    best). Every candidate has one aspect ratio; width and height are the fallback's pixel size (from --source, or
+    the w x h box of a crop), so the page does not shift when it loads."""
     config = _config(config_path)
     key = _signing_key(key_file, secret_id, secret_region) if sign else None
     uri, _ = _split_path(path)
+    chosen = _srcset_widths(widths, config)
+    source_size = _source_size(source, config) if source is not None else None
+    heights = _srcset_heights(uri, chosen, height, fit, quality, fmt, image, config)
+    candidates: list[tuple[int, str, tuple[int, int] | None]] = []
+    for width in chosen:
+        query = _joined(_query(width, heights.get(width), fit, quality, fmt), _image_query(image))
+        target = _rewrite(uri, query, "", config)  # the same validation as the edge (path, every parameter)
+        assert target is not None  # a width is always an image parameter
+        spec = target.variant.spec
+        size = _output_size(spec, source_size)
+        descriptor = size[0] if size is not None else spec.width or width
+        if candidates and size is not None and size == candidates[-1][2]:
+            _info(f"note: w={width} gives the same {size[0]}x{size[1]} px as the previous candidate (the original "
+                  "is never enlarged); left out")  # fmt: skip
+            continue
+        query = signed_query(uri, query, key, config) if key is not None else query
+        candidates.append((descriptor, f"{base_url.rstrip('/')}{uri}?{query}", size))
+    fallback = candidates[len(candidates) // 2]
+    srcset_value = ", ".join(f"{candidate} {descriptor}w" for descriptor, candidate, _ in candidates)
+    attributes = {"src": fallback[1], "srcset": srcset_value, "sizes": sizes, "alt": alt}
+    if fallback[2] is not None:
+        attributes.update(width=str(fallback[2][0]), height=str(fallback[2][1]))
+    else:
+        _info("note: no width/height attributes: give --source FILE (or -h with a crop) to know the aspect ratio")
+    markup = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
+    click.echo(f'<img {markup} loading="lazy" decoding="async">')
+
+
+def _srcset_widths(widths: str, config: Config) -> list[int]:
+    """The distinct widths of ``--widths`` after the size policy, ascending (a note for each snapped one)."""
     try:
         requested = [int(text) for text in widths.split(",") if text.strip()]
     except ValueError:
@@ -529,19 +610,76 @@ def srcset(
             _info(f"note: w={width} snaps to {snapped} under the size policy; using {snapped}w")
         if snapped not in chosen:
             chosen.append(snapped)
-    chosen.sort()
-    candidates = []
-    for width in chosen:
-        candidate_height = None if height is None else round(height * width / chosen[-1])
-        query = _joined(_query(width, candidate_height, fit, quality, fmt), _image_query(image))
-        _rewrite(uri, query, "", config)  # the same validation as the edge (path, every parameter)
-        query = signed_query(uri, query, key, config) if key is not None else query
-        candidates.append((width, f"{base_url.rstrip('/')}{uri}?{query}"))
-    fallback = candidates[len(candidates) // 2][1]
-    srcset_value = ", ".join(f"{candidate} {width}w" for width, candidate in candidates)
-    attributes = {"src": fallback, "srcset": srcset_value, "sizes": sizes, "alt": alt}
-    markup = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
-    click.echo(f'<img {markup} loading="lazy" decoding="async">')
+    return sorted(chosen)
+
+
+def _srcset_heights(
+    uri: str,
+    chosen: list[int],
+    height: int | None,
+    fit: str | None,
+    quality: int | None,
+    fmt: str,
+    image: dict[str, Any],
+    config: Config,
+) -> dict[int, int]:
+    """The height of each candidate width for ``-h`` (given at the largest width): the largest's height after
+    the size policy sets the aspect ratio, and each smaller width gets the height that keeps it. Raises a usage
+    error naming every width whose height the size policy would change (the candidates would show different
+    crops), with the widths that would keep it."""
+    if height is None:
+        return {}
+    largest = chosen[-1]
+    query = _joined(_query(largest, height, fit, quality, fmt), _image_query(image))
+    target = _rewrite(uri, query, "", config)
+    assert target is not None
+    spec = target.variant.spec
+    box_height = spec.height or height
+    if box_height != height:
+        _info(f"note: h={height} snaps to {box_height} under the size policy; using {largest}x{box_height}")
+    if spec.fit not in _BOX_FITS:
+        return {width: max(1, round(box_height * width / largest)) for width in chosen}
+
+    def kept(width: int) -> int | None:
+        wanted = box_height * width / largest
+        rounded = round(wanted)
+        if rounded < 1 or abs(rounded - wanted) > 0.5:
+            return None
+        try:
+            return rounded if apply_size_policy("h", rounded, config) == rounded else None
+        except BadRequest:
+            return None
+
+    heights = {width: kept(width) for width in chosen}
+    broken = [width for width, kept_height in heights.items() if kept_height is None]
+    if broken:
+        keeping = [w for w in config.sizes if w <= largest and kept(w) is not None] or [largest]
+        reasons = ", ".join(f"w={w} needs h={round(box_height * w / largest)}" for w in broken)
+        raise click.UsageError(
+            f"one aspect ratio ({largest}x{box_height}) for every candidate: {reasons}, which the size policy "
+            f"does not keep; widths that keep it: {', '.join(map(str, keeping))}"
+        )
+    return {width: kept_height for width, kept_height in heights.items() if kept_height is not None}
+
+
+def _source_size(source: Path, config: Config) -> tuple[int, int]:
+    try:
+        return bucket_ops.displayed_size(source.read_bytes(), config)
+    except bucket_ops.BucketError as err:
+        raise click.ClickException(f"{source}: {err}") from None
+
+
+def _output_size(spec: RenderSpec, source_size: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The pixel size the edge renders ``spec`` at: exactly, from the original's displayed size (after
+    ``rotate``); without it, the w x h box of a fit that fills it; else ``None``."""
+    if source_size is not None:
+        src_w, src_h = source_size
+        if spec.rotate in (90, 270):
+            src_w, src_h = src_h, src_w
+        return target_box(src_w, src_h, spec).size
+    if spec.width is not None and spec.height is not None and spec.fit in _BOX_FITS:
+        return spec.width, spec.height
+    return None
 
 
 @cli.command()
@@ -574,7 +712,7 @@ def upload(
             if warning is not None:
                 _info(warning)
             body = file.read_bytes()
-            content_type = bucket_ops.sniff_content_type(body)
+            content_type = bucket_ops.sniff_content_type(body, config)
         except bucket_ops.BucketError as err:
             problems.append(f"{file}: {err}")
             continue

@@ -696,7 +696,8 @@ def _originals_from_dir(
     directory: Path, config: Config, log: Callable[[str], None]
 ) -> Iterator[tuple[str, bytes, str]]:
     """``(key, body, content type)`` of each file under ``directory`` that can be an original; others are
-    reported and skipped; the first original under a spec-shaped folder gets ``namespace_warning``'s one line.
+    reported and skipped, and so is an image the edge refuses outright (over the byte or pixel limits: a
+    decompression bomb); the first original under a spec-shaped folder gets ``namespace_warning``'s one line.
     Files that do not sniff as images are still seeded (to see their 4xx)."""
     if not directory.is_dir():
         raise EmulatorError(f"--originals {directory} is not a directory")
@@ -716,7 +717,10 @@ def _originals_from_dir(
             warned = True
         body = path.read_bytes()
         try:
-            content_type = bucket_ops.sniff_content_type(body)
+            content_type = bucket_ops.sniff_content_type(body, config)
+        except bucket_ops.RefusedImage as err:
+            log(f"skipped {key}: {err}")
+            continue
         except bucket_ops.NotAnImage:
             content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
         yield key, body, content_type

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from edge.local import bucket as bucket_ops
 from edge.local.cloudfront import VIA, phrase
+from edge.local.conditional import NOT_MODIFIED_HEADERS, byte_range, not_modified
 
 if TYPE_CHECKING:
     from edge.local.emulator import Emulator
@@ -114,14 +115,35 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
         ]
         if response.key:
             headers.append(("X-Imgedge-Key", response.key))
-        status, reason, body = response.status, response.reason, response.body
-        etag = response.header("etag")
-        if status == 200 and etag and self.headers.get("If-None-Match") == etag:
-            status, reason, body = 304, "Not Modified", b""
+        status, reason, body, headers = self._conditional(response.status, response.reason, response.body, headers)
         # Recorded before sending, so that whoever got the response also finds its record.
         sent = 0 if head or status == 304 else len(body)
         emulator.record(self.command, path, self.headers.get("Accept", ""), response, sent)
         self._send(status, reason, headers, body, head=head)
+
+    def _conditional(
+        self, status: int, reason: str, body: bytes, headers: list[tuple[str, str]]
+    ) -> tuple[int, str, bytes, list[tuple[str, str]]]:
+        """A 200 answered as CloudFront answers conditional and range requests from its cache
+        (``edge.local.conditional``): 304, 206 or 416; any other response unchanged."""
+        if status != 200:
+            return status, reason, body, headers
+        found = {name.lower(): value for name, value in reversed(headers)}
+        etag, last_modified = found.get("etag"), found.get("last-modified")
+        if not_modified(self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"), etag, last_modified):
+            emulator_headers = ("x-imgedge-cache", "x-imgedge-key", "server-timing", "via")
+            kept = [(n, v) for n, v in headers if n.lower() in NOT_MODIFIED_HEADERS or n.lower() in emulator_headers]
+            return 304, "Not Modified", b"", kept
+        if self.command != "GET":
+            return status, reason, body, headers
+        wanted = byte_range(self.headers.get("Range"), self.headers.get("If-Range"), etag, last_modified, len(body))
+        if wanted is None:
+            return status, reason, body, headers
+        if not wanted.satisfiable:
+            plain = [(n, v) for n, v in headers if n.lower() not in ("content-type", "etag", "last-modified")]
+            return 416, "Range Not Satisfiable", b"", [*plain, ("Content-Range", wanted.content_range)]
+        part = body[wanted.first : wanted.last + 1]
+        return 206, "Partial Content", part, [*headers, ("Content-Range", wanted.content_range)]
 
     def _send(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes, *, head: bool) -> int:
         self.send_response(status, reason)

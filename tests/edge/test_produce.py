@@ -26,6 +26,7 @@ from edge.produce import (
     handle_origin_response,
 )
 from edge.rewrite import rewrite
+from edge.variant_headers import inline_headers
 from edge.watermarks import Watermark
 from tests.conftest import TEST_BUCKET, origin_event
 
@@ -127,9 +128,10 @@ def _header(response: dict[str, Any], name: str) -> str | None:
 
 
 @pytest.mark.parametrize("status", [200, 304])
-def test_hits_and_not_modified_pass_through_unchanged(harness: Harness, status: int) -> None:
+def test_hits_and_not_modified_pass_through_unchanged_but_for_vary(harness: Harness, status: int) -> None:
     event = origin_event(status, URI, MARKER)
-    expected = event["Records"][0]["cf"]["response"]
+    response = event["Records"][0]["cf"]["response"]
+    expected = {**response, "headers": {**response["headers"], "vary": [{"key": "Vary", "value": "Accept"}]}}
     result = harness.run(event)
     assert result.response == expected
     assert result.log["action"] == "pass"
@@ -137,15 +139,27 @@ def test_hits_and_not_modified_pass_through_unchanged(harness: Harness, status: 
     assert harness.renderer.calls == []
 
 
-@pytest.mark.parametrize(
-    "uri",
-    ["/photos/cat.png", "/300/photos/cat.jpeg", "/300-q50/photos/cat.avif", "/favicon.ico", "/300x200-cover/a.avif"],
-)
-def test_misses_of_non_variant_uris_pass_through(harness: Harness, uri: str) -> None:
+@pytest.mark.parametrize("uri", ["/favicon.ico", "/docs/readme", "/photos/.png", "/a.svg"])
+def test_misses_of_non_image_uris_pass_through(harness: Harness, uri: str) -> None:
     event = origin_event(404, uri, None)
     result = harness.run(event)
     assert result.response == event["Records"][0]["cf"]["response"]
     assert result.log["action"] == "pass"
+    assert harness.store.gets == []
+
+
+@pytest.mark.parametrize("status", [403, 404])
+@pytest.mark.parametrize(
+    "uri", ["/photos/cat.png", "/300/photos/cat.jpeg", "/300-q50/photos/cat.avif", "/300x200-cover/a.avif", "/b.TIF"]
+)
+def test_misses_of_image_uris_that_are_not_variant_keys_are_a_404_and_render_nothing(
+    harness: Harness, status: int, uri: str
+) -> None:
+    result = harness.run(origin_event(status, uri, None))
+    assert result.response["status"] == "404"
+    assert result.response["body"] == "original image not found\n"
+    assert _header(result.response, "cache-control") == f"public, max-age={CONFIG.missing_max_age}"
+    assert result.log["action"] == "error"
     assert harness.store.gets == []
 
 
@@ -375,7 +389,9 @@ def test_response_exactly_at_the_budget_is_inline(harness: Harness) -> None:
     from edge import responses
 
     harness.renderer.size = 300
-    size = responses.generated_size(responses.image(b"R" * 300, OutputFormat.AVIF, CONFIG.cache_control))
+    # The validators' lengths do not depend on the time: an ETag is 34 characters, an HTTP-date 29.
+    extra = inline_headers(b"R" * 300, 0, CONFIG)
+    size = responses.generated_size(responses.image(b"R" * 300, OutputFormat.AVIF, CONFIG.cache_control, extra))
     assert harness.run(origin_event(404, URI, MARKER), Config(max_response_bytes=size)).response["status"] == "200"
     assert harness.run(origin_event(404, URI, MARKER), Config(max_response_bytes=size - 1)).response["status"] == "302"
 
@@ -564,14 +580,11 @@ PRESETS_ONLY = Config(presets={"thumb": {"w": "300"}}, presets_only=True)
 
 @pytest.mark.parametrize("status", [403, 404])
 @pytest.mark.parametrize("uri", [URI, "/300x300-contain-q60/photos/cat.jpg", "/640/photos/cat.avif"])
-def test_presets_only_passes_an_unmarked_miss_through_and_renders_nothing(
-    harness: Harness, status: int, uri: str
-) -> None:
+def test_presets_only_answers_an_unmarked_miss_404_and_renders_nothing(harness: Harness, status: int, uri: str) -> None:
     event = origin_event(status, uri, None)
-    expected = event["Records"][0]["cf"]["response"]
     result = harness.run(event, PRESETS_ONLY)
-    assert result.response == expected
-    assert result.log["action"] == "pass"
+    assert (result.response["status"], result.response["body"]) == ("404", "original image not found\n")
+    assert result.log["action"] == "error"
     assert harness.origins == []
     assert harness.store.gets == []
     assert harness.store.puts == []
@@ -588,7 +601,9 @@ def test_presets_only_renders_a_marked_miss(harness: Harness) -> None:
 
 def test_presets_only_still_passes_hits_through(harness: Harness) -> None:
     event = origin_event(200, URI, None)
-    assert harness.run(event, PRESETS_ONLY).response == event["Records"][0]["cf"]["response"]
+    response = harness.run(event, PRESETS_ONLY).response
+    assert {**response["headers"], "vary": []} == {**event["Records"][0]["cf"]["response"]["headers"], "vary": []}
+    assert response["status"] == "200"
 
 
 @pytest.mark.parametrize(

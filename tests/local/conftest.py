@@ -1,6 +1,8 @@
 """Fixtures of the local tools' tests: an emulator on a real loopback socket, and a small HTTP client."""
 
 import http.client
+import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -33,6 +35,18 @@ def fetch(base_url: str, path: str, *, method: str = "GET", headers: dict[str, s
         return Reply(response.status, response.headers, response.read())
     finally:
         connection.close()
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A valid PNG header declaring ``width x height`` RGB, with almost no image data (a decompression bomb)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,26 @@
 """The ``imgedge`` CLI against moto S3 and CloudFront (click's CliRunner)."""
 
 import base64
+import html
 import io
 import json
+import re
+from fractions import Fraction
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
+from edge.config import Config
 from edge.local.cli import cli
 from edge.local.samples import sample_originals
+from edge.rewrite import rewrite
+from edge.sizes import apply_size_policy
 from origin_response.handler import handler as origin_handler
 from tests.conftest import TEST_BUCKET, S3Client, create_distribution, invalidated_paths, origin_event
+from tests.local.conftest import png_declaring
 
 BUCKET = ["--bucket", TEST_BUCKET]
 
@@ -323,6 +331,158 @@ def test_url_and_srcset_with_a_preset(tmp_path: Path) -> None:
     config.write_text(json.dumps({"presets": {"card": {"w": 640, "h": 320, "gravity": "attention"}}}))
     data = json.loads(run("url", "photos/cat.jpg", "--preset", "card", "--config", str(config), "--json").output)
     assert data["variant_key"] == "/640x320-attention/photos/cat.jpg"
-    markup = run("srcset", "photos/cat.jpg", "--widths", "320,640", "-h", "320", "--gravity", "attention").output
-    assert "w=320&amp;h=160&amp;gravity=attention 320w" in markup
-    assert "w=640&amp;h=320&amp;gravity=attention 640w" in markup
+    markup = run("srcset", "photos/cat.jpg", "--widths", "300,600", "-h", "300", "--gravity", "attention").output
+    assert "w=300&amp;h=150&amp;gravity=attention 300w" in markup
+    assert "w=600&amp;h=300&amp;gravity=attention 600w" in markup
+
+
+# --- decompression bombs: one clean refusal everywhere ------------------------------------------------------
+
+
+# 280 MP: above Pillow's own refusal (2 x MAX_IMAGE_PIXELS); 120 MP: above max_source_pixels but below Pillow's.
+BOMBS = [(20_000, 14_000), (12_000, 10_000)]
+
+
+@pytest.mark.parametrize(("width", "height"), BOMBS)
+def test_upload_refuses_a_decompression_bomb_cleanly(
+    s3: S3Client, samples: dict[str, Path], tmp_path: Path, width: int, height: int
+) -> None:
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_declaring(width, height))
+    result = run("upload", str(samples["landscape.jpg"]), str(bomb), *BUCKET)
+    assert result.exit_code == 1
+    assert "bomb.png: original image exceeds the size limits (origin-response would answer 422)" in result.output
+    assert "Traceback" not in result.output
+    assert keys(s3) == []
+
+
+@pytest.mark.parametrize(("width", "height"), BOMBS)
+def test_render_refuses_the_same_bomb_with_the_same_reason(tmp_path: Path, width: int, height: int) -> None:
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_declaring(width, height))
+    result = run("render", str(bomb), "-w", "100", "-o", str(tmp_path / "x.jpg"))
+    assert result.exit_code == 1
+    assert "original image exceeds the size limits (origin-response would answer 422)" in result.output
+
+
+# --- render: the output name's extension ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "expected"), [("out.avif", "AVIF"), ("out.WEBP", "WEBP"), ("out.png", "PNG")])
+def test_render_output_extension_chooses_the_format(
+    samples: dict[str, Path], tmp_path: Path, name: str, expected: str
+) -> None:
+    out = tmp_path / name
+    result = run("render", str(samples["landscape.jpg"]), "-w", "300", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as image:
+        assert image.format == expected
+    assert f"variant key /300/landscape.{name.rsplit('.', 1)[1].lower()}" in result.stderr
+
+
+def test_render_without_a_format_name_negotiates_as_before(samples: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out.bin"
+    assert run("render", str(samples["landscape.jpg"]), "-w", "300", "-o", str(out)).exit_code == 0
+    with Image.open(out) as image:
+        assert image.format == "JPEG"  # Accept */* and a .jpg original
+    stdout = run("render", str(samples["landscape.jpg"]), "-w", "300", "--format", "webp", "-o", "-")
+    with Image.open(io.BytesIO(stdout.stdout_bytes)) as image:
+        assert image.format == "WEBP"
+
+
+@pytest.mark.parametrize(
+    ("args", "name", "message"),
+    [
+        (["--format", "jpeg"], "out.avif", "--format gives jpeg, but the output name"),
+        (["--accept", "image/webp"], "out.png", "--accept gives webp, but the output name"),
+        (["--accept", "*/*"], "out.avif", "--accept gives jpeg, but the output name"),
+    ],
+)
+def test_render_conflicting_format_and_output_name_is_an_error(
+    samples: dict[str, Path], tmp_path: Path, args: list[str], name: str, message: str
+) -> None:
+    out = tmp_path / name
+    result = run("render", str(samples["landscape.jpg"]), "-w", "300", *args, "-o", str(out))
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not out.exists()
+
+
+def test_render_agreeing_format_and_output_name(samples: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out.jpg"
+    assert run("render", str(samples["landscape.jpg"]), "-w", "300", "--format", "jpg", "-o", str(out)).exit_code == 0
+    with Image.open(out) as image:
+        assert image.format == "JPEG"
+
+
+# --- srcset: one aspect ratio, width and height, exact default widths --------------------------------------
+
+
+def srcset_keys(markup: str, config: Config | None = None) -> list[tuple[int | None, int | None]]:
+    """The (width, height) of the variant key each srcset candidate's URL rewrites to, as the edge computes it."""
+    match = re.search(r'srcset="([^"]*)"', markup)
+    assert match is not None
+    sizes = []
+    for candidate in html.unescape(match.group(1)).split(", "):
+        url = urlsplit(candidate.split(" ")[0])
+        target = rewrite(url.path, url.query, "", config or Config())
+        assert target is not None
+        sizes.append((target.variant.spec.width, target.variant.spec.height))
+    return sizes
+
+
+def test_srcset_default_widths_are_kept_exactly_by_the_default_size_policy() -> None:
+    result = run("srcset", "photos/cat.jpg")
+    assert result.exit_code == 0, result.output
+    assert "snaps" not in result.stderr
+    widths = [width for width, _ in srcset_keys(result.stdout)]
+    assert len(widths) >= 4
+    assert all(apply_size_policy("w", width, Config()) == width for width in widths if width is not None)
+
+
+def test_srcset_height_that_the_policy_would_snap_for_one_width_is_refused_with_a_reason() -> None:
+    # 1280 x 750 (h=720 snaps to 750): 640 needs h=375, which snaps to 384, a different crop.
+    result = run("srcset", "photos/cat.jpg", "--widths", "640,1280", "-h", "720")
+    assert result.exit_code == 2
+    assert "w=640 needs h=375" in result.output
+    assert "widths that keep it:" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "config"),
+    [
+        (["--widths", "300,600,1200", "-h", "600"], {}),
+        (["--widths", "320,640,1280", "-h", "720"], {"size_policy": "any"}),
+        (["--widths", "300,600", "-h", "300", "--fit", "fill"], {}),
+    ],
+)
+def test_srcset_candidates_share_one_aspect_ratio_and_give_width_and_height(
+    tmp_path: Path, args: list[str], config: dict[str, str]
+) -> None:
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    result = run("srcset", "photos/cat.jpg", *args, "--config", str(config_file))
+    assert result.exit_code == 0, result.output
+    sizes = srcset_keys(result.stdout, Config.from_mapping(config))
+    assert len(sizes) == len(args[1].split(","))
+    ratios = {Fraction(width, height) for width, height in sizes if width and height}
+    assert len(ratios) == 1
+    width = re.search(r' width="(\d+)"', result.stdout)
+    height = re.search(r' height="(\d+)"', result.stdout)
+    assert width is not None
+    assert height is not None
+    largest_w, largest_h = int(args[1].split(",")[-1]), int(args[3])
+    assert Fraction(int(width.group(1)), int(height.group(1))) == Fraction(largest_w, largest_h)
+
+
+def test_srcset_with_the_source_uses_real_sizes_and_drops_repeats_of_the_full_size(tmp_path: Path) -> None:
+    source = tmp_path / "wide.png"
+    Image.new("RGB", (1600, 1000), (10, 20, 30)).save(source)
+    result = run("srcset", "photos/wide.png", "--widths", "640,1280,1920,2560", "--source", str(source))
+    assert result.exit_code == 0, result.output
+    assert "?w=640 640w" in result.stdout
+    assert "?w=1280 1280w" in result.stdout
+    assert "?w=1920 1600w" in result.stdout  # the key of w=1920 holds the 1600 px original size
+    assert "w=2560" not in result.stdout
+    assert "w=2560 gives the same 1600x1000 px" in result.stderr
+    assert ' width="1280" height="800"' in result.stdout

@@ -18,7 +18,7 @@ from edge.local.emulator import Emulator, Settings
 from edge.local.samples import sample_originals
 from origin_response.handler import handler as real_origin_handler
 from tests.conftest import ConfigSetter
-from tests.local.conftest import CHROME_ACCEPT, Reply, fetch
+from tests.local.conftest import CHROME_ACCEPT, Reply, fetch, png_declaring
 from viewer_request.handler import handler as real_viewer_handler
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,11 +76,22 @@ def test_missing_original_is_404_and_cached_briefly(emulator: Emulator) -> None:
     assert (second.status, second.header("x-imgedge-cache")) == (404, "Hit")
 
 
-def test_missing_key_is_403_as_behind_an_oai(emulator: Emulator) -> None:
+def test_missing_original_without_a_query_is_the_same_404_as_with_one(emulator: Emulator) -> None:
+    # S3 answers 403 AccessDenied XML behind the OAI; origin-response turns it into the missing original's 404.
     reply = fetch(emulator.url, "/photos/nothere.jpg")
+    with_query = fetch(emulator.url, "/photos/nothere.jpg?w=300")
+    assert reply.status == with_query.status == 404
+    assert reply.body == with_query.body == b"original image not found\n"
+    for name in ("content-type", "cache-control"):
+        assert reply.header(name) == with_query.header(name)
+    assert fetch(emulator.url, "/photos/nothere.jpg").header("x-imgedge-cache") == "Hit"  # cached missing_max_age
+
+
+def test_missing_key_that_is_not_an_image_is_403_as_behind_an_oai(emulator: Emulator) -> None:
+    reply = fetch(emulator.url, "/docs/nothere.txt")
     assert reply.status == 403
     assert b"AccessDenied" in reply.body
-    assert fetch(emulator.url, "/photos/nothere.jpg").header("x-imgedge-cache") == "Miss"  # 403 is not cached
+    assert fetch(emulator.url, "/docs/nothere.txt").header("x-imgedge-cache") == "Miss"  # 403 is not cached
 
 
 def test_original_passes_through(emulator: Emulator) -> None:
@@ -278,6 +289,19 @@ def test_config_file_and_originals_folder(tmp_path: Path) -> None:
         assert (reply.status, reply.header("content-type")) == (200, "image/png")
         assert image_of(reply).mode == "RGBA"
         assert fetch(emulator.url, "/shop/broken.jpg?w=60").status in (415, 422)
+
+
+def test_serve_skips_a_decompression_bomb_with_a_warning(tmp_path: Path) -> None:
+    originals = tmp_path / "originals"
+    originals.mkdir()
+    Image.new("RGB", (120, 80), (0, 90, 200)).save(originals / "ok.jpg")
+    (originals / "bomb.png").write_bytes(png_declaring(20_000, 14_000))
+    lines: list[str] = []
+    with Emulator(Settings(port=0, originals=originals), log=lines.append) as emulator:
+        assert emulator.seeded == ["ok.jpg"]
+        assert any(line.startswith("skipped bomb.png: original image exceeds the size limits") for line in lines)
+        assert fetch(emulator.url, "/ok.jpg?w=64").status == 200
+        assert fetch(emulator.url, "/bomb.png?w=64").status == 404
 
 
 def test_port_in_use_is_a_clear_error(emulator: Emulator) -> None:

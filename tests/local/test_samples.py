@@ -4,6 +4,7 @@ import io
 
 from PIL import Image, ImageOps
 
+from edge.config import Config
 from edge.local.bucket import sniff_content_type
 from edge.local.samples import sample_originals
 
@@ -12,7 +13,7 @@ def test_samples() -> None:
     samples = {sample.key: sample for sample in sample_originals()}
     assert list(samples) == ["photos/landscape.jpg", "logos/imgedge-logo.png", "photos/portrait-exif6.jpg"]
     for sample in samples.values():
-        assert sniff_content_type(sample.body) == sample.content_type
+        assert sniff_content_type(sample.body, Config()) == sample.content_type
 
     logo = Image.open(io.BytesIO(samples["logos/imgedge-logo.png"].body))
     assert logo.mode == "RGBA"

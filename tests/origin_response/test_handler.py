@@ -1,8 +1,11 @@
 """The real origin-response handler on documented CloudFront events, against moto S3."""
 
 import base64
+import hashlib
 import io
 import json
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -62,10 +65,11 @@ def test_miss_renders_stores_and_returns_the_variant_inline(s3: S3Client, status
 
 
 @pytest.mark.parametrize("status", [200, 304])
-def test_hits_and_other_answers_pass_through_unchanged_but_for_object_metadata(s3: S3Client, status: int) -> None:
+def test_hits_pass_through_unchanged_but_for_object_metadata_and_vary(s3: S3Client, status: int) -> None:
     event = origin_event(status, "/300/photos/cat.avif", "/photos/cat.png")
     expected = json.loads(json.dumps(event["Records"][0]["cf"]["response"]))
     expected["headers"] = {k: v for k, v in expected["headers"].items() if not k.startswith("x-amz-meta-")}
+    expected["headers"]["vary"] = [{"key": "Vary", "value": "Accept"}]
     assert handler(event, None) == expected
     assert s3.list_objects_v2(Bucket=TEST_BUCKET)["KeyCount"] == 0
 
@@ -80,8 +84,55 @@ def test_object_metadata_never_reaches_viewers(s3: S3Client, status: int) -> Non
         headers[f"x-amz-meta-{name}"] = [{"key": f"X-Amz-Meta-{name.title()}", "value": value}]
     response = handler(event, None)
     assert [name for name in response["headers"] if name.startswith("x-amz-meta-")] == []
-    if status != 403:  # a hit passes through with everything else unchanged
-        assert response["headers"] == expected
+    if status != 403:  # a hit passes through with everything else unchanged (Vary: Accept added)
+        assert {k: v for k, v in response["headers"].items() if k != "vary"} == expected
+
+
+@pytest.mark.parametrize(("status", "uri"), [(200, "/photos/cat.png"), (304, "/photos/cat.png"), (500, "/300/a.avif")])
+def test_originals_and_other_statuses_pass_through_untouched_but_for_object_metadata(
+    s3: S3Client, status: int, uri: str
+) -> None:
+    event = origin_event(200, uri, None)
+    event["Records"][0]["cf"]["response"]["status"] = str(status)
+    expected = json.loads(json.dumps(event["Records"][0]["cf"]["response"]))
+    expected["headers"] = {k: v for k, v in expected["headers"].items() if not k.startswith("x-amz-meta-")}
+    assert handler(event, None) == expected
+
+
+def test_vary_from_s3_is_kept_and_accept_added_once(s3: S3Client) -> None:
+    event = origin_event(200, "/300/photos/cat.avif", "/photos/cat.png")
+    event["Records"][0]["cf"]["response"]["headers"]["vary"] = [{"key": "Vary", "value": "Origin"}]
+    assert handler(event, None)["headers"]["vary"] == [{"key": "Vary", "value": "Origin, Accept"}]
+    event["Records"][0]["cf"]["response"]["headers"]["vary"] = [{"key": "Vary", "value": "accept, Origin"}]
+    assert handler(event, None)["headers"]["vary"] == [{"key": "Vary", "value": "accept, Origin"}]
+
+
+def test_inline_render_has_vary_and_the_validators_s3_returns_for_the_stored_copy(s3: S3Client) -> None:
+    put(s3, "photos/cat.png", image_bytes())
+    before = time.time()
+    response = handler(origin_event(403, "/640/photos/cat.webp", "/photos/cat.png"), None)
+    after = time.time()
+    assert response["status"] == "200"
+    assert header(response, "vary") == "Accept"
+    stored = s3.head_object(Bucket=TEST_BUCKET, Key="640/photos/cat.webp")
+    # The same validator S3 (moto) gives the object the inline bytes were stored as.
+    assert header(response, "etag") == stored["ETag"]
+    assert header(response, "etag") == '"' + hashlib.md5(base64.b64decode(response["body"])).hexdigest() + '"'
+    modified = parsedate_to_datetime(header(response, "last-modified"))
+    assert header(response, "last-modified").endswith(" GMT")
+    assert int(before) <= modified.timestamp() <= after
+    # Not earlier than the stored object's: If-Modified-Since with the inline date revalidates against S3.
+    assert modified >= stored["LastModified"].replace(microsecond=0)
+
+
+def test_vary_accept_off_sends_no_vary(s3: S3Client, use_config: ConfigSetter) -> None:
+    use_config(vary_accept=False)
+    put(s3, "photos/cat.png", image_bytes())
+    inline = handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
+    assert "vary" not in inline["headers"]
+    assert "etag" in inline["headers"]
+    hit = origin_event(200, "/300/photos/cat.avif", "/photos/cat.png")
+    assert "vary" not in handler(hit, None)["headers"]
 
 
 def test_second_request_is_served_from_s3(s3: S3Client) -> None:
@@ -93,12 +144,33 @@ def test_second_request_is_served_from_s3(s3: S3Client) -> None:
     passed = handler(second_event, None)
     assert passed["status"] == "200"
     assert "body" not in passed  # S3's own body goes to the viewer
-    assert [name for name in passed["headers"] if name.startswith("x-amz-meta-")] == []
+    expected = second_event["Records"][0]["cf"]["response"]["headers"]
+    assert {k: v for k, v in passed["headers"].items() if k != "vary"} == {
+        k: v for k, v in expected.items() if not k.startswith("x-amz-meta-")
+    }
+    assert passed["headers"]["vary"] == [{"key": "Vary", "value": "Accept"}]
 
 
-def test_miss_for_a_path_that_is_not_a_variant_key_passes_through(s3: S3Client) -> None:
-    event = origin_event(403, "/photos/missing.png", None)
+@pytest.mark.parametrize("uri", ["/robots.txt", "/docs/readme", "/photos/.png", "/a/b.svg"])
+def test_miss_for_a_path_that_is_not_an_image_passes_through(s3: S3Client, uri: str) -> None:
+    event = origin_event(403, uri, None)
     assert handler(event, None) == event["Records"][0]["cf"]["response"]
+
+
+@pytest.mark.parametrize("status", [403, 404])
+@pytest.mark.parametrize("uri", ["/photos/missing.jpg", "/photos/missing.PNG", "/a/b.tiff", "/x.avif", "/300/x.WEBP"])
+def test_missing_image_without_a_query_is_the_same_404_as_with_one(s3: S3Client, status: int, uri: str) -> None:
+    with_query = handler(origin_event(status, "/300/photos/missing.avif", "/photos/missing.jpg?w=300"), None)
+    plain = handler(origin_event(status, uri, None), None)
+    assert plain["status"] == with_query["status"] == "404"
+    assert plain["body"] == with_query["body"] == "original image not found\n"
+    for name in ("content-type", "cache-control"):
+        assert header(plain, name) == header(with_query, name)
+    assert header(plain, "cache-control") == "public, max-age=60"
+    assert header(plain, "content-type") == "text/plain; charset=utf-8"
+    assert "xml" not in json.dumps(plain).lower()
+    # origin-response may not change Transfer-Encoding: S3's value is carried over.
+    assert plain["headers"]["transfer-encoding"] == [{"key": "Transfer-Encoding", "value": "chunked"}]
 
 
 def test_missing_original_is_a_short_cached_404(s3: S3Client) -> None:
@@ -231,15 +303,14 @@ def test_logs_one_json_line_with_stage_timings(s3: S3Client, capsys: pytest.Capt
 
 
 @pytest.mark.parametrize("status", [403, 404])
-def test_presets_only_passes_a_variant_key_requested_directly_through(
+def test_presets_only_renders_no_variant_key_requested_directly(
     s3: S3Client, use_config: ConfigSetter, status: int
 ) -> None:
     use_config(presets={"thumb": {"w": 300}}, presets_only=True)
     put(s3, "photos/cat.png", image_bytes())
     for uri in ("/300/photos/cat.avif", "/640x640-fill-q100/photos/cat.png"):  # a preset's key and another one
-        event = origin_event(status, uri, None)
-        expected = json.loads(json.dumps(event["Records"][0]["cf"]["response"]))
-        assert handler(event, None) == expected
+        response = handler(origin_event(status, uri, None), None)
+        assert (response["status"], response["body"]) == ("404", "original image not found\n")
     assert [obj["Key"] for obj in s3.list_objects_v2(Bucket=TEST_BUCKET)["Contents"]] == ["photos/cat.png"]
 
 
@@ -316,3 +387,15 @@ def test_with_variant_prefix_the_variant_is_stored_under_it(s3: S3Client, use_co
     assert response["status"] == "200"
     stored = s3.head_object(Bucket=TEST_BUCKET, Key="_v/2024/beach/300.avif")
     assert stored["Metadata"]["imgedge-source"] == "2024/beach.png"
+
+
+def test_widths_above_the_original_each_store_the_original_size_under_their_own_key(s3: S3Client) -> None:
+    # The chosen contract (README, "Sizes above the original's"): never enlarged; every key is its own variant.
+    put(s3, "photos/wide.png", image_bytes(size=(1600, 1000)))
+    bodies = {}
+    for width in (1600, 1920, 2560, 3840):
+        response = handler(origin_event(403, f"/{width}/photos/wide.webp", "/photos/wide.png"), None)
+        assert response["status"] == "200"
+        assert decoded(response).size == (1600, 1000)
+        bodies[width] = s3.get_object(Bucket=TEST_BUCKET, Key=f"{width}/photos/wide.webp")["Body"].read()
+    assert len(set(bodies.values())) == 1  # identical copies, one per key
