@@ -5,7 +5,7 @@ from typing import Any
 
 from edge.config import load_config
 from edge.events import OriginResponse
-from edge.log import emit
+from edge.log import emit, with_metrics
 from edge.produce import handle_origin_response
 from edge.render import Limits, render
 from edge.store import face_locator_for, store_for
@@ -21,5 +21,5 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         stores=partial(store_for, config),
         renderer=partial(render, limits=Limits.from_config(config), face_locator=face_locator_for(config)),
     )
-    emit("origin-response", result.log)
+    emit("origin-response", with_metrics(result.log))
     return result.response

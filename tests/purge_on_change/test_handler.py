@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from origin_response.handler import handler as origin_handler
 from purge_on_change import handler as purge_module
@@ -96,3 +97,34 @@ def _png() -> bytes:
     return base64.b64decode(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
     )
+
+
+def test_a_failing_invalidation_propagates_so_lambda_retries_and_reports_it(
+    s3: S3Client, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CloudFront refusing the invalidation (3,000 paths already in progress) must fail the invocation: Lambda then
+    # retries it and, past the retries, sends the event to the on-failure queue (`imgedge purge --replay-failed`).
+    seed(s3)
+    _, cloudfront = purge_module._clients()
+
+    def too_many(**kwargs: Any) -> dict[str, Any]:
+        raise ClientError(
+            {"Error": {"Code": "TooManyInvalidationsInProgress", "Message": "slow down"}}, "CreateInvalidation"
+        )
+
+    monkeypatch.setattr(cloudfront, "create_invalidation", too_many)
+    with pytest.raises(ClientError, match="TooManyInvalidationsInProgress"):
+        handler(s3_event("s3-object-created-put", "photos/cat.jpg"), None)
+
+
+def test_a_failing_listing_propagates(s3: S3Client, distribution: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed(s3)
+    client, _ = purge_module._clients()
+
+    def denied(**kwargs: Any) -> dict[str, Any]:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListObjectsV2")
+
+    monkeypatch.setattr(client, "list_objects_v2", denied)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        handler(s3_event("s3-object-removed-delete", "photos/cat.jpg"), None)
+    assert {"300/photos/cat.avif", "640/photos/cat.webp"} <= keys(s3)  # nothing was deleted
