@@ -90,7 +90,9 @@ class PurgeOnChange(Construct):
         self.failures = sqs.Queue(
             self,
             "Failures",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            # KMS with the AWS managed key alias/aws/sqs: no key to pay for or grant (the key policy lets every
+            # principal of the account that may use this queue use the key through SQS).
+            encryption=sqs.QueueEncryption.KMS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(FAILURE_RETENTION_DAYS),
         )

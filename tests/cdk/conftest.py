@@ -42,10 +42,10 @@ VARIANTS: dict[str, dict[str, object]] = {
         "purge_on_change": "true",
         "signature_mode": "required",
         "signature_secret_id": "imgedge/signing",
-        "waf_logging": "s3",
         "alarm_topic_arn": TOPIC_ARN,
     },
     "waf_none": {"waf": "none", "cloudfront_additional_metrics": "false"},
+    "waf_s3": {"waf_logging": "s3", "bucket_versioned": "false"},
     "origins": {
         # Two extra buckets: one created here (with purge on change), one imported from another region/account.
         "extra_origins": '[{"prefix": "avatars/", "bucket_name": "acme-profile-images", "create": true}, '

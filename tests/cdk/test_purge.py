@@ -118,7 +118,7 @@ def test_purge_on_change_is_refused_for_an_imported_bucket(tmp_path: Path) -> No
 def test_failed_purges_go_to_an_encrypted_queue_kept_two_weeks(synth_variant: Variant) -> None:
     synth = synth_variant("purge")
     queue_id, queue = synth.one("AWS::SQS::Queue")
-    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["KmsMasterKeyId"] == "alias/aws/sqs"
     assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600  # SQS's maximum
     function_id, _ = synth.function(PURGE_HANDLER)
     _, config = synth.one("AWS::Lambda::EventInvokeConfig")
