@@ -5,7 +5,7 @@ from typing import Any
 
 from edge.config import load_config
 from edge.events import OriginResponse
-from edge.log import emit
+from edge.log import emit, with_metrics
 from edge.produce import handle_origin_response
 from edge.render import Limits, render
 from edge.responses import without_object_metadata
@@ -23,6 +23,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         stores=partial(store_for, config),
         renderer=partial(render, limits=Limits.from_config(config), face_locator=face_locator_for(config)),
     )
-    emit("origin-response", result.log)
+    emit("origin-response", with_metrics(result.log))
     # The one exit to CloudFront: S3's object metadata (a variant's source key and ETags) never reaches viewers.
     return without_object_metadata(result.response)

@@ -57,6 +57,7 @@ from imgedge_cdk.origins import ExtraOrigins
 from imgedge_cdk.props import ImageEdgeProps, PriceClass
 from imgedge_cdk.purge import PurgeOnChange
 from imgedge_cdk.signing import signing_policies
+from imgedge_cdk.versioning import imported_versioning_advice, versioning_rules
 
 EDGE_REGION = "us-east-1"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -211,6 +212,11 @@ class ImageEdge(Construct):
         self.distribution = self._distribution(web_acl_arn)
         self.imported_bucket_policy = self._imported_bucket_policy()
         self.variant_lifecycle_rule = self._imported_lifecycle_rule()
+        self.imported_bucket_versioning = (
+            imported_versioning_advice(props.bucket_name, props.noncurrent_version_expiry_days)
+            if props.bucket_name is not None
+            else None
+        )
         self.purge_on_change: PurgeOnChange | None = None
         if props.purge_on_change and isinstance(self.bucket, s3.Bucket):
             self.purge_on_change = PurgeOnChange(
@@ -265,9 +271,11 @@ class ImageEdge(Construct):
                     prefix=f"{props.variant_prefix}/" if props.variant_prefix else None,
                     tag_filters={VARIANT_TAG_KEY: VARIANT_TAG_VALUE},
                     expiration=Duration.days(props.variant_expiry_days),
-                    noncurrent_version_expiration=Duration.days(1) if props.bucket_versioned else None,
+                    noncurrent_version_expiration=Duration.days(1) if props.versioned else None,
                 )
             )
+        if props.versioned:
+            rules += versioning_rules(props.noncurrent_version_expiry_days)
         return s3.Bucket(
             scope,
             construct_id,
@@ -277,7 +285,7 @@ class ImageEdge(Construct):
             minimum_tls_version=1.2,
             encryption=s3.BucketEncryption.S3_MANAGED,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=props.bucket_versioned,
+            versioned=props.versioned,
             lifecycle_rules=rules,
             server_access_logs_bucket=self.logs_bucket,
             server_access_logs_prefix=logs_prefix if self.logs_bucket is not None else None,
@@ -507,7 +515,8 @@ class ImageEdge(Construct):
             distribution.acknowledge(
                 Acknowledgment(
                     id="AwsSolutions-CFR2",
-                    reason="No web ACL was passed to this ImageEdge; ImageEdgeStack always attaches one.",
+                    reason="No web ACL is attached: the deployer chose waf=none (for instance a WAF managed "
+                    "elsewhere, or none at all); waf=create, the default, attaches the stack's own ACL.",
                 )
             )
         if not props.access_logging:

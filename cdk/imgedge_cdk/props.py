@@ -47,6 +47,10 @@ ONE_YEAR = 31_536_000
 _BUCKET_NAME = re.compile(r"^(?!xn--)(?!.*\.\.)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_WEB_ACL_ARN = re.compile(r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[\w-]{1,128}/[0-9a-f-]{36}$")
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:us-east-1:\d{12}:[\w-]{1,256}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+WAF_LOGGING_DESTINATIONS: tuple[str, ...] = ("off", "cloudwatch", "s3")
 _CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
 
 
@@ -81,8 +85,16 @@ class ImageEdgeProps:
     bucket_region: str | None = field(
         default=None, metadata=_doc("Region of the imported bucket (default: the stack's region, us-east-1).")
     )
-    bucket_versioned: bool = field(
-        default=False, metadata=_doc("Turn on versioning for the created bucket (not allowed with `bucket_name`).")
+    bucket_versioned: bool | None = field(
+        default=None,
+        metadata=_doc(
+            "Versioning of the created bucket: on unless `false` (an overwritten or deleted original stays "
+            "recoverable); not allowed with `bucket_name` (the outputs say how to turn it on there)."
+        ),
+    )
+    noncurrent_version_expiry_days: int = field(
+        default=30,
+        metadata=_doc("Days an overwritten or deleted original's old version is kept (versioned bucket)."),
     )
     extra_origins: tuple[ExtraOrigin, ...] = field(
         default=(),
@@ -205,8 +217,47 @@ class ImageEdgeProps:
     access_logging: bool = field(
         default=False, metadata=_doc("Create a log bucket for CloudFront standard logs and S3 server access logs.")
     )
+    waf: str = field(
+        default="create",
+        metadata=_doc(
+            "`create` (a web ACL made by the stack), `none`, or the ARN of an existing CLOUDFRONT-scope web ACL."
+        ),
+    )
     waf_rate_limit: int = field(
-        default=2000, metadata=_doc("WAF rate-based rule: requests per client IP per 5 minutes before blocking.")
+        default=2000,
+        metadata=_doc(
+            "WAF rate rule: requests that can cause a render (image parameter in the query, or not GET/HEAD) per "
+            "client IP per 5 minutes before blocking."
+        ),
+    )
+    waf_logging: str = field(
+        default="off",
+        metadata=_doc("WAF logs: `off`, `cloudwatch` (log group with `log_retention_days`) or `s3` (a log bucket)."),
+    )
+    # --- monitoring -----------------------------------------------------------------------------------------
+    cloudfront_additional_metrics: bool = field(
+        default=True,
+        metadata=_doc("CloudFront additional metrics (cache hit rate, origin latency, per-status error rates); paid."),
+    )
+    monitoring_regions: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc("Regions the dashboard, alarms and edge log retention cover (default: those of `price_class`)."),
+    )
+    alarm_email: str | None = field(
+        default=None, metadata=_doc("Subscribe this address to a new SNS topic that every alarm notifies.")
+    )
+    alarm_topic_arn: str | None = field(
+        default=None, metadata=_doc("Notify this existing SNS topic (us-east-1) from every alarm.")
+    )
+    alarm_server_error_percent: float = field(
+        default=1.0, metadata=_doc("Alarm when CloudFront's 5xx error rate exceeds this percentage (5 minutes).")
+    )
+    alarm_origin_errors: int = field(
+        default=5,
+        metadata=_doc("Alarm when origin-response errors plus throttles in one region exceed this per 5 minutes."),
+    )
+    alarm_waf_blocked: int = field(
+        default=1000, metadata=_doc("Alarm when the WAF blocks more requests than this per 5 minutes.")
     )
     # --- functions and storage ------------------------------------------------------------------------------
     origin_response_memory_mb: int = field(
@@ -280,9 +331,16 @@ class ImageEdgeProps:
         return self.bucket_name is not None
 
     @property
+    def versioned(self) -> bool:
+        """Whether the buckets the stack creates are versioned (``bucket_versioned`` unset means yes)."""
+        return self.bucket_versioned is not False and not self.imports_bucket
+
+    @property
     def tag_variants(self) -> bool:
-        """Whether stored variants are tagged (needed, and only needed, for the variant-expiry rule)."""
-        return self.variant_expiry_days is not None
+        """Whether stored variants are tagged ``imgedge=variant``: needed, and only needed, by the lifecycle rules
+        that treat variants apart (variant expiry, and the 1-day expiry of variants' noncurrent versions, which the
+        imported-bucket advice includes too); off only with ``bucket_versioned=false`` and no variant expiry."""
+        return self.variant_expiry_days is not None or self.bucket_versioned is not False
 
     def to_config(self) -> Config:
         """The configuration bundled into both functions; raises ``PropsError`` naming a bad image setting.
@@ -339,7 +397,10 @@ def _validate(props: ImageEdgeProps) -> None:
     _require(region is None or (isinstance(region, str) and bool(_REGION.match(region))), "bucket_region",
              "must be an AWS region such as eu-west-1")  # fmt: skip
     _require(region is None or name is not None, "bucket_region", "only applies with bucket_name")
-    _require(isinstance(props.bucket_versioned, bool), "bucket_versioned", "must be true or false")
+    _require(props.bucket_versioned is None or isinstance(props.bucket_versioned, bool), "bucket_versioned",
+             "must be true, false or null")  # fmt: skip
+    _require(_is_int(props.noncurrent_version_expiry_days) and 1 <= props.noncurrent_version_expiry_days <= 36_500,
+             "noncurrent_version_expiry_days", "must be a number of days from 1 to 36500")  # fmt: skip
     try:
         check_extra_origins(props.extra_origins, name)
     except ExtraOriginError as err:
@@ -364,6 +425,31 @@ def _validate(props: ImageEdgeProps) -> None:
     _require(isinstance(props.access_logging, bool), "access_logging", "must be true or false")
     _require(_is_int(props.waf_rate_limit) and MIN_RATE_LIMIT <= props.waf_rate_limit <= MAX_RATE_LIMIT,
              "waf_rate_limit", f"must be an integer from {MIN_RATE_LIMIT} to {MAX_RATE_LIMIT}")  # fmt: skip
+    _require(props.waf in ("create", "none") or bool(_WEB_ACL_ARN.match(props.waf)), "waf",
+             "must be create, none or the ARN of a CLOUDFRONT-scope web ACL "
+             "(arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)")  # fmt: skip
+    _require(props.waf_logging in WAF_LOGGING_DESTINATIONS, "waf_logging",
+             f"must be one of {', '.join(WAF_LOGGING_DESTINATIONS)}")  # fmt: skip
+    _require(props.waf_logging == "off" or props.waf == "create", "waf_logging",
+             "only applies to the web ACL the stack creates (waf=create)")  # fmt: skip
+    _require(isinstance(props.cloudfront_additional_metrics, bool), "cloudfront_additional_metrics",
+             "must be true or false")  # fmt: skip
+    regions = props.monitoring_regions
+    _require(isinstance(regions, tuple) and all(isinstance(r, str) and _REGION.match(r) for r in regions)
+             and len(set(regions)) == len(regions), "monitoring_regions",
+             "must be distinct AWS regions such as eu-west-1")  # fmt: skip
+    email = props.alarm_email
+    _require(email is None or (isinstance(email, str) and bool(_EMAIL.match(email))), "alarm_email",
+             "must be an email address")  # fmt: skip
+    topic = props.alarm_topic_arn
+    _require(topic is None or (isinstance(topic, str) and bool(_TOPIC_ARN.match(topic))), "alarm_topic_arn",
+             "must be an SNS topic ARN in us-east-1")  # fmt: skip
+    rate = props.alarm_server_error_percent
+    _require(isinstance(rate, int | float) and not isinstance(rate, bool) and 0 < rate <= 100,
+             "alarm_server_error_percent", "must be a percentage above 0 and at most 100")  # fmt: skip
+    for key in ("alarm_origin_errors", "alarm_waf_blocked"):
+        value = getattr(props, key)
+        _require(_is_int(value) and value >= 1, key, "must be a whole number of at least 1")
     memory = props.origin_response_memory_mb
     _require(_is_int(memory) and MIN_MEMORY_MB <= memory <= MAX_MEMORY_MB, "origin_response_memory_mb",
              f"must be an integer from {MIN_MEMORY_MB} to {MAX_MEMORY_MB} (MB)")  # fmt: skip
@@ -425,6 +511,12 @@ def _parse_bool(value: object) -> bool:
     raise ValueError
 
 
+def _parse_optional_bool(value: object) -> bool | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() in _NONE_WORDS):
+        return None
+    return _parse_bool(value)
+
+
 def _parse_list(value: object) -> list[object]:
     if isinstance(value, list | tuple):
         return list(value)
@@ -470,7 +562,8 @@ def _parse_presets(value: object) -> dict[str, dict[str, object]]:
 _PARSERS: dict[str, Callable[[object], Any]] = {
     "bucket_name": _parse_optional_str,
     "bucket_region": _parse_optional_str,
-    "bucket_versioned": _parse_bool,
+    "bucket_versioned": _parse_optional_bool,
+    "noncurrent_version_expiry_days": _parse_int,
     "extra_origins": parse_extra_origins,
     "size_policy": _parse_str,
     "sizes": _parse_int_tuple,
@@ -503,7 +596,16 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "domain_names": _parse_str_tuple,
     "certificate_arn": _parse_optional_str,
     "access_logging": _parse_bool,
+    "waf": _parse_str,
     "waf_rate_limit": _parse_int,
+    "waf_logging": _parse_str,
+    "cloudfront_additional_metrics": _parse_bool,
+    "monitoring_regions": _parse_str_tuple,
+    "alarm_email": _parse_optional_str,
+    "alarm_topic_arn": _parse_optional_str,
+    "alarm_server_error_percent": lambda v: float(_parse_str(v)) if isinstance(v, str) else v,
+    "alarm_origin_errors": _parse_int,
+    "alarm_waf_blocked": _parse_int,
     "origin_response_memory_mb": _parse_int,
     "log_retention_days": _parse_int,
     "variant_expiry_days": _parse_optional_int,
@@ -542,7 +644,7 @@ def props_from_context(context: Mapping[str, object]) -> ImageEdgeProps:
             continue
         raw = context[key]
         parser = _PARSERS[key]
-        if raw is None and parser not in (_parse_optional_str, _parse_optional_int):
+        if raw is None and parser not in (_parse_optional_str, _parse_optional_int, _parse_optional_bool):
             continue
         try:
             values[key] = parser(raw)

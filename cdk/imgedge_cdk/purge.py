@@ -24,6 +24,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from imgedge_cdk.bundling import REPO_ROOT, stage
@@ -34,6 +35,12 @@ PURGE_MEMORY_MB = 256
 # Listing every spec folder of a bucket with many sizes and deleting in batches of 1,000 can take a while;
 # S3 notifications invoke asynchronously, so the 5 minutes cost nothing unless used.
 PURGE_TIMEOUT_S = 300
+# Asynchronous invocations: Lambda retries a failed purge twice (about 1 and 2 minutes later), then sends the event
+# to the failure queue. Events older than this are sent there without further retries.
+PURGE_RETRY_ATTEMPTS = 2
+PURGE_MAX_EVENT_AGE_S = 6 * 3600
+# SQS's maximum retention: two weeks to notice the alarm and run `imgedge purge --replay-failed`.
+FAILURE_RETENTION_DAYS = 14
 # Modules the function does not need: boto3-using origin-response storage (it uses the runtime's boto3 directly).
 _EXCLUDED_MODULES = frozenset({"store.py"})
 
@@ -56,7 +63,8 @@ def purge_files(source_root: Path = REPO_ROOT) -> dict[str, Path]:
 
 
 class PurgeOnChange(Construct):
-    """The purge function, its role and log group, and the bucket's notifications to it.
+    """The purge function, its role and log group, the bucket's notifications to it, and ``failures``: the
+    encrypted SQS queue that receives every event whose purge still failed after Lambda's retries.
 
     ``bucket`` must be a bucket of this stack (S3 notifies only functions in its own region, and the stack cannot
     change an imported bucket's notification configuration). ``config_json`` is the edge configuration (the key
@@ -82,6 +90,15 @@ class PurgeOnChange(Construct):
 
         code_dir = stage(purge_files(source_root), config_json, staging, "purge")
         self.log_group = logs.LogGroup(self, "LogGroup", removal_policy=RemovalPolicy.DESTROY)
+        self.failures = sqs.Queue(
+            self,
+            "Failures",
+            # KMS with the AWS managed key alias/aws/sqs: no key to pay for or grant (the key policy lets every
+            # principal of the account that may use this queue use the key through SQS).
+            encryption=sqs.QueueEncryption.KMS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(FAILURE_RETENTION_DAYS),
+        )
         cfn_log_group = self.log_group.node.default_child
         assert isinstance(cfn_log_group, logs.CfnLogGroup)
         cfn_log_group.retention_in_days = log_retention_days  # any CloudWatch Logs value (props validated it)
@@ -112,6 +129,9 @@ class PurgeOnChange(Construct):
                             resources=[distribution_arn],
                         ),
                         iam.PolicyStatement(
+                            sid="ReportFailures", actions=["sqs:SendMessage"], resources=[self.failures.queue_arn]
+                        ),
+                        iam.PolicyStatement(
                             sid="OwnLogs",
                             actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                             resources=[self.log_group.log_group_arn],
@@ -134,6 +154,20 @@ class PurgeOnChange(Construct):
             environment={DISTRIBUTION_ENV_VAR: distribution.distribution_id},
             description="imgedge purge-on-change: delete and invalidate the variants of a changed original",
         )
+        # Declared as a CfnEventInvokeConfig rather than with configure_async_invoke, whose SqsDestination would add
+        # a second (CDK-generated) policy to the role: the SendMessage grant is in the inline policy above.
+        invoke_config = lambda_.CfnEventInvokeConfig(
+            self,
+            "AsyncInvoke",
+            function_name=self.function.function_name,
+            qualifier="$LATEST",
+            maximum_retry_attempts=PURGE_RETRY_ATTEMPTS,
+            maximum_event_age_in_seconds=PURGE_MAX_EVENT_AGE_S,
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=self.failures.queue_arn)
+            ),
+        )
+        invoke_config.node.add_dependency(self.role)
         destination = s3n.LambdaDestination(self.function)
         bucket.add_event_notification(s3.EventType.OBJECT_CREATED, destination)
         bucket.add_event_notification(s3.EventType.OBJECT_REMOVED, destination)
@@ -142,6 +176,14 @@ class PurgeOnChange(Construct):
     def _acknowledge_findings(self, variant_arns: str) -> None:
         from imgedge_cdk.construct import _nag_resource  # noqa: PLC0415 (construct imports this module)
 
+        Validations.of(self.failures).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="This queue is itself the purge function's on-failure destination (a dead-letter queue of "
+                "asynchronous invocations); it is read only by `imgedge purge --replay-failed`, never by a consumer "
+                "that could fail repeatedly.",
+            )
+        )
         Validations.of(self.function).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-L1",

@@ -30,6 +30,7 @@ from edge.config import Config, load_config
 from edge.errors import BadRequest, ConfigError, EdgeError
 from edge.keys import decode_key, namespace_warning, variant_s3_key, viewer_query
 from edge.local import bucket as bucket_ops
+from edge.local import replay as replay_ops
 from edge.local import signing_keys
 from edge.local import targets as targets_ops
 from edge.local.emulator import Emulator, EmulatorError, Settings
@@ -901,15 +902,22 @@ def _rm(
 
 
 @cli.command()
-@click.argument("keys", nargs=-1, required=True)
+@click.argument("keys", nargs=-1)
 @click.option("--distribution-id", help="Create a CloudFront invalidation of the deleted variants' paths.")
 @click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+@click.option(
+    "--replay-failed",
+    "queue_url",
+    metavar="QUEUE_URL",
+    help="Re-run the purge-on-change events that failed (the stack output PurgeFailuresQueueUrl) instead of KEYs.",
+)
 @bucket_options
 @config_option
 def purge(
     keys: tuple[str, ...],
     distribution_id: str | None,
     dry_run: bool,
+    queue_url: str | None,
     bucket: str | None,
     endpoint_url: str | None,
     region: str | None,
@@ -921,11 +929,49 @@ def purge(
     ...), and deleted only when their metadata proves they are variants of KEY. With --distribution-id their
     exact paths (CloudFront's cache keys) are invalidated first, then they are deleted: a failed run can be
     run again. Without it CloudFront is not touched.
+
+    With --replay-failed QUEUE_URL (and no KEY): purge again, as the purge-on-change function does, every event
+    in that queue (its on-failure destination), deleting each message once its purge succeeded.
     """
     config = _config(config_path)
+    if queue_url is not None:
+        if keys or dry_run:
+            raise click.UsageError("--replay-failed takes no KEY and no --dry-run")
+        _replay(queue_url, config, distribution_id, endpoint_url)
+        return
+    if not keys:
+        raise click.UsageError("give the KEYs of originals to purge, or --replay-failed QUEUE_URL")
     for target in _targets([_key(key) for key in keys], bucket, region, config):
         client = bucket_ops.s3_client(endpoint_url, target.region)
         _purge(client, target.bucket, target.keys, config, distribution_id, dry_run)
+
+
+def _replay(queue_url: str, config: Config, distribution_id: str | None, endpoint_url: str | None) -> None:
+    if not distribution_id:
+        raise click.UsageError("--replay-failed needs --distribution-id (the stack output DistributionId)")
+    sqs = replay_ops.sqs_client(queue_url, endpoint_url)
+    cloudfront = bucket_ops.cloudfront_client()
+
+    def purge_event(event: dict[str, Any]) -> list[str]:
+        errors: list[str] = []
+        changes = purge_ops.object_changes(event)
+        for bucket, originals in purge_ops.originals_to_purge(changes, config).items():
+            regions = {change.region for change in changes if change.bucket == bucket}
+            client = bucket_ops.s3_client(endpoint_url, regions.pop() if len(regions) == 1 else None)
+            result = purge_ops.purge(
+                client, bucket, originals, config,
+                cloudfront=cloudfront, distribution_id=distribution_id, invalidate_originals=True,
+            )  # fmt: skip
+            for key in result.variants:
+                click.echo(f"deleted s3://{bucket}/{key}")
+            errors += result.errors
+        return errors
+
+    with _s3_errors(queue_url):
+        report = replay_ops.replay_failed(sqs, queue_url, purge_event)
+    _info(f"{len(report.replayed)} failed events replayed and removed from the queue")
+    if report.failed:
+        raise click.ClickException("still failing (left in the queue):\n  " + "\n  ".join(report.failed))
 
 
 def main() -> None:

@@ -24,14 +24,28 @@ from imgedge_cdk.application import build_app  # noqa: E402
 from imgedge_cdk.stack import ImageEdgeStack  # noqa: E402
 
 NO_BUNDLING: dict[str, object] = {"aws:cdk:bundling-stacks": []}
+WEB_ACL_ARN = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/shared/a1b2c3d4-5678-90ab-cdef-0123456789ab"
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:ops-alarms"
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 
 # Deployment variants covering every optional branch of the construct.
 VARIANTS: dict[str, dict[str, object]] = {
     "default": {},
     "lifecycle": {"variant_expiry_days": "30", "bucket_versioned": "true", "faces_enabled": "true"},
-    "imported": {"bucket_name": "my-images", "bucket_region": "eu-west-1", "variant_expiry_days": "7"},
-    "purge": {"purge_on_change": "true", "signature_mode": "required", "signature_secret_id": "imgedge/signing"},
+    "imported": {
+        "bucket_name": "my-images",
+        "bucket_region": "eu-west-1",
+        "variant_expiry_days": "7",
+        "waf": WEB_ACL_ARN,
+    },
+    "purge": {
+        "purge_on_change": "true",
+        "signature_mode": "required",
+        "signature_secret_id": "imgedge/signing",
+        "alarm_topic_arn": TOPIC_ARN,
+    },
+    "waf_none": {"waf": "none", "cloudfront_additional_metrics": "false"},
+    "waf_s3": {"waf_logging": "s3", "bucket_versioned": "false"},
     "prefixed": {"variant_prefix": "_v", "purge_on_change": "true", "variant_expiry_days": "30"},
     "origins": {
         # Two extra buckets: one created here (with purge on change), one imported from another region/account.
@@ -50,6 +64,13 @@ VARIANTS: dict[str, dict[str, object]] = {
         "log_retention_days": "90",
         "missing_max_age": "120",
         "cdn_default_ttl": "3600",
+        "waf_logging": "cloudwatch",
+        "alarm_email": "ops@example.com",
+        "monitoring_regions": "eu-west-1,us-east-1,ap-southeast-2",
+        "alarm_server_error_percent": "2.5",
+        "alarm_origin_errors": "20",
+        "alarm_waf_blocked": "5000",
+        "noncurrent_version_expiry_days": "90",
     },
 }
 

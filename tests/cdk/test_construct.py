@@ -69,7 +69,7 @@ def test_bucket_blocks_public_access_is_encrypted_and_retained(default_app: Synt
                     "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
                 },
                 "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-                "VersioningConfiguration": Match.absent(),
+                "VersioningConfiguration": {"Status": "Enabled"},
                 "LoggingConfiguration": Match.absent(),
             },
             "DeletionPolicy": "Retain",
@@ -121,7 +121,7 @@ def test_distribution_reads_the_bucket_through_the_oai(default_app: Synthesized)
 def test_no_lifecycle_expiry_of_variants_by_default(default_app: Synthesized) -> None:
     _, bucket = default_app.one("AWS::S3::Bucket")
     rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
-    assert [rule["Id"] for rule in rules] == ["AbortIncompleteUploads"]
+    assert [rule["Id"] for rule in rules] == ["AbortIncompleteUploads", "ExpireOldVersions", "ExpireOldVariantVersions"]
     assert all("ExpirationInDays" not in rule for rule in rules)
 
 
@@ -142,6 +142,17 @@ def test_origin_response_role_reads_and_only_creates_objects(default_app: Synthe
             "Resource": objects,
             "Sid": "CreateObjectsOnly",
         },
+        {
+            # Variants are tagged by default so the versioned bucket can expire their old versions after a day.
+            "Action": "s3:PutObjectTagging",
+            "Condition": {
+                "StringEquals": {"s3:RequestObjectTag/imgedge": "variant"},
+                "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["imgedge"]},
+            },
+            "Effect": "Allow",
+            "Resource": objects,
+            "Sid": "TagVariantsOnly",
+        },
     ]
 
 
@@ -151,7 +162,11 @@ def test_viewer_request_role_has_logs_only(default_app: Synthesized) -> None:
 
 
 def test_roles_trust_lambda_and_edgelambda_and_have_no_managed_policies(default_app: Synthesized) -> None:
-    roles = default_app.resources("AWS::IAM::Role")
+    edge_roles = {
+        default_app.function(handler)[1]["Properties"]["Role"]["Fn::GetAtt"][0]
+        for handler in (VIEWER_HANDLER, ORIGIN_HANDLER)
+    }
+    roles = {k: v for k, v in default_app.resources("AWS::IAM::Role").items() if k in edge_roles}
     assert len(roles) == 2
     for role in roles.values():
         principals = {s["Principal"]["Service"] for s in _statements(role["Properties"]["AssumeRolePolicyDocument"])}
@@ -181,9 +196,9 @@ def test_function_logs_go_to_their_edge_log_groups_in_every_region(default_app: 
 # --- functions ------------------------------------------------------------------------------------------------
 
 
-def test_only_the_two_edge_functions_exist(default_app: Synthesized) -> None:
+def test_only_the_two_edge_functions_and_the_log_retention_function_exist(default_app: Synthesized) -> None:
     handlers = {f["Properties"]["Handler"] for f in default_app.resources("AWS::Lambda::Function").values()}
-    assert handlers == {VIEWER_HANDLER, ORIGIN_HANDLER}
+    assert handlers == {VIEWER_HANDLER, ORIGIN_HANDLER, "edge_log_retention.handler"}
 
 
 def test_edge_function_runtime_architecture_memory_timeout(default_app: Synthesized) -> None:
@@ -291,9 +306,13 @@ def test_web_acl_has_managed_groups_and_a_rate_rule_with_metrics(default_app: Sy
         assert rules[group]["OverrideAction"] == {"None": {}}
     rate = rules["RateLimit"]
     assert rate["Action"] == {"Block": {}}
-    assert rate["Statement"]["RateBasedStatement"] == {
+    statement = rate["Statement"]["RateBasedStatement"]
+    assert {k: v for k, v in statement.items() if k != "ScopeDownStatement"} == {
         "Limit": 2000, "AggregateKeyType": "IP", "EvaluationWindowSec": 300,
     }  # fmt: skip
+    assert (
+        "OrStatement" in statement["ScopeDownStatement"]
+    )  # counts render-capable requests only (tests/cdk/test_waf.py)
     assert len(rules) == 4
     assert len({rule["Priority"] for rule in props["Rules"]}) == 4
     for visibility in [props["VisibilityConfig"], *(rule["VisibilityConfig"] for rule in props["Rules"])]:
@@ -323,4 +342,5 @@ def test_staged_config_is_the_config_of_the_props(default_app: Synthesized) -> N
     # Bundling is off here, but the viewer asset (a plain copy) is still staged with the generated config.
     config_file = default_app.asset_dir(VIEWER_HANDLER) / "imgedge-config.json"
     assert Config.from_mapping(json.loads(config_file.read_text())) == default_app.stack.image_edge.config
-    assert default_app.stack.image_edge.config == Config()
+    # The default configuration, with variants tagged: the versioned bucket expires their old versions after a day.
+    assert default_app.stack.image_edge.config == Config(tag_variants=True)

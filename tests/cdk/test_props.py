@@ -21,7 +21,8 @@ CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-1
 
 
 def test_default_props_generate_the_default_config() -> None:
-    assert ImageEdgeProps().to_config() == Config()
+    # Variants are tagged by default: the bucket is versioned and expires their old versions after one day.
+    assert ImageEdgeProps().to_config() == Config(tag_variants=True)
 
 
 def test_config_keys_are_config_fields_with_the_same_defaults() -> None:
@@ -41,7 +42,8 @@ def test_the_origin_response_memory_is_the_bundled_memory_budget() -> None:
 
 def test_variant_expiry_turns_on_variant_tagging() -> None:
     assert ImageEdgeProps(variant_expiry_days=30).to_config().tag_variants is True
-    assert ImageEdgeProps().to_config().tag_variants is False
+    assert ImageEdgeProps(bucket_versioned=False).to_config().tag_variants is False
+    assert ImageEdgeProps(bucket_versioned=False, variant_expiry_days=30).to_config().tag_variants is True
 
 
 def test_image_settings_reach_the_config() -> None:
@@ -149,3 +151,49 @@ def test_every_setting_has_a_doc_line() -> None:
     docs = setting_docs()
     assert tuple(docs) == SETTING_NAMES
     assert all(len(text) > 15 for text in docs.values())
+
+
+# --- operate settings (issue 16) ---------------------------------------------------------------------------
+
+
+def test_created_buckets_are_versioned_unless_turned_off() -> None:
+    assert ImageEdgeProps().versioned is True
+    assert ImageEdgeProps(bucket_versioned=False).versioned is False
+    assert ImageEdgeProps(bucket_name="my-images").versioned is False  # the owner's bucket: outputs say how
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"noncurrent_version_expiry_days": 0}, "noncurrent_version_expiry_days"),
+        ({"waf": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/a/" + "0" * 36}, "waf"),
+        ({"waf_logging": "firehose"}, "waf_logging"),
+        ({"monitoring_regions": ("eu-west-1", "eu-west-1")}, "monitoring_regions"),
+        ({"monitoring_regions": ("Europe",)}, "monitoring_regions"),
+        ({"alarm_email": "not-an-address"}, "alarm_email"),
+        ({"alarm_topic_arn": "arn:aws:sns:eu-west-1:123456789012:ops"}, "alarm_topic_arn"),
+        ({"alarm_server_error_percent": 0}, "alarm_server_error_percent"),
+        ({"alarm_origin_errors": 0}, "alarm_origin_errors"),
+        ({"alarm_waf_blocked": 1.5}, "alarm_waf_blocked"),
+        ({"cloudfront_additional_metrics": "yes"}, "cloudfront_additional_metrics"),
+    ],
+)
+def test_operate_settings_are_validated(overrides: dict[str, Any], key: str) -> None:
+    with pytest.raises(PropsError, match=f"'{key}'"):
+        ImageEdgeProps(**overrides)
+
+
+def test_operate_settings_parse_from_context() -> None:
+    props = props_from_context(
+        {
+            "bucket_versioned": "null", "noncurrent_version_expiry_days": "7", "waf": "none",
+            "cloudfront_additional_metrics": "false", "monitoring_regions": "eu-west-1,ap-south-1",
+            "alarm_email": "ops@example.com", "alarm_server_error_percent": "0.5", "alarm_origin_errors": "3",
+            "alarm_waf_blocked": "200",
+        }
+    )  # fmt: skip
+    assert (props.bucket_versioned, props.noncurrent_version_expiry_days, props.waf) == (None, 7, "none")
+    assert props.monitoring_regions == ("eu-west-1", "ap-south-1")
+    assert (props.alarm_server_error_percent, props.alarm_origin_errors, props.alarm_waf_blocked) == (0.5, 3, 200)
+    assert props.cloudfront_additional_metrics is False
+    assert props_from_context({"bucket_versioned": "false"}).bucket_versioned is False

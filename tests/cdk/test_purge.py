@@ -50,7 +50,16 @@ def test_purge_role_is_least_privilege(synth_variant: Variant) -> None:
     bucket_id, _ = synth.one("AWS::S3::Bucket")
     distribution_id, _ = synth.one("AWS::CloudFront::Distribution")
     statements = {s["Sid"]: s for s in _role_statements(synth)}
-    assert sorted(statements) == ["FindVariants", "InvalidateVariants", "OwnLogs", "ProveAndDeleteVariants"]
+    assert sorted(statements) == [
+        "FindVariants",
+        "InvalidateVariants",
+        "OwnLogs",
+        "ProveAndDeleteVariants",
+        "ReportFailures",
+    ]
+    queue_id, _ = synth.one("AWS::SQS::Queue")
+    assert statements["ReportFailures"]["Action"] == "sqs:SendMessage"
+    assert statements["ReportFailures"]["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
     assert statements["FindVariants"]["Action"] == "s3:ListBucket"
     assert statements["FindVariants"]["Resource"] == {"Fn::GetAtt": [bucket_id, "Arn"]}
     # HeadObject (s3:GetObject) reads the metadata that proves a variant; without variant_prefix, any key.
@@ -122,3 +131,31 @@ def test_with_variant_prefix_the_purge_role_may_only_touch_the_prefix(synth_vari
     assert statements["ProveAndDeleteVariants"]["Resource"] == {
         "Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/_v/*"]]
     }
+
+
+def test_failed_purges_go_to_an_encrypted_queue_kept_two_weeks(synth_variant: Variant) -> None:
+    synth = synth_variant("purge")
+    queue_id, queue = synth.one("AWS::SQS::Queue")
+    assert queue["Properties"]["KmsMasterKeyId"] == "alias/aws/sqs"
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600  # SQS's maximum
+    function_id, _ = synth.function(PURGE_HANDLER)
+    _, config = synth.one("AWS::Lambda::EventInvokeConfig")
+    assert config["Properties"] == {
+        "FunctionName": {"Ref": function_id},
+        "Qualifier": "$LATEST",
+        "MaximumRetryAttempts": 2,
+        "MaximumEventAgeInSeconds": 6 * 3600,
+        "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}},
+    }
+    # The queue refuses non-TLS access, like every bucket of the stack.
+    _, policy = synth.one("AWS::SQS::QueuePolicy")
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    outputs = synth.template_json["Outputs"]
+    assert outputs["PurgeFailuresQueueUrl"]["Value"] == {"Ref": queue_id}
+    assert "--replay-failed" in outputs["PurgeFailuresQueueUrl"]["Description"]
+
+
+def test_no_failure_queue_without_purge(default_app: Synthesized) -> None:
+    assert default_app.resources("AWS::SQS::Queue") == {}
+    assert "PurgeFailuresQueueUrl" not in default_app.template_json["Outputs"]

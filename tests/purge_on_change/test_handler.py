@@ -141,3 +141,16 @@ def test_a_changed_original_in_a_spec_shaped_folder_is_purged_with_variant_prefi
     assert summary["variants"] == [f"{TEST_BUCKET}/_v/2024/beach/300.avif"]
     assert keys(s3) == {"2024/beach.png"}
     assert invalidated_paths(distribution) == [["/2024/beach.png", "/_v/2024/beach/300.avif"]]
+
+
+def test_a_failing_listing_propagates(s3: S3Client, distribution: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed(s3)
+    client, _ = purge_module._clients()
+
+    def denied(**kwargs: Any) -> dict[str, Any]:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListObjectsV2")
+
+    monkeypatch.setattr(client, "list_objects_v2", denied)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        handler(s3_event("s3-object-removed-delete", "photos/cat.jpg"), None)
+    assert {"300/photos/cat.avif", "640/photos/cat.webp"} <= keys(s3)  # nothing was deleted
