@@ -12,7 +12,13 @@ spelled:
   preference, joined by ``\\n`` (``/300/photos/cat.avif\\n/300/photos/cat.webp\\n/300/photos/cat.jpg``): one
   signed URL serves every browser and pins every output it can produce.
 
-``signing_message`` computes it; ``imgedge sign`` and ``imgedge srcset --sign`` print signed URLs.
+- then the line ``original {uri}``: the original's canonical URI, so a signature binds the original's extension
+  (``/photos/cat.jpg`` and ``/photos/cat.png`` share their variant keys, never a signature);
+- then, when the URL has an ``exp`` parameter (an expiry, Unix seconds), the line ``exp {seconds}``: the expiry is
+  signed with the rest, and a request at or after it is a 403 (``SignatureExpired``).
+
+``signing_message`` computes it; ``imgedge sign`` and ``imgedge srcset --sign`` print signed URLs (with
+``--expires-in`` adds ``exp``).
 
 Modes (``Config.signature_mode``): ``off`` (default); ``required``: every request with image parameters needs a
 valid ``s`` (403 otherwise); ``outside-presets``: only requests without ``preset=`` need one (presets, and the
@@ -23,7 +29,9 @@ parameters (the original, untouched) never need one. Verification tries every ke
 Secret (AWS Secrets Manager, ``Config.signature_secret_id``, fetched by ``edge.secrets`` and cached per container
 for ``signature_secret_ttl`` seconds): either one key as a plain string, or ``{"keys": ["<new>", "<old>"]}``: the
 first signs (the CLI), all verify, which is how a key is rotated without broken URLs. Each key has at least 32
-characters.
+characters. A refreshed secret that is not valid (a rotation gone wrong) fails closed: the keys held are
+dropped, every signed request gets a 503 (never cached) and the viewer function logs an error-level line, until
+a valid secret is fetched again.
 """
 
 import base64
@@ -43,6 +51,9 @@ from edge.rewrite import rewrite
 from edge.secrets import get_secret_string
 
 SIGNATURE_PARAMETER = "s"
+#: The expiry parameter: Unix time in seconds (at most ``MAX_EXPIRY_DIGITS`` digits), covered by the signature.
+EXPIRY_PARAMETER = "exp"
+MAX_EXPIRY_DIGITS = 12
 SIGNATURE_BYTES = 16
 SIGNATURE_LENGTH = 22  # base64url of 16 bytes, without padding
 MIN_KEY_LENGTH = 32
@@ -75,6 +86,12 @@ class UnsignedMiss(Forbidden):
     @property
     def cacheable(self) -> bool:
         return False
+
+
+class SignatureExpired(Forbidden):
+    """The URL's signed ``exp`` has passed."""
+
+    default_reason = "signature expired"
 
 
 class SignatureKeysUnavailable(EdgeError):
@@ -131,25 +148,46 @@ def signing_message(uri: str, querystring: str, config: Config) -> str | None:
     """The message a URL's signature covers (see the module docs), or ``None`` when the URL has no image
     parameters (nothing to sign). Raises ``BadRequest`` as ``rewrite`` does."""
     keys: list[str] = []
+    original = ""
     for accept in REFERENCE_ACCEPTS:
         target = rewrite(uri, querystring, accept, config)
         if target is None:
             return None
         keys.append(target.uri)
-    return "\n".join(dict.fromkeys(keys))
+        original = target.original
+    lines = [*dict.fromkeys(keys), f"original {original}"]
+    expires = expiry_parameter(querystring)
+    if expires is not None:
+        lines.append(f"exp {expires}")
+    return "\n".join(lines)
+
+
+def _single_parameter(querystring: str, parameter: str) -> str | None:
+    found: str | None = None
+    for part in querystring.split("&"):
+        name, _, value = part.partition("=")
+        if unquote_plus(name, errors="replace") != parameter:
+            continue
+        if found is not None:
+            raise BadSignature(f"{'signature' if parameter == SIGNATURE_PARAMETER else parameter} given more than once")
+        found = unquote_plus(value, errors="replace")
+    return found
 
 
 def signature_parameter(querystring: str) -> str | None:
     """The ``s`` value of a raw query string, or ``None``. Raises ``BadSignature`` when it is given twice."""
-    found: str | None = None
-    for part in querystring.split("&"):
-        name, _, value = part.partition("=")
-        if unquote_plus(name, errors="replace") != SIGNATURE_PARAMETER:
-            continue
-        if found is not None:
-            raise BadSignature("signature given more than once")
-        found = unquote_plus(value, errors="replace")
-    return found
+    return _single_parameter(querystring, SIGNATURE_PARAMETER)
+
+
+def expiry_parameter(querystring: str) -> int | None:
+    """The ``exp`` value of a raw query string (Unix seconds), or ``None``. Raises ``BadSignature`` when it is
+    given twice or is not 1 to ``MAX_EXPIRY_DIGITS`` decimal digits."""
+    text = _single_parameter(querystring, EXPIRY_PARAMETER)
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_EXPIRY_DIGITS):
+        raise BadSignature("exp must be a Unix time in seconds")
+    return int(text)
 
 
 def needs_signature(querystring: str, config: Config) -> bool:
@@ -161,11 +199,18 @@ def needs_signature(querystring: str, config: Config) -> bool:
     return False
 
 
-def check(uri: str, querystring: str, config: Config, keys: Callable[[], Sequence[bytes]]) -> None:
+def check(
+    uri: str,
+    querystring: str,
+    config: Config,
+    keys: Callable[[], Sequence[bytes]],
+    clock: Callable[[], float] | None = None,
+) -> None:
     """Enforce ``config.signature_mode`` on a viewer request that ``rewrite`` accepted with image parameters.
 
-    ``keys`` is called only when a signature must be checked. Raises ``SignatureRequired`` or ``BadSignature``
-    (403), or ``SignatureKeysUnavailable`` (503, from ``keys``).
+    ``keys`` is called only when a signature must be checked; ``clock`` (Unix seconds, default ``time.time``)
+    only when the URL has ``exp``. Raises ``SignatureRequired``, ``BadSignature`` or, for a valid signature whose
+    ``exp`` is not after ``clock()``, ``SignatureExpired`` (403), or ``SignatureKeysUnavailable`` (503, from ``keys``).
     """
     if not needs_signature(querystring, config):
         return
@@ -177,16 +222,23 @@ def check(uri: str, querystring: str, config: Config, keys: Callable[[], Sequenc
         return
     if len(given) != SIGNATURE_LENGTH or not verify(keys(), message, given):
         raise BadSignature()
+    expires = expiry_parameter(querystring)
+    if expires is not None and (clock or time.time)() >= expires:
+        raise SignatureExpired()
 
 
-def signed_query(uri: str, querystring: str, key: bytes, config: Config) -> str:
-    """``querystring`` with its ``s`` parameter appended (any previous ``s`` removed). Raises ``BadRequest`` as
-    ``rewrite`` does, and ``ValueError`` when the query has no image parameters (nothing to sign)."""
+def signed_query(uri: str, querystring: str, key: bytes, config: Config, expires: int | None = None) -> str:
+    """``querystring`` with its ``s`` parameter appended (any previous ``s`` and ``exp`` removed), after
+    ``exp={expires}`` when ``expires`` (Unix seconds) is given. Raises ``BadRequest`` as ``rewrite`` does, and
+    ``ValueError`` when the query has no image parameters (nothing to sign)."""
     kept = "&".join(
         part
         for part in querystring.split("&")
-        if part and unquote_plus(part.partition("=")[0], errors="replace") != SIGNATURE_PARAMETER
+        if part
+        and unquote_plus(part.partition("=")[0], errors="replace") not in (SIGNATURE_PARAMETER, EXPIRY_PARAMETER)
     )
+    if expires is not None:
+        kept = f"{kept}&{EXPIRY_PARAMETER}={expires}"
     message = signing_message(uri, kept, config)
     if message is None:
         raise ValueError("nothing to sign: the URL has no image parameters")
@@ -196,9 +248,12 @@ def signed_query(uri: str, querystring: str, key: bytes, config: Config) -> str:
 class KeyCache:
     """The signing keys of one secret, fetched on first use and again after ``ttl`` seconds (per container).
 
-    ``fetch`` returns the secret's value (``edge.secrets.get_secret_string`` at the edge). When a refresh fails,
-    keys already held stay in use and the fetch is retried after ``RETRY_AFTER_FAILURE_S``; with no keys at all
-    the failure is ``SignatureKeysUnavailable`` (fail closed). ``clock`` is ``time.monotonic`` (injectable).
+    ``fetch`` returns the secret's value (``edge.secrets.get_secret_string`` at the edge). When a fetch fails
+    (network, access denied...), keys already held stay in use and the fetch is retried after
+    ``RETRY_AFTER_FAILURE_S``. When the fetched value is not a valid secret (``InvalidSecret``: a rotation gone
+    wrong), the keys held are dropped: the secret's owner replaced them, so the old ones must not live on. Without
+    keys, every call raises ``SignatureKeysUnavailable`` (503, fail closed; its detail names the cause) until the
+    retry. ``clock`` is ``time.monotonic`` (injectable).
     """
 
     def __init__(self, fetch: Callable[[], str], ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -206,23 +261,36 @@ class KeyCache:
         self._ttl = ttl
         self._clock = clock
         self._keys: tuple[bytes, ...] = ()
+        self._failure = ""
         self._next_refresh = 0.0
         self.fetches = 0
 
     def __call__(self) -> tuple[bytes, ...]:
         now = self._clock()
-        if self._keys and now < self._next_refresh:
-            return self._keys
-        self.fetches += 1
-        try:
-            self._keys = parse_secret(self._fetch())
-        except Exception as err:  # any failure of the fetch or the value: keep what we have, else fail closed
-            self._next_refresh = now + RETRY_AFTER_FAILURE_S
+        if now < self._next_refresh:
             if self._keys:
                 return self._keys
-            raise SignatureKeysUnavailable(detail=f"{type(err).__name__}: {err}") from None
+            raise SignatureKeysUnavailable(detail=self._failure)
+        self.fetches += 1
+        try:
+            value = self._fetch()
+        except Exception as err:  # any failure of the fetch: keep what we have, else fail closed
+            return self._failed(now, f"{type(err).__name__}: {err}")
+        try:
+            self._keys = parse_secret(value)
+        except InvalidSecret as err:
+            self._keys = ()  # never the old keys: the secret's owner meant to replace them
+            return self._failed(now, f"InvalidSecret: {err}")
+        self._failure = ""
         self._next_refresh = now + self._ttl
         return self._keys
+
+    def _failed(self, now: float, failure: str) -> tuple[bytes, ...]:
+        self._failure = failure
+        self._next_refresh = now + RETRY_AFTER_FAILURE_S
+        if self._keys:
+            return self._keys
+        raise SignatureKeysUnavailable(detail=failure)
 
 
 @cache

@@ -50,6 +50,8 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         result = error(err, config.error_max_age)
         log["status"] = err.status
         log["reason"] = err.reason
+        if err.status >= 500:  # never the viewer's fault (e.g. no valid signing key): a line an alarm matches
+            log.update(level="error", detail=err.detail)
     else:
         if target is None:
             result = view.forwarded(drop_headers=_DROP_MARKER)

@@ -11,6 +11,7 @@ import html
 import json
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -147,7 +148,14 @@ signing_key_options = _compose(
                  help="File with the signing key (one key, or the secret's JSON {\"keys\": [...]})."),
     click.option("--secret-id", help="Read the key from this Secrets Manager secret (your AWS credentials)."),
     click.option("--secret-region", default="us-east-1", show_default=True, help="The secret's region."),
+    click.option("--expires-in", type=click.IntRange(min=1), metavar="SECONDS",
+                 help="Signed URLs expire this many seconds from now (exp=..., covered by the signature)."),
 )  # fmt: skip
+
+
+def _expiry(expires_in: int | None) -> int | None:
+    """The ``exp`` value (Unix seconds) for ``--expires-in``, or ``None`` when the URLs do not expire."""
+    return None if expires_in is None else int(time.time()) + expires_in
 
 
 def _signing_key(key_file: Path | None, secret_id: str | None, secret_region: str) -> bytes:
@@ -489,6 +497,7 @@ def sign(
     key_file: Path | None,
     secret_id: str | None,
     secret_region: str,
+    expires_in: int | None,
     config_path: Path | None,
     **image: Any,
 ) -> None:
@@ -503,7 +512,8 @@ def sign(
     if _rewrite(uri, query, _accept(accept), config) is None:
         raise click.UsageError("nothing to sign: give image parameters (-w, -h, ...)")
     key = _signing_key(key_file, secret_id, secret_region)
-    click.echo(f"{base_url.rstrip('/')}{uri}?{signed_query(uri, query, key, config)}")
+    signed = signed_query(uri, query, key, config, expires=_expiry(expires_in))
+    click.echo(f"{base_url.rstrip('/')}{uri}?{signed}")
 
 
 #: ``imgedge srcset``'s default widths: phone, tablet, laptop, desktop and full-HD sizes that the default size
@@ -554,6 +564,7 @@ def srcset(
     key_file: Path | None,
     secret_id: str | None,
     secret_region: str,
+    expires_in: int | None,
     config_path: Path | None,
     **image: Any,
 ) -> None:
@@ -562,6 +573,7 @@ def srcset(
     the w x h box of a crop), so the page does not shift when it loads."""
     config = _config(config_path)
     key = _signing_key(key_file, secret_id, secret_region) if sign else None
+    expires = _expiry(expires_in)
     uri, _ = _split_path(path)
     chosen = _srcset_widths(widths, config)
     source_size = _source_size(source, config) if source is not None else None
@@ -578,7 +590,7 @@ def srcset(
             _info(f"note: w={width} gives the same {size[0]}x{size[1]} px as the previous candidate (the original "
                   "is never enlarged); left out")  # fmt: skip
             continue
-        query = signed_query(uri, query, key, config) if key is not None else query
+        query = signed_query(uri, query, key, config, expires=expires) if key is not None else query
         candidates.append((descriptor, f"{base_url.rstrip('/')}{uri}?{query}", size))
     fallback = candidates[len(candidates) // 2]
     srcset_value = ", ".join(f"{candidate} {descriptor}w" for descriptor, candidate, _ in candidates)

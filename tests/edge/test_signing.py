@@ -15,10 +15,12 @@ from edge.signing import (
     BadSignature,
     InvalidSecret,
     KeyCache,
+    SignatureExpired,
     SignatureKeysUnavailable,
     SignatureRequired,
     UnsignedMiss,
     check,
+    expiry_parameter,
     parse_secret,
     signature,
     signature_parameter,
@@ -49,16 +51,17 @@ def test_signature_is_22_urlsafe_characters_of_the_truncated_hmac() -> None:
 
 def test_message_is_the_variant_key_for_an_explicit_format() -> None:
     config = Config()
-    assert signing_message("/photos/cat.jpg", "w=300&format=jpeg", config) == "/300/photos/cat.jpg"
+    message = "/300/photos/cat.jpg\noriginal /photos/cat.jpg"
+    assert signing_message("/photos/cat.jpg", "w=300&format=jpeg", config) == message
     # Spelling does not matter: order, defaults, snapping and unknown parameters give the same message.
-    assert signing_message("/photos/cat.jpg", "format=jpg&w=290&utm=x&fit=inside", config) == "/300/photos/cat.jpg"
+    assert signing_message("/photos/cat.jpg", "format=jpg&w=290&utm=x&fit=inside", config) == message
     assert signing_message("/photos/cat.jpg", "", config) is None
 
 
 def test_message_for_a_negotiated_format_covers_every_browser() -> None:
     config = Config()
     assert signing_message("/photos/cat.png", "w=300", config) == (
-        "/300/photos/cat.avif\n/300/photos/cat.webp\n/300/photos/cat.png"
+        "/300/photos/cat.avif\n/300/photos/cat.webp\n/300/photos/cat.png\noriginal /photos/cat.png"
     )
     # q unspecified and q=50 give the same AVIF but different WebP variants: the messages differ.
     assert signing_message("/a.jpg", "w=300", config) != signing_message("/a.jpg", "w=300&q=50", config)
@@ -137,8 +140,8 @@ def test_parse_secret() -> None:
 
 
 class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
 
     def __call__(self) -> float:
         return self.now
@@ -196,3 +199,70 @@ def test_config_validates_the_signature_keys() -> None:
         Config.from_mapping({"signature_secret_ttl": 0})
     config = Config.from_mapping({"signature_mode": "required", "signature_secret_id": "imgedge/signing"})
     assert Config.from_mapping(json.loads(config.to_json())) == config
+
+
+# --- issue 12 §6: the extension is bound, an expiry is signed, a bad rotation fails closed ----------------------
+
+
+def test_a_signature_binds_the_originals_extension() -> None:
+    # Both URLs render the same variant key /300/photos/cat.webp, from different originals.
+    jpg = signed_query("/photos/cat.jpg", "w=300&format=webp", KEY, REQUIRED)
+    check("/photos/cat.jpg", jpg, REQUIRED, keys)
+    with pytest.raises(BadSignature):
+        check("/photos/cat.png", jpg, REQUIRED, keys)
+    message = hmac.new(KEY, b"/300/photos/cat.webp", hashlib.sha256).digest()[:16]
+    key_only = "w=300&format=webp&s=" + base64.urlsafe_b64encode(message).decode().rstrip("=")
+    with pytest.raises(BadSignature):  # a signature over the variant key alone (the old message) is refused
+        check("/photos/cat.jpg", key_only, REQUIRED, keys)
+
+
+def test_an_expiry_is_signed_and_enforced() -> None:
+    query = signed_query("/photos/cat.jpg", "w=300", KEY, REQUIRED, expires=2_000_000_000)
+    assert query.startswith("w=300&exp=2000000000&s=")
+    # The message covers the expiry as its own line (HMAC computed here, independently of signed_query).
+    expected = (
+        "/300/photos/cat.avif\n/300/photos/cat.webp\n/300/photos/cat.jpg\noriginal /photos/cat.jpg\nexp 2000000000"
+    )
+    assert signing_message("/photos/cat.jpg", query, REQUIRED) == expected
+    digest = hmac.new(KEY, expected.encode(), hashlib.sha256).digest()[:16]
+    assert query.endswith("s=" + base64.urlsafe_b64encode(digest).decode().rstrip("="))
+    check("/photos/cat.jpg", query, REQUIRED, keys, clock=lambda: 1_999_999_999.5)
+    for now in (2_000_000_000, 2_100_000_000):
+        with pytest.raises(SignatureExpired) as raised:
+            check("/photos/cat.jpg", query, REQUIRED, keys, clock=Clock(float(now)))
+        assert raised.value.status == 403
+        assert raised.value.reason == "signature expired"
+    extended = query.replace("exp=2000000000", "exp=2100000000")
+    with pytest.raises(BadSignature):  # moving the expiry breaks the signature
+        check("/photos/cat.jpg", extended, REQUIRED, keys, clock=lambda: 0.0)
+    dropped = query.replace("exp=2000000000&", "")
+    with pytest.raises(BadSignature):  # so does removing it
+        check("/photos/cat.jpg", dropped, REQUIRED, keys, clock=lambda: 0.0)
+    # Re-signing replaces both s and exp.
+    assert signed_query("/photos/cat.jpg", query, KEY, REQUIRED).startswith("w=300&s=")
+
+
+@pytest.mark.parametrize("value", ["", "-1", "1e9", "12345678901234", "\uff12\uff10\uff10\uff10", "1.5"])
+def test_a_malformed_expiry_is_a_bad_signature(value: str) -> None:
+    with pytest.raises(BadSignature):
+        expiry_parameter(f"w=300&exp={value}")
+    with pytest.raises(BadSignature):
+        expiry_parameter("w=300&exp=1&exp=2")
+    assert expiry_parameter("w=300") is None
+
+
+def test_key_cache_drops_its_keys_when_a_rotated_secret_is_invalid() -> None:
+    clock = Clock()
+    answers = iter(["k" * 32, '{"keys": []}', "n" * 32])
+    cache = KeyCache(lambda: next(answers), ttl=60, clock=clock)
+    assert cache() == (KEY,)
+    clock.now += 61
+    with pytest.raises(SignatureKeysUnavailable) as raised:  # the old key is not kept: fail closed
+        cache()
+    assert raised.value.status == 503
+    assert "InvalidSecret" in raised.value.detail
+    clock.now += 5
+    with pytest.raises(SignatureKeysUnavailable):  # still closed until the retry
+        cache()
+    clock.now += 6
+    assert cache() == (b"n" * 32,)

@@ -1,6 +1,7 @@
 """``imgedge sign`` and ``imgedge srcset --sign``: the URLs they print pass the edge's signature check."""
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +90,20 @@ def test_srcset_sign(required: Config, monkeypatch: pytest.MonkeyPatch) -> None:
         assert "uri" in _edge(url.replace("&amp;", "&"))
     unsigned = run("srcset", "photos/cat.jpg", "--widths", "320")
     assert "&amp;s=" not in unsigned.stdout
+
+
+def test_sign_and_srcset_expires_in(required: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV_VAR, KEY)
+    before = int(time.time())
+    url = run("sign", "photos/cat.jpg", "-w", "300", "--expires-in", "3600").stdout.strip()
+    match = re.fullmatch(r"/photos/cat\.jpg\?w=300&exp=(\d+)&s=[A-Za-z0-9_-]{22}", url)
+    assert match is not None, url
+    assert before + 3600 <= int(match[1]) <= int(time.time()) + 3600
+    assert _edge(url)["uri"] == "/300/photos/cat.avif"
+    monkeypatch.setattr(time, "time", lambda: float(match[1]))  # the edge's clock reaches exp
+    assert _edge(url)["status"] == "403"
+    monkeypatch.undo()
+    monkeypatch.setenv(KEY_ENV_VAR, KEY)
+    srcset = run("srcset", "photos/cat.jpg", "--widths", "320", "--sign", "--expires-in", "60").stdout
+    assert re.search(r"w=320&amp;exp=\d+&amp;s=", srcset), srcset
+    assert run("sign", "photos/cat.jpg", "-w", "300", "--expires-in", "0").exit_code == 2

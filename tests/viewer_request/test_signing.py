@@ -2,6 +2,8 @@
 (the stdlib SigV4 client), and origin-response refusing unmarked renders while signatures are on."""
 
 import io
+import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,6 +103,31 @@ def test_outside_presets_mode_lets_presets_through(
     use_config(signature_mode="outside-presets", signature_secret_id=SECRET, presets={"thumb": {"w": 200, "h": 200}})
     assert viewer_handler(viewer_event("/photos/cat.jpg", "preset=thumb"), None)["uri"] == "/200x200/photos/cat.avif"
     assert viewer_handler(viewer_event("/photos/cat.jpg", "w=200&h=200"), None)["status"] == "403"
+
+
+def test_an_expired_url_is_a_403_and_a_live_one_renders(signed_config: Config) -> None:
+    live = signed_query("/photos/cat.jpg", "w=300", NEW_KEY.encode(), signed_config, expires=int(time.time()) + 600)
+    assert viewer_handler(viewer_event("/photos/cat.jpg", live), None)["uri"] == "/300/photos/cat.avif"
+    expired = signed_query("/photos/cat.jpg", "w=300", NEW_KEY.encode(), signed_config, expires=int(time.time()) - 1)
+    result = viewer_handler(viewer_event("/photos/cat.jpg", expired), None)
+    assert (result["status"], result["body"]) == ("403", "signature expired\n")
+
+
+def test_a_signature_for_one_extension_is_refused_for_another(signed_config: Config) -> None:
+    query = signed_query("/photos/cat.jpg", "w=300&format=webp", NEW_KEY.encode(), signed_config)
+    assert viewer_handler(viewer_event("/photos/cat.jpg", query), None)["uri"] == "/300/photos/cat.webp"
+    assert viewer_handler(viewer_event("/photos/cat.png", query), None)["status"] == "403"
+
+
+def test_a_503_logs_an_error_line(
+    signed_config: Config, use_config: ConfigSetter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_config(signature_mode="required", signature_secret_id="imgedge/no-such-secret")
+    query = signed_query("/photos/cat.jpg", "w=300", NEW_KEY.encode(), signed_config)
+    assert viewer_handler(viewer_event("/photos/cat.jpg", query), None)["status"] == "503"
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["status"], line["level"]) == (503, "error")
+    assert line["detail"]
 
 
 # Before the tests using the s3 fixture: leaving mock_aws resets the backends that the in-process moto server shares.
