@@ -80,6 +80,7 @@ def ttl_for(status: int, cache_control: str | None) -> float:
 @dataclass
 class _Entry:
     response: CachedResponse
+    stored: float
     expires: float
 
 
@@ -100,21 +101,28 @@ class ResponseCache:
 
     def get(self, key: str) -> CachedResponse | None:
         """The fresh entry for ``key``, or ``None`` (expired entries are dropped)."""
+        found = self.get_with_age(key)
+        return None if found is None else found[0]
+
+    def get_with_age(self, key: str) -> tuple[CachedResponse, float] | None:
+        """The fresh entry for ``key`` and the seconds since it was stored (CloudFront's ``Age``), or ``None``."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if entry.expires <= self._clock():
+            now = self._clock()
+            if entry.expires <= now:
                 del self._entries[key]
                 return None
-            return entry.response
+            return entry.response, now - entry.stored
 
     def put(self, key: str, response: CachedResponse) -> float:
         """Store ``response`` under ``key`` for as long as its status and Cache-Control allow; returns that TTL."""
         ttl = ttl_for(response.status, response.header("cache-control"))
         if ttl > 0:
             with self._lock:
-                self._entries[key] = _Entry(response, self._clock() + ttl)
+                now = self._clock()
+                self._entries[key] = _Entry(response, now, now + ttl)
         return ttl
 
     @contextmanager

@@ -31,6 +31,7 @@ from edge.config import Config, load_config
 from edge.errors import BadRequest, ConfigError, EdgeError
 from edge.keys import decode_key, namespace_warning, variant_s3_key, viewer_query
 from edge.local import bucket as bucket_ops
+from edge.local import check as check_ops
 from edge.local import replay as replay_ops
 from edge.local import signing_keys
 from edge.local import targets as targets_ops
@@ -148,8 +149,10 @@ signing_key_options = _compose(
                  help="File with the signing key (one key, or the secret's JSON {\"keys\": [...]})."),
     click.option("--secret-id", help="Read the key from this Secrets Manager secret (your AWS credentials)."),
     click.option("--secret-region", default="us-east-1", show_default=True, help="The secret's region."),
-    click.option("--expires-in", type=click.IntRange(min=1), metavar="SECONDS",
-                 help="Signed URLs expire this many seconds from now (exp=..., covered by the signature)."),
+)  # fmt: skip
+expiry_option = click.option(
+    "--expires-in", type=click.IntRange(min=1), metavar="SECONDS",
+    help="Signed URLs expire this many seconds from now (exp=..., covered by the signature).",
 )  # fmt: skip
 
 
@@ -484,6 +487,7 @@ def url(
 @image_options
 @click.option("--base-url", default="", help="Prefix of the URL, e.g. https://d111111abcdef8.cloudfront.net")
 @signing_key_options
+@expiry_option
 @config_option
 def sign(
     path: str,
@@ -548,6 +552,7 @@ _BOX_FITS = (Fit.COVER, Fit.FILL, Fit.CONTAIN)
 @image_options
 @click.option("--sign", is_flag=True, help="Sign every URL (s=...), with the key of the options below.")
 @signing_key_options
+@expiry_option
 @config_option
 def srcset(
     path: str,
@@ -984,6 +989,51 @@ def _replay(queue_url: str, config: Config, distribution_id: str | None, endpoin
     _info(f"{len(report.replayed)} failed events replayed and removed from the queue")
     if report.failed:
         raise click.ClickException("still failing (left in the queue):\n  " + "\n  ".join(report.failed))
+
+
+@cli.command()
+@click.argument("base_url")
+@click.option(
+    "--path",
+    help="An original's path to render from, e.g. /photos/cat.jpg (without it, render checks skip).",
+)
+@click.option("-w", "--width", type=int, default=300, show_default=True, help="A width the size policy keeps.")
+@click.option("--waf-probe", help="A path and query your web ACL blocks (e.g. '/x.jpg?w=<script>'); expected 403.")
+@click.option("--signing-key", "use_signing", is_flag=True, help="Check signing with the key of the options below.")
+@signing_key_options
+@config_option
+def check(
+    base_url: str,
+    path: str | None,
+    width: int,
+    waf_probe: str | None,
+    use_signing: bool,
+    key_file: Path | None,
+    secret_id: str | None,
+    secret_region: str,
+    config_path: Path | None,
+) -> None:
+    """Check a live deployment end to end from outside (BASE_URL: https://dxxxx.cloudfront.net, or the emulator).
+
+    Prints one row per check (pass / fail / skipped) and exits 1 if any check failed, so a deploy pipeline can gate
+    on it. Signing is checked with --signing-key (or when --key-file or --secret-id is given).
+    """
+    config = _config(config_path)
+    key = _signing_key(key_file, secret_id, secret_region) if (use_signing or key_file or secret_id) else None
+    try:
+        results = check_ops.run_checks(base_url, path, width=width, signing_key=key, config=config, waf_probe=waf_probe)
+    except OSError as err:
+        raise click.ClickException(f"cannot reach {base_url}: {err}") from None
+    table = Table(title=f"imgedge check {base_url}", title_justify="left")
+    for column in ("check", "result", "detail"):
+        table.add_column(column)
+    styles = {check_ops.Outcome.PASS: "green", check_ops.Outcome.FAIL: "bold red", check_ops.Outcome.SKIP: "yellow"}
+    for result in results:
+        table.add_row(result.name, f"[{styles[result.outcome]}]{result.outcome.value}[/]", result.detail)
+    Console(highlight=False, width=160).print(table)
+    failed = [result.name for result in results if result.outcome is check_ops.Outcome.FAIL]
+    if failed:
+        raise click.ClickException(f"{len(failed)} check(s) failed: {', '.join(failed)}")
 
 
 def main() -> None:

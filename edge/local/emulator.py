@@ -183,10 +183,21 @@ class EdgeResponse:
     produced: tuple[tuple[str, float], ...] = ()
     action: str = ""
     problem: str = ""
+    #: Whole seconds since a hit's entry was stored (``None`` for anything but a hit).
+    age: int | None = None
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
         return next((value for key, value in self.headers if key.lower() == lowered), None)
+
+    def edge_headers(self) -> list[tuple[str, str]]:
+        """The headers CloudFront itself adds: ``X-Cache`` (``Hit``/``Miss``/``Error``/``LambdaGeneratedResponse``
+        ``from cloudfront``, CloudFront's spelling) and, on a hit, ``Age``."""
+        outcome = "Error" if self.cache in ("Hit", "Miss") and self.status >= 400 else self.cache
+        headers = [("X-Cache", f"{outcome} from cloudfront")]
+        if self.age is not None:
+            headers.append(("Age", str(self.age)))
+        return headers
 
 
 @dataclass
@@ -509,14 +520,16 @@ class Emulator:
         if contract.is_generated_response(result):
             return self._respond(result, b"", "LambdaGeneratedResponse", None, timings, started, action="")
         key = str(result["uri"])
-        cached = self.cache.get(key)
-        if cached is None:
+        found = self.cache.get_with_age(key)
+        if found is None:
             with self.cache.collapsed(key):
-                cached = self.cache.get(key)
-                if cached is None:
+                found = self.cache.get_with_age(key)
+                if found is None:
                     return self._miss(event, result, key, timings, started)
+        cached, age = found
         timings.append(("total", _ms(started)))
         return EdgeResponse(
+            age=int(age),
             status=cached.status,
             reason=cached.reason,
             headers=cached.headers,

@@ -109,6 +109,7 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
         response = emulator.handle(self.command, path, pairs, self.client_address[0])
         headers = list(response.headers)
         headers += [
+            *response.edge_headers(),
             ("X-Imgedge-Cache", response.cache),
             ("Server-Timing", server_timing(response.cache, response.timings, response.produced)),
             ("Via", VIA),
@@ -131,7 +132,7 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
         found = {name.lower(): value for name, value in reversed(headers)}
         etag, last_modified = found.get("etag"), found.get("last-modified")
         if not_modified(self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"), etag, last_modified):
-            emulator_headers = ("x-imgedge-cache", "x-imgedge-key", "server-timing", "via")
+            emulator_headers = ("x-cache", "age", "x-imgedge-cache", "x-imgedge-key", "server-timing", "via")
             kept = [(n, v) for n, v in headers if n.lower() in NOT_MODIFIED_HEADERS or n.lower() in emulator_headers]
             return 304, "Not Modified", b"", kept
         if self.command != "GET":
