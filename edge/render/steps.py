@@ -116,7 +116,8 @@ def normalise_mode(image: Image.Image, context: Context) -> Image.Image:
       L, rounding half up, so 65535 maps to 255 and nothing clips (``convert("L")`` would clip at 255);
     - P and PA become RGBA when they carry transparency, RGB otherwise; 1 becomes L; F is clipped to L;
     - L and RGB with a transparency key (PNG ``tRNS``) become LA and RGBA;
-    - any other mode (YCbCr, LAB, HSV, RGBX, RGBa, La...) becomes RGBA if it has an alpha band, RGB otherwise.
+    - La (premultiplied grey) becomes LA; any other mode (YCbCr, LAB, HSV, RGBX, RGBa...) becomes RGBA if it has
+      an alpha band (LAB's A is a colour axis), RGB otherwise.
     """
     mode = image.mode
     if mode in _SIXTEEN_BIT_MODES:
@@ -131,7 +132,10 @@ def normalise_mode(image: Image.Image, context: Context) -> Image.Image:
         return image.convert("RGBA" if mode == "PA" or "transparency" in image.info else "RGB")
     if mode in ("1", "F"):
         return image.convert("L")
-    return image.convert("RGBA" if "A" in image.getbands() or "a" in image.getbands() else "RGB")
+    if mode == "La":  # premultiplied grey: Pillow converts it to LA only
+        return image.convert("LA")
+    # LAB's "A" band is a colour axis, not alpha: has_transparency_data knows the alpha modes (RGBa, ...).
+    return image.convert("RGBA" if image.has_transparency_data else "RGB")
 
 
 def resize(image: Image.Image, context: Context) -> Image.Image:
