@@ -460,7 +460,7 @@ def _validate(props: ImageEdgeProps) -> None:
              "must be null or a number of days from 1 to 36500")  # fmt: skip
     _require(isinstance(props.purge_on_change, bool), "purge_on_change", "must be true or false")
     _require(not (props.purge_on_change and name is not None), "purge_on_change",
-             "only applies to a created bucket (for an imported bucket, see the README: Purge on change)")  # fmt: skip
+             "only applies to a created bucket (imported bucket: see docs/deploy.md, Purge on change)")  # fmt: skip
     props.to_config()
 
 
