@@ -99,8 +99,8 @@ class ImageEdgeProps:
     extra_origins: tuple[ExtraOrigin, ...] = field(
         default=(),
         metadata=_doc(
-            "More buckets by path prefix: JSON list of `{prefix, bucket_name, bucket_region, create}` (see Several "
-            "origins)."
+            "More buckets by path prefix: JSON list of `{prefix, bucket_name, bucket_region, create}` (see "
+            "docs/deploy.md, Several origins)."
         ),
     )
     # --- image policy: same names and defaults as edge.config.Config ----------------------------------------
