@@ -1,6 +1,6 @@
 """Render benchmark: imgedge's render path against sharp, pyvips and naive Pillow, side by side (issue 5).
 
-One command (the README calls it through ``./dev bench``)::
+One command (docs/performance.md calls it through ``./dev bench``)::
 
     python benchmarks/render_bench.py            # default run, about 10 minutes on 2 cores
     python benchmarks/render_bench.py --quick    # about 2 minutes: 3 photos, 1 round, a smaller AVIF curve

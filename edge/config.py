@@ -192,8 +192,8 @@ class Config:
             ``/_v/photos/cat/300.avif``); nothing under it is ever an original, and every original keeps its own
             key, whatever its folders are named. Empty (default): today's layout ``/300/photos/cat.avif``, where
             an original under a folder named like a spec (``2024/``, ``300/``) shares the variants' namespace and
-            is refused (see README, "Variant keys"). A letter or ``_`` then letters, digits, ``_ . ~ -``; at most
-            63 characters; never spec-shaped (``x200``).
+            is refused (see docs/url-api.md, "Variant keys"). A letter or ``_`` then letters, digits,
+            ``_ . ~ -``; at most 63 characters; never spec-shaped (``x200``).
     """
 
     size_policy: SizePolicy = SizePolicy.SNAP

@@ -204,7 +204,7 @@ def namespace_warning(key: str, config: Config) -> str | None:
         return None
     return (
         f"warning: {key!r} is under {first + '/'!r}, a folder named like a variant spec, where variants are stored:"
-        " set variant_prefix (README, Variant keys) or such originals cannot be served or resized"
+        " set variant_prefix (docs/url-api.md, Variant keys) or such originals cannot be served or resized"
     )
 
 

@@ -142,7 +142,8 @@ def format_alternatives(spec: RenderSpec, marker: str | None, extension: str, co
     return tuple(result)
 
 
-# The watermark of each (bucket, key), fetched once per container: changing it means purging (see the README).
+# The watermark of each (bucket, key), fetched once per container: changing it means purging (see "Watermark" in
+# docs/url-api.md).
 _WATERMARKS: dict[tuple[str, str], Original] = {}
 
 

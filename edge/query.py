@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from fractions import Fraction
     from typing import Any
 
-#: Every image parameter, in the order of the README table; any other parameter is dropped.
+#: Every image parameter, in the order of the table in docs/url-api.md; any other parameter is dropped.
 PARAMETERS = (
     "w",
     "h",

@@ -99,8 +99,8 @@ class ImageEdgeProps:
     extra_origins: tuple[ExtraOrigin, ...] = field(
         default=(),
         metadata=_doc(
-            "More buckets by path prefix: JSON list of `{prefix, bucket_name, bucket_region, create}` (see Several "
-            "origins)."
+            "More buckets by path prefix: JSON list of `{prefix, bucket_name, bucket_region, create}` (see "
+            "docs/deploy.md, Several origins)."
         ),
     )
     # --- image policy: same names and defaults as edge.config.Config ----------------------------------------
@@ -226,8 +226,8 @@ class ImageEdgeProps:
     waf_rate_limit: int = field(
         default=2000,
         metadata=_doc(
-            "WAF rate rule: requests that can cause a render (image parameter in the query, or not GET/HEAD) per "
-            "client IP per 5 minutes before blocking."
+            "WAF rate rule: requests that can cause a render (image parameter in the query, spec-shaped first path "
+            "segment, or not GET/HEAD) per client IP per 5 minutes before blocking."
         ),
     )
     waf_logging: str = field(
@@ -241,7 +241,10 @@ class ImageEdgeProps:
     )
     monitoring_regions: tuple[str, ...] = field(
         default=(),
-        metadata=_doc("Regions the dashboard, alarms and edge log retention cover (default: those of `price_class`)."),
+        metadata=_doc(
+            "Regions the dashboard's origin-response rows and the edge log retention cover (default: the price "
+            "class's)."
+        ),
     )
     alarm_email: str | None = field(
         default=None, metadata=_doc("Subscribe this address to a new SNS topic that every alarm notifies.")
@@ -254,7 +257,9 @@ class ImageEdgeProps:
     )
     alarm_origin_errors: int = field(
         default=5,
-        metadata=_doc("Alarm when origin-response errors plus throttles in one region exceed this per 5 minutes."),
+        metadata=_doc(
+            "Alarm when Lambda@Edge errors, invalid responses and throttles (all regions) exceed this in 5 minutes."
+        ),
     )
     alarm_waf_blocked: int = field(
         default=1000, metadata=_doc("Alarm when the WAF blocks more requests than this per 5 minutes.")
@@ -460,7 +465,7 @@ def _validate(props: ImageEdgeProps) -> None:
              "must be null or a number of days from 1 to 36500")  # fmt: skip
     _require(isinstance(props.purge_on_change, bool), "purge_on_change", "must be true or false")
     _require(not (props.purge_on_change and name is not None), "purge_on_change",
-             "only applies to a created bucket (for an imported bucket, see the README: Purge on change)")  # fmt: skip
+             "only applies to a created bucket (imported bucket: see docs/deploy.md, Purge on change)")  # fmt: skip
     props.to_config()
 
 

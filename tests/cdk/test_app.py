@@ -1,4 +1,4 @@
-"""``cdk/app.py`` as a program (the cdk.json entry point), and the deploy docs that describe its settings."""
+"""``cdk/app.py`` as a program (the cdk.json entry point), and the docs of its settings and its deployment."""
 
 import json
 import os
@@ -11,7 +11,8 @@ from imgedge_cdk.application import APP_SETTINGS, DEFAULT_OUTDIR
 from imgedge_cdk.props import SETTING_NAMES
 from tests.cdk.conftest import REPO_ROOT
 
-DEPLOY_DOC = REPO_ROOT / "README.md"
+SETTINGS_DOC = REPO_ROOT / "docs" / "configuration.md"
+DEPLOY_DOC = REPO_ROOT / "docs" / "deploy.md"
 
 
 def _run_app(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -53,10 +54,11 @@ def test_app_rejects_a_bad_setting_naming_it(tmp_path: Path) -> None:
 
 
 def test_deploy_doc_table_lists_every_context_key() -> None:
-    readme = DEPLOY_DOC.read_text(encoding="utf-8")
-    text = readme[readme.index("\n## Deploy\n") :]
+    settings = SETTINGS_DOC.read_text(encoding="utf-8")
+    text = settings[settings.index("\n## Settings (CDK context)\n") :]
     text = text[: text.find("\n## ", 1) if "\n## " in text[1:] else len(text)]
     table_keys = set(re.findall(r"^\| `([a-z_]+)` \|", text, flags=re.MULTILINE))
     assert table_keys == set(SETTING_NAMES) | set(APP_SETTINGS)
+    text = DEPLOY_DOC.read_text(encoding="utf-8")
     for section in ("Bootstrap", "Deploy", "Outputs", "Upload originals", "Try a URL", "Tear down", "Cost"):
         assert re.search(rf"^#+ .*{section}", text, flags=re.MULTILINE | re.IGNORECASE), section

@@ -312,7 +312,7 @@ def test_port_in_use_is_a_clear_error(emulator: Emulator) -> None:
         Emulator(Settings(port=port), log=lambda _: None).start()
 
 
-# --- the README command -----------------------------------------------------------------------------------
+# --- the documented command (README quick start, docs/local-development.md) ---------------------------------
 
 
 def test_imgedge_serve_prints_the_url_and_serves() -> None:

@@ -390,7 +390,7 @@ def test_with_variant_prefix_the_variant_is_stored_under_it(s3: S3Client, use_co
 
 
 def test_widths_above_the_original_each_store_the_original_size_under_their_own_key(s3: S3Client) -> None:
-    # The chosen contract (README, "Sizes above the original's"): never enlarged; every key is its own variant.
+    # The chosen contract (docs/url-api.md, "Sizes above the original's"): never enlarged; every key is its own variant.
     put(s3, "photos/wide.png", image_bytes(size=(1600, 1000)))
     bodies = {}
     for width in (1600, 1920, 2560, 3840):

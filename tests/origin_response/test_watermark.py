@@ -86,8 +86,8 @@ def attacks() -> list[Ask]:
 
 
 def whole_source_at_output_scale(ask: Ask) -> tuple[int, int]:
-    """The documented fit semantics (README "URL API"): the size of the whole upright photo at the scale the
-    output shows it (never enlarged; per axis for fill)."""
+    """The documented fit semantics (docs/url-api.md, "Watermark"): the size of the whole upright photo at the
+    scale the output shows it (never enlarged; per axis for fill)."""
     sw, sh = SOURCE_SIZE if ask.rotate in (0, 180) else SOURCE_SIZE[::-1]
     one = Fraction(1)
     if ask.height is None or ask.width is None:
