@@ -35,10 +35,9 @@ def _image(mode: str) -> Image.Image | None:
         image = Image.new(mode, (64, 48))
     except (ValueError, OSError):
         return None
-    # Some structure, so that resizing has edges to filter.
-    for x in range(0, 64, 8):
-        for y in range(48):
-            image.putpixel((x, y), image.getpixel((63 - x, y)) if mode != "1" else 1)
+    # A block of another value, so that resizing has edges to filter.
+    bands = len(image.getbands())
+    image.paste(200 if bands == 1 else (200,) * bands, (16, 8, 48, 40))
     return image
 
 
