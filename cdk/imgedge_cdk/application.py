@@ -7,6 +7,7 @@ Besides the ``ImageEdgeProps`` settings the app reads ``account``, ``stack_name`
 """
 
 import argparse
+import difflib
 import json
 import os
 import sys
@@ -66,6 +67,7 @@ def build_app(
     """
     merged: dict[str, object] = {**read_cdk_json_context(), **(context or {})}
     app = App(outdir=outdir, context=merged)
+    check_context_keys(app.node.get_all_context())
 
     def get(key: str) -> object:
         return app.node.try_get_context(key)
@@ -87,6 +89,20 @@ def build_app(
     if nag:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return BuiltApp(app=app, stack=stack)
+
+
+def check_context_keys(context: Mapping[str, object]) -> None:
+    """Refuse a context key that is neither a setting nor an app key, naming the closest valid one: a typo such as
+    ``-c bucket_nme=photos`` would otherwise synthesize the defaults (a new bucket) without a word. Keys with a
+    ``:`` or starting with ``@`` belong to the CDK (feature flags, lookups, ``aws:cdk:*``) and are left alone.
+    Raises ``PropsError``."""
+    known = (*SETTING_NAMES, *APP_SETTINGS)
+    for key in sorted(context):
+        if ":" in key or key.startswith("@") or key in known:
+            continue
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else "; the settings are listed in docs/configuration.md"
+        raise PropsError(f"unknown imgedge setting {key!r} in the CDK context{hint}")
 
 
 def _parse_context_arguments(pairs: Sequence[str]) -> dict[str, object]:

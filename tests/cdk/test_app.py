@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from imgedge_cdk.application import APP_SETTINGS, DEFAULT_OUTDIR
-from imgedge_cdk.props import SETTING_NAMES
+import pytest
+
+from imgedge_cdk.application import APP_SETTINGS, DEFAULT_OUTDIR, check_context_keys
+from imgedge_cdk.props import SETTING_NAMES, PropsError
 from tests.cdk.conftest import REPO_ROOT
 
 SETTINGS_DOC = REPO_ROOT / "docs" / "configuration.md"
@@ -51,6 +53,22 @@ def test_app_rejects_a_bad_setting_naming_it(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "'origin_response_memory_mb'" in done.stderr
     assert not (tmp_path / "manifest.json").exists()
+
+
+def test_app_refuses_an_unknown_setting_naming_the_closest(tmp_path: Path) -> None:
+    done = _run_app("--outdir", str(tmp_path), "-c", "bucket_nme=photos")
+    assert done.returncode == 2
+    assert "unknown imgedge setting 'bucket_nme'" in done.stderr
+    assert "did you mean 'bucket_name'?" in done.stderr
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_cdk_keys_and_app_keys_are_not_settings_and_pass() -> None:
+    check_context_keys({"aws:cdk:bundling-stacks": [], "@aws-cdk/core:newStyleStackSynthesis": True,
+                        "availability-zones:account=1:region=us-east-1": [], "stack_name": "X", "bundling": "local",
+                        "account": "1", "bucket_name": "b", "sizes": [300]})  # fmt: skip
+    with pytest.raises(PropsError, match=r"'zzz'.*docs/configuration\.md"):
+        check_context_keys({"zzz": 1})
 
 
 def test_deploy_doc_table_lists_every_context_key() -> None:
