@@ -18,7 +18,7 @@ from pathlib import Path
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from imgedge_cdk.bundling import REPO_ROOT
+from imgedge_cdk.bundling import REPO_ROOT, SOURCE_ROOT
 from imgedge_cdk.construct import EDGE_REGION
 from imgedge_cdk.props import SETTING_NAMES, PropsError, props_from_context
 from imgedge_cdk.stack import ImageEdgeStack
@@ -58,7 +58,7 @@ def build_app(
     *,
     context: Mapping[str, object] | None = None,
     outdir: str | None = None,
-    source_root: Path = REPO_ROOT,
+    source_root: Path = SOURCE_ROOT,
     nag: bool = True,
 ) -> BuiltApp:
     """Create the app with ``cdk.json`` context overlaid by ``context``, the stack, and the AwsSolutions checks.

@@ -1,11 +1,17 @@
 """The two Lambda@Edge code assets, built at synth without Docker.
 
-- **viewer-request**: pure Python only: ``edge/*.py`` except ``edge/store.py`` (boto3), plus ``viewer_request/``
-  and ``imgedge-config.json`` at the root. No ``edge/render`` (Pillow), no ``edge/local`` (dev tools). It must
-  stay far below Lambda@Edge's 1 MB limit for viewer events.
-- **origin-response**: ``edge/`` (minus ``edge/local``), ``origin_response/``, the config, and Pillow + boto3
-  for the Lambda runtime (CPython 3.13, Linux x86_64), installed by ``pip --platform ... --only-binary=:all:
-  --target`` through CDK *local* bundling. Must stay below the 50 MB limit for origin events.
+Each asset carries exactly its handler's import closure (``closure.import_closure``: the project modules the
+handler imports, directly, transitively or lazily for an optional mode such as signing) and ``imgedge-config.json``
+at the root; nothing else of the project (no dev tools, no modules of the other functions).
+
+- **viewer-request**: the closure of ``viewer_request.handler``: pure Python, no Pillow, no boto3. It must stay
+  far below Lambda@Edge's 1 MB limit for viewer events.
+- **origin-response**: the closure of ``origin_response.handler``, and Pillow + boto3 for the Lambda runtime
+  (CPython 3.13, Linux x86_64), installed by ``pip --platform ... --only-binary=:all: --target`` through CDK
+  *local* bundling. Must stay below the 50 MB limit for origin events.
+
+The sources are read from where the project's packages are imported from (``SOURCE_ROOT``: the repository in a
+clone or an editable install, ``site-packages`` for an installed wheel), so the construct works in any CDK app.
 
 Sources are first *staged*: the selected files and the config JSON are copied into a content-addressed directory
 (under ``<cdk outdir>/.imgedge-staging``), which is the asset's source. So the asset hash changes exactly when a
@@ -22,7 +28,8 @@ pyenv 3.13; see ``bytecode_python``); without one the asset ships sources only a
 viewer asset ships sources only: its byte code would triple its zip (54 to 157 KB) for about 15 ms of a cold
 start.
 
-The Pillow version is the one pinned in ``pyproject.toml`` (``pillow==X``): Pillow 13 publishes x86_64 Linux
+The Pillow version is the one imgedge pins (``pillow==X``): read from ``pyproject.toml`` when the source root is a
+clone, else from the installed distribution's metadata. Pillow 13 publishes x86_64 Linux
 wheels only as ``manylinux_2_28``, so pip is given that platform tag first; with ``manylinux2014`` alone it would
 silently resolve an older Pillow. boto3 is pinned to the version installed where the CDK app runs, because the
 functions need ``IfNoneMatch`` on PutObject, which the runtime's bundled boto3 may predate.
@@ -30,6 +37,7 @@ functions need ``IfNoneMatch`` on PutObject, which the runtime's bundled boto3 m
 
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import re
@@ -48,9 +56,14 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 
 from edge.config import CONFIG_FILE_NAME
+from imgedge_cdk.closure import ClosureError, import_closure
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-"""The imgedge source tree (``edge/``, ``viewer_request/``, ``origin_response/``, ``pyproject.toml``)."""
+"""The repository root when running from a clone (``cdk.json``, ``pyproject.toml``); meaningless when installed."""
+
+DISTRIBUTION = "imgedge"
+PROJECT_PACKAGES: tuple[str, ...] = ("edge", "viewer_request", "origin_response", "purge_on_change")
+"""The top-level packages whose modules the bundles carry (the import closure follows only these)."""
 
 LAMBDA_PYTHON_VERSION = "3.13"
 PIP_PLATFORMS: tuple[str, ...] = ("manylinux_2_28_x86_64", "manylinux2014_x86_64")
@@ -62,11 +75,6 @@ BYTECODE_PYTHON_ENV_VAR = "IMGEDGE_CDK_PYTHON313"
 VIEWER_HANDLER = "viewer_request.handler.handler"
 ORIGIN_HANDLER = "origin_response.handler.handler"
 
-# Never bundled: byte code of the build machine's Python, tests, dev-only tools.
-_EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test", "local", ".mypy_cache", ".pytest_cache"})
-_EXCLUDED_SUFFIXES = (".pyc", ".pyo")
-# Modules the viewer asset must not carry: they import boto3 (store), or serve only the purge function (purge).
-_VIEWER_EXCLUDED_MODULES = frozenset({"store.py", "purge.py"})
 _PIN = re.compile(r"^\s*(?P<name>[A-Za-z0-9_.-]+)\s*==\s*(?P<version>[A-Za-z0-9_.+-]+)\s*$")
 
 
@@ -88,53 +96,76 @@ def pinned_version(package: str, pyproject: Path) -> str:
     raise BundlingError(f"{pyproject} must pin {package} exactly ({package}==X) in [project] dependencies")
 
 
-def origin_requirements(source_root: Path = REPO_ROOT) -> tuple[str, ...]:
-    """The pip requirements of the origin-response asset: the pinned Pillow and the local boto3 version."""
-    pillow = pinned_version("pillow", source_root / "pyproject.toml")
+def installed_pin(package: str, distribution: str = DISTRIBUTION) -> str:
+    """The exact version the installed ``distribution``'s metadata pins for ``package`` (``Requires-Dist:
+    name==X`` without an extra). Raises ``BundlingError`` when the distribution is not installed or does not pin it.
+    """
+    try:
+        requirements = importlib.metadata.requires(distribution) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise BundlingError(f"{distribution} is not installed, so its {package} pin cannot be read") from None
+    wanted = package.lower().replace("_", "-")
+    for requirement in requirements:
+        if ";" in requirement:  # an extra's or a platform's requirement, not a base dependency
+            continue
+        match = _PIN.match(requirement)
+        if match and match["name"].lower().replace("_", "-") == wanted:
+            return match["version"]
+    raise BundlingError(f"the installed {distribution} does not pin {package} exactly ({package}==X)")
+
+
+def find_source_root(packages: Iterable[str] = PROJECT_PACKAGES) -> Path:
+    """The directory the project's packages are imported from, without importing them: the repository in a
+    clone or an editable install, ``site-packages`` for an installed wheel.
+
+    Raises ``BundlingError`` when a package is not importable or the packages do not share one directory.
+    """
+    roots: set[Path] = set()
+    for package in packages:
+        spec = importlib.util.find_spec(package)
+        locations = list(spec.submodule_search_locations or []) if spec is not None else []
+        if not locations:
+            raise BundlingError(f"the package {package} is not importable here (is imgedge installed?)")
+        roots.add(Path(locations[0]).resolve().parent)
+    if len(roots) != 1:
+        raise BundlingError(f"the packages {', '.join(packages)} are not installed side by side: {sorted(roots)}")
+    return roots.pop()
+
+
+SOURCE_ROOT = find_source_root()
+"""Where the handler sources are staged from by default (see ``find_source_root``)."""
+
+
+def origin_requirements(source_root: Path = SOURCE_ROOT) -> tuple[str, ...]:
+    """The pip requirements of the origin-response asset: the pinned Pillow and the local boto3 version.
+
+    The Pillow pin comes from ``source_root/pyproject.toml`` when it exists (a clone), else from the installed
+    imgedge metadata. Raises ``BundlingError`` when neither pins Pillow.
+    """
+    pyproject = source_root / "pyproject.toml"
+    pillow = pinned_version("pillow", pyproject) if pyproject.is_file() else installed_pin("pillow")
     boto3 = importlib.metadata.version("boto3")
     return (f"pillow=={pillow}", f"boto3=={boto3}")
 
 
-def _walk(root: Path, package: str) -> Iterable[tuple[str, Path]]:
-    base = root / package
-    for path in sorted(base.rglob("*")):
-        relative = path.relative_to(root)
-        if not path.is_file() or any(part in _EXCLUDED_DIRS for part in relative.parts[1:-1]):
-            continue
-        if path.name.endswith(_EXCLUDED_SUFFIXES) or path.name.startswith("test_"):
-            continue
-        yield relative.as_posix(), path
+def handler_files(handler: str, source_root: Path = SOURCE_ROOT) -> dict[str, Path]:
+    """The source files of ``handler``'s import closure (``handler`` is ``module.function``), by bundle-relative
+    path. Raises ``BundlingError`` when the handler module or a module it imports has no source."""
+    try:
+        closure = import_closure(handler.rpartition(".")[0], source_root, PROJECT_PACKAGES)
+    except ClosureError as exc:
+        raise BundlingError(str(exc)) from None
+    return closure.files()
 
 
-def _require_handler(root: Path, handler: str) -> None:
-    module_file = root.joinpath(*handler.split(".")[:-1]).with_suffix(".py")
-    if not module_file.is_file():
-        raise BundlingError(f"handler module {module_file} does not exist")
+def viewer_files(source_root: Path = SOURCE_ROOT) -> dict[str, Path]:
+    """Files of the viewer-request asset: the import closure of ``viewer_request.handler``."""
+    return handler_files(VIEWER_HANDLER, source_root)
 
 
-def viewer_files(source_root: Path = REPO_ROOT) -> dict[str, Path]:
-    """Files of the viewer-request asset, by bundle-relative path: pure ``edge/*.py`` and ``viewer_request/``.
-
-    Only the top level of ``edge`` (no sub-packages: ``render`` imports Pillow, ``local`` is dev-only) and
-    never ``edge/store.py`` (boto3). Raises ``BundlingError`` if the handler module is missing.
-    """
-    _require_handler(source_root, VIEWER_HANDLER)
-    files = {
-        f"edge/{path.name}": path
-        for path in sorted((source_root / "edge").glob("*.py"))
-        if path.name not in _VIEWER_EXCLUDED_MODULES
-    }
-    files.update((rel, path) for rel, path in _walk(source_root, "viewer_request") if rel.endswith(".py"))
-    return files
-
-
-def origin_files(source_root: Path = REPO_ROOT) -> dict[str, Path]:
-    """Files of the origin-response asset (before pip): all of ``edge/`` except ``edge/local``, and
-    ``origin_response/``. Raises ``BundlingError`` if the handler module is missing."""
-    _require_handler(source_root, ORIGIN_HANDLER)
-    files = dict(_walk(source_root, "edge"))
-    files.update(_walk(source_root, "origin_response"))
-    return files
+def origin_files(source_root: Path = SOURCE_ROOT) -> dict[str, Path]:
+    """Files of the origin-response asset (before pip): the import closure of ``origin_response.handler``."""
+    return handler_files(ORIGIN_HANDLER, source_root)
 
 
 def stage(files: Mapping[str, Path], config_json: str, staging_root: Path, kind: str) -> Path:

@@ -42,7 +42,7 @@ from edge.config import VARIANT_TAG_KEY, VARIANT_TAG_VALUE, Config
 from edge.marker import MARKER_HEADER
 from imgedge_cdk.bundling import (
     ORIGIN_HANDLER,
-    REPO_ROOT,
+    SOURCE_ROOT,
     STAGING_DIR_NAME,
     VIEWER_HANDLER,
     origin_code,
@@ -128,9 +128,22 @@ class ImageEdge(Construct):
 
     Must be created in a stack whose region is us-east-1 (``EdgeFunction`` would otherwise add a cross-region
     support stack, and the CLOUDFRONT WAF ACL cannot live elsewhere anyway); the bucket may be in any region.
-    ``web_acl_arn`` is attached to the distribution when given. ``source_root`` is the imgedge source tree the
-    assets are built from; ``docker_bundling`` builds the origin-response asset in Docker instead of locally.
-    Raises ``BundlingError`` when a handler module is missing.
+    ``web_acl_arn`` is attached to the distribution when given (``ImageEdgeStack`` makes it from ``props.waf``;
+    in another app, build an ``ImageEdgeWebAcl`` as below or pass an existing ACL's ARN). ``source_root`` is the
+    directory holding the imgedge packages the assets are staged from (default: where they are imported from, see
+    ``bundling.SOURCE_ROOT``); ``docker_bundling`` builds the origin-response asset in Docker instead of locally.
+    Raises ``BundlingError`` when a handler module or a module it imports is missing.
+
+    Example, in a us-east-1 stack of any CDK app (``pip install "imgedge[cdk]"``)::
+
+        from imgedge_cdk import ImageEdge, ImageEdgeProps, ImageEdgeWebAcl
+
+        props = ImageEdgeProps(bucket_name="my-photos", bucket_region="eu-west-1")  # or leave bucket_name unset
+        acl = ImageEdgeWebAcl(stack, "WebAcl", rate_limit=props.waf_rate_limit)
+        edge = ImageEdge(stack, "Images", props=props, web_acl_arn=acl.arn)
+        edge.distribution.distribution_domain_name  # serve /photos/cat.jpg?w=320 from here
+
+    The settings are the fields of ``ImageEdgeProps``.
     """
 
     def __init__(
@@ -140,7 +153,7 @@ class ImageEdge(Construct):
         *,
         props: ImageEdgeProps,
         web_acl_arn: str | None = None,
-        source_root: Path = REPO_ROOT,
+        source_root: Path = SOURCE_ROOT,
         docker_bundling: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)

@@ -27,7 +27,7 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from imgedge_cdk.bundling import REPO_ROOT, stage
+from imgedge_cdk.bundling import SOURCE_ROOT, handler_files, stage
 
 PURGE_HANDLER = "purge_on_change.handler.handler"
 DISTRIBUTION_ENV_VAR = "IMGEDGE_DISTRIBUTION_ID"
@@ -41,25 +41,13 @@ PURGE_RETRY_ATTEMPTS = 2
 PURGE_MAX_EVENT_AGE_S = 6 * 3600
 # SQS's maximum retention: two weeks to notice the alarm and run `imgedge purge --replay-failed`.
 FAILURE_RETENTION_DAYS = 14
-# Modules the function does not need: boto3-using origin-response storage (it uses the runtime's boto3 directly).
-_EXCLUDED_MODULES = frozenset({"store.py"})
 
 
-def purge_files(source_root: Path = REPO_ROOT) -> dict[str, Path]:
-    """Files of the purge function's asset: the pure ``edge/*.py`` modules (no ``render``, ``local``, ``store``)
-    and ``purge_on_change/``. boto3 comes with the Lambda Python runtime (ListObjectsV2, DeleteObjects and
-    CreateInvalidation are old APIs)."""
-    files = {
-        f"edge/{path.name}": path
-        for path in sorted((source_root / "edge").glob("*.py"))
-        if path.name not in _EXCLUDED_MODULES
-    }
-    files.update(
-        (f"purge_on_change/{path.name}", path) for path in sorted((source_root / "purge_on_change").glob("*.py"))
-    )
-    if "purge_on_change/handler.py" not in files:
-        raise FileNotFoundError(f"{source_root / 'purge_on_change/handler.py'} does not exist")
-    return files
+def purge_files(source_root: Path = SOURCE_ROOT) -> dict[str, Path]:
+    """Files of the purge function's asset: the import closure of ``purge_on_change.handler`` (boto3 comes
+    with the Lambda Python runtime: ListObjectsV2, DeleteObjects and CreateInvalidation are old APIs).
+    Raises ``BundlingError`` when the handler or a module it imports has no source."""
+    return handler_files(PURGE_HANDLER, source_root)
 
 
 class PurgeOnChange(Construct):
@@ -83,7 +71,7 @@ class PurgeOnChange(Construct):
         log_retention_days: int,
         runtime: lambda_.Runtime,
         variant_prefix: str = "",
-        source_root: Path = REPO_ROOT,
+        source_root: Path = SOURCE_ROOT,
     ) -> None:
         super().__init__(scope, construct_id)
         from imgedge_cdk.construct import variant_objects  # noqa: PLC0415 (construct imports this module)

@@ -5,7 +5,7 @@ from pathlib import Path
 from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
-from imgedge_cdk.bundling import REPO_ROOT
+from imgedge_cdk.bundling import SOURCE_ROOT
 from imgedge_cdk.construct import EDGE_REGION, ImageEdge
 from imgedge_cdk.monitoring import Monitoring
 from imgedge_cdk.props import ImageEdgeProps, PropsError
@@ -31,7 +31,7 @@ class ImageEdgeStack(Stack):
         *,
         props: ImageEdgeProps,
         env: Environment,
-        source_root: Path = REPO_ROOT,
+        source_root: Path = SOURCE_ROOT,
         docker_bundling: bool = False,
         description: str = "imgedge: on-the-fly image resizing at the CloudFront edge",
     ) -> None:

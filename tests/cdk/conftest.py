@@ -6,6 +6,8 @@ synthesis that returns at all has passed cdk-nag (an unacknowledged error makes 
 """
 
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ if str(REPO_ROOT / "cdk") not in sys.path:
 from aws_cdk.assertions import Template  # noqa: E402
 
 from imgedge_cdk.application import build_app  # noqa: E402
+from imgedge_cdk.bundling import PROJECT_PACKAGES  # noqa: E402
 from imgedge_cdk.stack import ImageEdgeStack  # noqa: E402
 
 NO_BUNDLING: dict[str, object] = {"aws:cdk:bundling-stacks": []}
@@ -144,3 +147,64 @@ def synth_variant(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], S
 @pytest.fixture(scope="session")
 def default_app(synth_variant: Callable[[str], Synthesized]) -> Synthesized:
     return synth_variant("default")
+
+
+# What a process that imports a handler from its asset alone loads of the project: {module: file}. The asset is
+# the only project path; ``extra_paths`` may add third-party packages (never an imgedge package: the check below
+# also proves every project module came from the asset). ``then`` runs after the imports (e.g. the handler).
+_LOADED_SCRIPT = """
+import importlib, json, sys
+sys.path[:0] = json.loads(sys.argv[1])
+for name in json.loads(sys.argv[2]):
+    importlib.import_module(name)
+exec(sys.argv[3])
+roots = set(json.loads(sys.argv[4]))
+print("LOADED=" + json.dumps({m: getattr(sys.modules[m], "__file__", None)
+                              for m in sorted(sys.modules) if m.split(".")[0] in roots}))
+"""
+
+
+def loaded_project_modules(
+    asset: Path,
+    imports: list[str],
+    *,
+    python: str = sys.executable,
+    extra_paths: tuple[str, ...] = (),
+    then: str = "",
+    env: dict[str, str] | None = None,
+) -> dict[str, str | None]:
+    """Import ``imports`` under ``python -I -S`` (no site-packages, no user paths) with only ``asset`` (and
+    ``extra_paths``) on ``sys.path``; return the project modules loaded, by name, with their files."""
+    command = [
+        python, "-I", "-S", "-c", _LOADED_SCRIPT, json.dumps([str(asset), *extra_paths]), json.dumps(imports), then,
+        json.dumps(PROJECT_PACKAGES),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("LOADED=")]
+    loaded: dict[str, str | None] = json.loads(line.removeprefix("LOADED="))
+    return loaded
+
+
+def asset_project_modules(asset: Path) -> set[str]:
+    """The project modules an asset carries, from its files; asserts it carries no other project file (data
+    files other than the config and byte code in ``__pycache__``)."""
+    modules: set[str] = set()
+    for package in PROJECT_PACKAGES:
+        for path in (asset / package).rglob("*") if (asset / package).is_dir() else ():
+            relative = path.relative_to(asset)
+            if path.is_dir() or "__pycache__" in relative.parts:
+                continue
+            assert path.suffix == ".py", f"unexpected file {relative} in the asset"
+            parts = relative.with_suffix("").parts
+            modules.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return modules
+
+
+def assert_closure_matches(asset: Path, handler: str, loaded: dict[str, str | None]) -> None:
+    """The asset's project modules are exactly the loaded ones, and each was loaded from the asset."""
+    assert set(loaded) == asset_project_modules(asset), (
+        f"missing from the asset or never loaded: {sorted(set(loaded) ^ asset_project_modules(asset))}"
+    )
+    outside = [name for name, file in loaded.items() if file is None or not file.startswith(str(asset) + os.sep)]
+    assert outside == [], f"{handler}: project modules loaded from elsewhere: {outside}"

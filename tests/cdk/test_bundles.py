@@ -7,6 +7,7 @@ The first run downloads Pillow and boto3 wheels from the package index into the 
 import ast
 import importlib.util
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from edge.config import CONFIG_FILE_NAME, Config
 from imgedge_cdk.bundling import (
     ORIGIN_HANDLER,
+    PROJECT_PACKAGES,
     VIEWER_HANDLER,
     BundlingError,
     bytecode_python,
@@ -26,8 +28,15 @@ from imgedge_cdk.bundling import (
     origin_requirements,
     pinned_version,
 )
+from imgedge_cdk.closure import import_closure
 from imgedge_cdk.props import props_from_context
-from tests.cdk.conftest import REPO_ROOT, Synthesized, synthesize
+from tests.cdk.conftest import (
+    REPO_ROOT,
+    Synthesized,
+    assert_closure_matches,
+    loaded_project_modules,
+    synthesize,
+)
 
 VIEWER_ZIP_LIMIT = 1_048_576  # Lambda@Edge: 1 MB for viewer-request/response packages
 VIEWER_ZIP_BUDGET = 100_000  # "far under": the viewer bundle is a few pure-Python modules
@@ -57,13 +66,36 @@ def origin_dir(bundled: Synthesized) -> Path:
     return bundled.asset_dir(ORIGIN_HANDLER)
 
 
-def _zip_size(directory: Path, tmp_path: Path) -> int:
+def _zip(directory: Path, tmp_path: Path) -> Path:
+    """The asset zipped as CDK uploads it (every file, deflated); the archive's path."""
     archive = tmp_path / f"{directory.name}.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
         for path in sorted(directory.rglob("*")):
             if path.is_file():
                 zipped.write(path, path.relative_to(directory).as_posix())
-    return archive.stat().st_size
+    return archive
+
+
+def _zip_size(directory: Path, tmp_path: Path) -> int:
+    return _zip(directory, tmp_path).stat().st_size
+
+
+def _unzipped(directory: Path, tmp_path: Path) -> Path:
+    """The asset zipped and extracted again into a new folder (what Lambda puts in /var/task)."""
+    target = tmp_path / "task"
+    with zipfile.ZipFile(_zip(directory, tmp_path)) as zipped:
+        zipped.extractall(target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def viewer_task(viewer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _unzipped(viewer_dir, tmp_path_factory.mktemp("viewer-task"))
+
+
+@pytest.fixture(scope="module")
+def origin_task(origin_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _unzipped(origin_dir, tmp_path_factory.mktemp("origin-task"))
 
 
 def _files(directory: Path) -> set[str]:
@@ -151,6 +183,42 @@ def test_viewer_bundle_runs_alone_on_the_standard_library(viewer_dir: Path) -> N
     (line,) = [line for line in done.stdout.splitlines() if line.startswith("CONFIG=")]
     loaded = Config.from_mapping(json.loads(line.removeprefix("CONFIG=")))
     assert loaded == props_from_context(CONTEXT).to_config()
+
+
+def test_viewer_zip_is_exactly_what_its_handler_and_lazy_modes_import(viewer_task: Path) -> None:
+    # The handler module, then the modules it imports lazily for its optional modes (signing, extra origins),
+    # as the closure reads them from the zip's own sources: the zip must hold these and nothing else.
+    handler_module = VIEWER_HANDLER.rpartition(".")[0]
+    lazy = sorted(import_closure(handler_module, viewer_task, PROJECT_PACKAGES).lazy)
+    assert {"edge.signing", "edge.secrets", "edge.origins"} <= set(lazy)
+    loaded = loaded_project_modules(viewer_task, [handler_module, *lazy])
+    assert_closure_matches(viewer_task, VIEWER_HANDLER, loaded)
+    assert not {"edge.produce", "edge.faces", "edge.watermarks", "edge.store", "edge.purge"} & set(loaded)
+
+
+def test_viewer_zip_runs_its_signing_and_origins_modes_alone(viewer_task: Path, tmp_path: Path) -> None:
+    # Independently of the closure: run the handler with every optional mode on (signing required, an extra
+    # origin): the unsigned request is refused (403) by the signing module, after every module of the modes loaded.
+    config = json.loads((viewer_task / CONFIG_FILE_NAME).read_text())
+    config.update(
+        signature_mode="required",
+        signature_secret_id="imgedge/signing",
+        origins=[{"prefix": "avatars/", "bucket": "acme-avatars", "region": "eu-west-1"}],
+    )
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    event_file = REPO_ROOT / "tests" / "events" / "viewer-request.json"
+    run = (
+        "from viewer_request.handler import handler\n"
+        f"result = handler(json.load(open({str(event_file)!r})), None)\n"
+        "assert (result['status'], result['body']) == ('403', 'signature required\\n'), result\n"
+    )
+    handler_module = VIEWER_HANDLER.rpartition(".")[0]
+    loaded = loaded_project_modules(
+        viewer_task, [handler_module], then=run, env={"IMGEDGE_CONFIG": str(config_file), "PATH": os.defpath}
+    )
+    assert {"edge.signing", "edge.secrets", "edge.origins"} <= set(loaded)
+    assert_closure_matches(viewer_task, VIEWER_HANDLER, loaded)
 
 
 # --- origin-response ------------------------------------------------------------------------------------------
@@ -258,6 +326,26 @@ def test_origin_code_imports_only_what_the_bundle_carries(origin_dir: Path) -> N
     imported = _top_level_imports(origin_dir, ("edge", "origin_response"))
     missing = sorted(name for name in imported if name not in sys.stdlib_module_names and name not in carried)
     assert missing == []
+
+
+def test_origin_zip_is_exactly_what_its_handler_imports(origin_task: Path) -> None:
+    handler_module = ORIGIN_HANDLER.rpartition(".")[0]
+    lazy = sorted(import_closure(handler_module, origin_task, PROJECT_PACKAGES).lazy)
+    python = bytecode_python()
+    if python is not None:
+        # CPython 3.13 imports the asset exactly as Lambda would: its own cp313 Pillow and boto3, nothing else.
+        loaded = loaded_project_modules(origin_task, [handler_module, *lazy], python=python)
+    else:
+        # This interpreter cannot load the cp313 Pillow: third-party packages come from this environment's
+        # site-packages (which holds no imgedge module: the editable install only maps them through site).
+        import boto3
+
+        site_packages = str(Path(PIL.__file__).parent.parent), str(Path(boto3.__file__).parent.parent)
+        loaded = loaded_project_modules(origin_task, [handler_module, *lazy], extra_paths=site_packages)
+    assert_closure_matches(origin_task, ORIGIN_HANDLER, loaded)
+    # The optional modes (faces, watermark) are part of its closure; the purge function's module is not.
+    assert {"edge.faces", "edge.watermarks", "edge.render.faces", "edge.render.watermark"} <= set(loaded)
+    assert "edge.purge" not in loaded
 
 
 # --- both -----------------------------------------------------------------------------------------------------

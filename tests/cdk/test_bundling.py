@@ -9,8 +9,11 @@ from edge.config import CONFIG_FILE_NAME
 from imgedge_cdk.application import build_app
 from imgedge_cdk.bundling import (
     PIP_PLATFORMS,
+    SOURCE_ROOT,
     BundlingError,
+    installed_pin,
     origin_files,
+    origin_requirements,
     pinned_version,
     pip_arguments,
     stage,
@@ -36,33 +39,63 @@ def source_root(tmp_path: Path) -> Path:
         {
             "pyproject.toml": '[project]\nname = "x"\ndependencies = ["boto3>=1.35", "Pillow == 13.0.0"]\n',
             "edge/__init__.py": "",
-            "edge/config.py": "",
-            "edge/store.py": "import boto3\n",
+            "edge/config.py": "import json\n",
+            "edge/store.py": "import boto3\nfrom edge.config import json\n",
             "edge/purge.py": "",
+            "edge/produce.py": "",
             "edge/py.typed": "",
             "edge/render/__init__.py": "import PIL\n",
             "edge/local/cli.py": "",
             "edge/__pycache__/config.cpython-311.pyc": "",
             "viewer_request/__init__.py": "",
-            "viewer_request/handler.py": "def handler(e, c): return e\n",
+            "viewer_request/handler.py": "from edge.config import json\ndef handler(e, c): return e\n",
             "origin_response/__init__.py": "",
-            "origin_response/handler.py": "def handler(e, c): return e\n",
+            "origin_response/handler.py": "from edge import store\nfrom edge.render import PIL\n"
+            "def handler(e, c): return e\n",
             "origin_response/test_handler.py": "",
         },
     )
 
 
-def test_viewer_files_are_pure_top_level_edge_modules_and_the_handler(source_root: Path) -> None:
+def test_viewer_files_are_the_handlers_import_closure(source_root: Path) -> None:
+    # Modules the handler does not import (produce, purge, store, render, local) stay out, as do data and caches.
     assert sorted(viewer_files(source_root)) == [
         "edge/__init__.py", "edge/config.py", "viewer_request/__init__.py", "viewer_request/handler.py",
     ]  # fmt: skip
 
 
-def test_origin_files_are_edge_without_local_tools_tests_or_bytecode(source_root: Path) -> None:
+def test_origin_files_are_the_handlers_import_closure(source_root: Path) -> None:
     assert sorted(origin_files(source_root)) == [
-        "edge/__init__.py", "edge/config.py", "edge/purge.py", "edge/py.typed", "edge/render/__init__.py",
-        "edge/store.py", "origin_response/__init__.py", "origin_response/handler.py",
+        "edge/__init__.py", "edge/config.py", "edge/render/__init__.py", "edge/store.py",
+        "origin_response/__init__.py", "origin_response/handler.py",
     ]  # fmt: skip
+
+
+def test_the_viewer_asset_leaves_out_the_origin_only_modules() -> None:
+    # Read from the repository: the viewer handler never imports these (they serve origin-response).
+    files = viewer_files(REPO_ROOT)
+    assert {"edge/produce.py", "edge/faces.py", "edge/watermarks.py", "edge/store.py", "edge/purge.py"}.isdisjoint(
+        files
+    )
+    assert not [f for f in files if f.startswith(("edge/render/", "edge/local/"))]
+    # ... and carries the modules of the optional modes it imports lazily (signing, extra origins).
+    assert {"edge/signing.py", "edge/secrets.py", "edge/origins.py"} <= set(files)
+
+
+def test_the_source_root_is_where_the_packages_are_imported_from() -> None:
+    import edge
+
+    assert Path(edge.__file__).resolve().parent.parent == SOURCE_ROOT
+    assert (SOURCE_ROOT / "viewer_request" / "handler.py").is_file()
+
+
+def test_the_pillow_pin_comes_from_the_installed_metadata_without_a_pyproject(tmp_path: Path) -> None:
+    # A directory without pyproject.toml stands for site-packages: the pin is read from imgedge's metadata.
+    (pillow,) = [r for r in origin_requirements(tmp_path) if r.startswith("pillow==")]
+    assert pillow == f"pillow=={installed_pin('pillow')}"
+    assert installed_pin("pillow") == pinned_version("pillow", REPO_ROOT / "pyproject.toml")
+    with pytest.raises(BundlingError, match="boto3"):
+        installed_pin("boto3")  # a lower bound, not a pin
 
 
 def test_a_missing_handler_stops_synth(source_root: Path) -> None:

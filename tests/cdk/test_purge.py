@@ -9,9 +9,11 @@ import pytest
 
 from edge.config import Config
 from imgedge_cdk.application import build_app
+from imgedge_cdk.bundling import PROJECT_PACKAGES
+from imgedge_cdk.closure import import_closure
 from imgedge_cdk.props import PropsError
 from imgedge_cdk.purge import DISTRIBUTION_ENV_VAR, PURGE_HANDLER, PURGE_TIMEOUT_S, purge_files
-from tests.cdk.conftest import NO_BUNDLING, Synthesized
+from tests.cdk.conftest import NO_BUNDLING, Synthesized, assert_closure_matches, loaded_project_modules
 
 Variant = Callable[[str], Synthesized]
 
@@ -159,3 +161,17 @@ def test_failed_purges_go_to_an_encrypted_queue_kept_two_weeks(synth_variant: Va
 def test_no_failure_queue_without_purge(default_app: Synthesized) -> None:
     assert default_app.resources("AWS::SQS::Queue") == {}
     assert "PurgeFailuresQueueUrl" not in default_app.template_json["Outputs"]
+
+
+def test_purge_asset_is_exactly_what_its_handler_imports(synth_variant: Variant) -> None:
+    import boto3
+
+    asset = synth_variant("purge").asset_dir(PURGE_HANDLER)
+    handler_module = PURGE_HANDLER.rpartition(".")[0]
+    lazy = sorted(import_closure(handler_module, asset, PROJECT_PACKAGES).lazy)
+    # boto3 is the Lambda runtime's: taken from this environment's site-packages, which holds no imgedge module.
+    site_packages = str(Path(boto3.__file__).parent.parent)
+    loaded = loaded_project_modules(asset, [handler_module, *lazy], extra_paths=(site_packages,))
+    assert_closure_matches(asset, PURGE_HANDLER, loaded)
+    # (edge.rewrite belongs: edge.config imports it lazily to validate a watermark_rendition.)
+    assert not {"edge.store", "edge.produce", "edge.render", "edge.faces", "edge.watermarks"} & set(loaded)
