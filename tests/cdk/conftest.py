@@ -208,3 +208,12 @@ def assert_closure_matches(asset: Path, handler: str, loaded: dict[str, str | No
     )
     outside = [name for name, file in loaded.items() if file is None or not file.startswith(str(asset) + os.sep)]
     assert outside == [], f"{handler}: project modules loaded from elsewhere: {outside}"
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> text) under ``root`` and return ``root``."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root

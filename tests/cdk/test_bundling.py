@@ -21,20 +21,12 @@ from imgedge_cdk.bundling import (
 )
 from imgedge_cdk.props import ImageEdgeProps
 from imgedge_cdk.stack import ImageEdgeStack
-from tests.cdk.conftest import NO_BUNDLING, REPO_ROOT
-
-
-def _tree(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+from tests.cdk.conftest import NO_BUNDLING, REPO_ROOT, write_tree
 
 
 @pytest.fixture
 def source_root(tmp_path: Path) -> Path:
-    return _tree(
+    return write_tree(
         tmp_path / "src",
         {
             "pyproject.toml": '[project]\nname = "x"\ndependencies = ["boto3>=1.35", "Pillow == 13.0.0"]\n',

@@ -5,16 +5,9 @@ from pathlib import Path
 import pytest
 
 from imgedge_cdk.closure import ClosureError, import_closure
+from tests.cdk.conftest import write_tree
 
 PACKAGES = ("app", "lib")
-
-
-def _tree(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def _closure_files(root: Path, handler: str = "app.handler") -> list[str]:
@@ -22,7 +15,7 @@ def _closure_files(root: Path, handler: str = "app.handler") -> list[str]:
 
 
 def test_follows_direct_transitive_and_parent_package_imports(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {
             "app/__init__.py": "",
@@ -40,7 +33,7 @@ def test_follows_direct_transitive_and_parent_package_imports(tmp_path: Path) ->
 
 
 def test_function_local_imports_belong_to_the_closure_and_are_marked_lazy(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {
             "app/__init__.py": "",
@@ -57,7 +50,7 @@ def test_function_local_imports_belong_to_the_closure_and_are_marked_lazy(tmp_pa
 
 
 def test_a_module_imported_both_lazily_and_eagerly_is_eager(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {
             "app/__init__.py": "",
@@ -71,7 +64,7 @@ def test_a_module_imported_both_lazily_and_eagerly_is_eager(tmp_path: Path) -> N
 
 
 def test_type_checking_imports_are_skipped_but_their_else_branch_is_not(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {
             "app/__init__.py": "",
@@ -89,7 +82,7 @@ def test_type_checking_imports_are_skipped_but_their_else_branch_is_not(tmp_path
 
 
 def test_relative_imports_resolve_against_the_importing_module(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {
             "app/__init__.py": "from . import handler\n",
@@ -105,7 +98,7 @@ def test_relative_imports_resolve_against_the_importing_module(tmp_path: Path) -
 
 
 def test_from_package_import_attribute_is_not_a_module(tmp_path: Path) -> None:
-    root = _tree(
+    root = write_tree(
         tmp_path,
         {
             "app/__init__.py": "",
@@ -118,7 +111,7 @@ def test_from_package_import_attribute_is_not_a_module(tmp_path: Path) -> None:
 
 
 def test_a_project_import_without_source_is_an_error(tmp_path: Path) -> None:
-    root = _tree(tmp_path, {"app/__init__.py": "", "app/handler.py": "import lib.gone\n", "lib/__init__.py": ""})
+    root = write_tree(tmp_path, {"app/__init__.py": "", "app/handler.py": "import lib.gone\n", "lib/__init__.py": ""})
     with pytest.raises(ClosureError, match=r"lib\.gone"):
         import_closure("app.handler", root, PACKAGES)
     with pytest.raises(ClosureError, match=r"handler module app\.missing"):
@@ -126,12 +119,12 @@ def test_a_project_import_without_source_is_an_error(tmp_path: Path) -> None:
 
 
 def test_a_relative_import_beyond_the_top_level_package_is_an_error(tmp_path: Path) -> None:
-    root = _tree(tmp_path, {"app/__init__.py": "", "app/handler.py": "from .. import lib\n"})
+    root = write_tree(tmp_path, {"app/__init__.py": "", "app/handler.py": "from .. import lib\n"})
     with pytest.raises(ClosureError, match="beyond the top-level package"):
         import_closure("app.handler", root, PACKAGES)
 
 
 def test_a_source_that_does_not_parse_is_an_error(tmp_path: Path) -> None:
-    root = _tree(tmp_path, {"app/__init__.py": "", "app/handler.py": "def (:\n"})
+    root = write_tree(tmp_path, {"app/__init__.py": "", "app/handler.py": "def (:\n"})
     with pytest.raises(ClosureError, match="does not parse"):
         import_closure("app.handler", root, PACKAGES)
