@@ -58,6 +58,7 @@ from imgedge_cdk.props import ImageEdgeProps, PriceClass
 from imgedge_cdk.purge import PurgeOnChange
 from imgedge_cdk.signing import signing_policies
 from imgedge_cdk.versioning import imported_versioning_advice, versioning_rules
+from imgedge_cdk.waf import ImageEdgeWebAcl
 
 EDGE_REGION = "us-east-1"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -128,19 +129,19 @@ class ImageEdge(Construct):
 
     Must be created in a stack whose region is us-east-1 (``EdgeFunction`` would otherwise add a cross-region
     support stack, and the CLOUDFRONT WAF ACL cannot live elsewhere anyway); the bucket may be in any region.
-    ``web_acl_arn`` is attached to the distribution when given (``ImageEdgeStack`` makes it from ``props.waf``;
-    in another app, build an ``ImageEdgeWebAcl`` as below or pass an existing ACL's ARN). ``source_root`` is the
+    The WAF follows ``props.waf`` unless ``web_acl_arn`` is given (then that ACL is attached): ``create`` (the
+    default) builds the construct's own ``ImageEdgeWebAcl`` (``web_acl``), ``none`` attaches none, an ARN
+    attaches that existing CLOUDFRONT-scope ACL. ``ImageEdgeStack`` passes its own ACL's ARN. ``source_root`` is the
     directory holding the imgedge packages the assets are staged from (default: where they are imported from, see
     ``bundling.SOURCE_ROOT``); ``docker_bundling`` builds the origin-response asset in Docker instead of locally.
     Raises ``BundlingError`` when a handler module or a module it imports is missing.
 
     Example, in a us-east-1 stack of any CDK app (``pip install "imgedge[cdk]"``)::
 
-        from imgedge_cdk import ImageEdge, ImageEdgeProps, ImageEdgeWebAcl
+        from imgedge_cdk import ImageEdge, ImageEdgeProps
 
         props = ImageEdgeProps(bucket_name="my-photos", bucket_region="eu-west-1")  # or leave bucket_name unset
-        acl = ImageEdgeWebAcl(stack, "WebAcl", rate_limit=props.waf_rate_limit)
-        edge = ImageEdge(stack, "Images", props=props, web_acl_arn=acl.arn)
+        edge = ImageEdge(stack, "Images", props=props)  # with its own WAF web ACL (props.waf="create")
         edge.distribution.distribution_domain_name  # serve /photos/cat.jpg?w=320 from here
 
     The settings are the fields of ``ImageEdgeProps``.
@@ -159,6 +160,15 @@ class ImageEdge(Construct):
         super().__init__(scope, construct_id)
         self.props = props
         self.config: Config = props.to_config()
+        self.web_acl: ImageEdgeWebAcl | None = None
+        if web_acl_arn is None and props.waf == "create":
+            self.web_acl = ImageEdgeWebAcl(
+                self, "WebAcl", rate_limit=props.waf_rate_limit, logging=props.waf_logging,
+                log_retention_days=props.log_retention_days,
+            )  # fmt: skip
+            web_acl_arn = self.web_acl.arn
+        elif web_acl_arn is None and props.waf != "none":
+            web_acl_arn = props.waf
         self.logs_bucket = self._create_logs_bucket() if props.access_logging else None
         self.bucket = self._bucket()
         self.origin_access_identity = cloudfront.OriginAccessIdentity(

@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App, Environment, Stack
+from aws_cdk.assertions import Template
 
 from edge.query import PARAMETERS
 from imgedge_cdk.application import build_app
+from imgedge_cdk.construct import ImageEdge
 from imgedge_cdk.props import ImageEdgeProps, PropsError
 from tests.cdk.conftest import NO_BUNDLING, WEB_ACL_ARN, Synthesized
 
@@ -43,6 +46,27 @@ def test_none_attaches_no_acl(synth_variant: Variant) -> None:
     bare = synth_variant("waf_none")
     assert bare.resources("AWS::WAFv2::WebACL") == {}
     assert _web_acl_id(bare) is None
+
+
+@pytest.mark.parametrize(("waf", "acls"), [("create", 1), (WEB_ACL_ARN, 0), ("none", 0)])
+def test_the_construct_alone_follows_props_waf(waf: str, acls: int) -> None:
+    # In someone else's app, ImageEdge without web_acl_arn brings the WAF the props choose (issue 15).
+    app = App(context=NO_BUNDLING)
+    stack = Stack(app, "Photos", env=Environment(account="123456789012", region="us-east-1"))
+    edge = ImageEdge(stack, "Images", props=ImageEdgeProps(bucket_name="acme", bucket_region="eu-west-1", waf=waf))
+    template = Template.from_stack(stack).to_json()
+    found = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::WAFv2::WebACL"}
+    assert len(found) == acls
+    (distribution,) = [v for v in template["Resources"].values() if v["Type"] == "AWS::CloudFront::Distribution"]
+    attached = distribution["Properties"]["DistributionConfig"].get("WebACLId")
+    if waf == "create":
+        ((acl_id, acl),) = found.items()
+        assert attached == {"Fn::GetAtt": [acl_id, "Arn"]}
+        assert acl["Properties"]["Scope"] == "CLOUDFRONT"
+        assert edge.web_acl is not None
+    else:
+        assert attached == (None if waf == "none" else WEB_ACL_ARN)
+        assert edge.web_acl is None
 
 
 def test_nothing_but_the_acl_differs_between_the_choices(tmp_path: Path) -> None:
