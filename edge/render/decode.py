@@ -51,6 +51,11 @@ _JPEG_FORMATS: Final = frozenset({"JPEG", "MPO"})
 # Leading bytes of the accepted formats (AVIF: an ISO-BMFF ``ftyp`` box whose major brand is avif or avis).
 _SIGNATURES: Final = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 _AVIF_BRANDS: Final = (b"avif", b"avis")
+#: The 422 reason of an AVIF original libavif's parser refuses (see ``open_image``).
+AVIF_PARSE_REASON = (
+    "AVIF original cannot be parsed: corrupt, or written by an encoder libavif's strict parser rejects"
+    " (such as alpha without 'ispe'); re-encode it"
+)
 _EXIF_ORIENTATION: Final = 0x0112
 _TRANSPOSE: Final[dict[int, Image.Transpose]] = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -163,6 +168,11 @@ def open_image(data: bytes, limits: Limits) -> ImageFile.ImageFile:
         except Image.DecompressionBombError as exc:
             raise ImageTooLarge(detail=f"open: {exc}") from exc
         except UnidentifiedImageError as exc:
+            if is_avif(data):
+                # Pillow's libavif decoder keeps AVIF_STRICT_ALPHA_ISPE_REQUIRED (it relaxes only 'clap' and
+                # 'pixi') and offers no switch: files some older encoders wrote (alpha without 'ispe') are refused
+                # by the parser, like a truncated file; the reason says both.
+                raise InvalidImage(AVIF_PARSE_REASON, detail=f"open: {exc}") from exc
             if has_accepted_signature(data):
                 raise InvalidImage(detail="open: the signature of an accepted format, but a broken header") from exc
             raise
@@ -176,13 +186,18 @@ def open_image(data: bytes, limits: Limits) -> ImageFile.ImageFile:
         return image
 
 
+def is_avif(data: bytes) -> bool:
+    """True when ``data`` starts like an AVIF file (an ``ftyp`` box with an AVIF major brand)."""
+    return data[4:8] == b"ftyp" and data[8:12] in _AVIF_BRANDS
+
+
 def has_accepted_signature(data: bytes) -> bool:
     """True when ``data`` starts like a JPEG, PNG, GIF, TIFF, WebP or AVIF file, whether or not the rest parses."""
     if data.startswith(_SIGNATURES):
         return True
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return True
-    return data[4:8] == b"ftyp" and data[8:12] in _AVIF_BRANDS
+    return is_avif(data)
 
 
 def read_orientation(image: Image.Image) -> int:

@@ -4,6 +4,7 @@ import io
 import random
 import struct
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from edge.errors import EdgeError, ImageTooLarge, InvalidImage, UnsupportedImage
 from edge.options import Fit, OutputFormat, RenderSpec
 from edge.render.decode import (
     ACCEPTED_FORMATS,
+    AVIF_PARSE_REASON,
     DRAFT_GAP,
     Limits,
     decode,
@@ -376,3 +378,55 @@ def test_icc_profile_is_kept_for_the_colour_step() -> None:
     data = encoded(Image.new("RGB", (8, 8)), "PNG", icc_profile=b"not really a profile")
     assert decode(data, Limits(10**6, 10**6)).icc_profile == b"not really a profile"
     assert decode(encoded(Image.new("RGB", (8, 8)), "PNG"), Limits(10**6, 10**6)).icc_profile is None
+
+
+# --- AVIF files libavif's strict parser refuses (issue 14) ---------------------------------------------------
+
+
+def _boxes(data: bytes | bytearray, start: int, end: int) -> Iterator[tuple[str, int, int]]:
+    """(type, body start, end) of the ISOBMFF boxes in ``data[start:end]`` (32-bit sizes only)."""
+    at = start
+    while at < end:
+        size, kind = struct.unpack(">I4s", data[at : at + 8])
+        yield kind.decode("latin-1"), at + 8, at + size
+        at += size
+
+
+def _avif_with_alpha_lacking_ispe() -> bytes:
+    """A Pillow-written RGBA AVIF whose alpha item's association with the shared 'ispe' property is replaced by one
+    with a property it already has: what some older encoders wrote (alpha without 'ispe'). Same length, so
+    every offset stays valid."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", (64, 48), (200, 30, 30, 128)).save(buffer, "AVIF")
+    data = bytearray(buffer.getvalue())
+    (meta,) = [(body, end) for kind, body, end in _boxes(data, 0, len(data)) if kind == "meta"]
+    iprp = {kind: (body, end) for kind, body, end in _boxes(data, meta[0] + 4, meta[1])}["iprp"]
+    inside = {kind: (body, end) for kind, body, end in _boxes(data, *iprp)}
+    properties = [kind for kind, _, _ in _boxes(data, *inside["ipco"])]
+    ispe = properties.index("ispe") + 1
+    body = inside["ipma"][0]
+    assert data[body] == 0
+    assert data[body + 3] & 1 == 0
+    at, entries = body + 8, []
+    for _ in range(struct.unpack(">I", data[body + 4 : body + 8])[0]):
+        count = data[at + 2]
+        entries.append(list(range(at + 3, at + 3 + count)))
+        at += 3 + count
+    alpha = entries[-1]
+    other = next(data[p] & 0x7F for p in alpha if data[p] & 0x7F != ispe)
+    for position in alpha:
+        if data[position] & 0x7F == ispe:
+            data[position] = (data[position] & 0x80) | other
+    return bytes(data)
+
+
+def test_an_avif_libavif_refuses_gets_a_reason_that_says_so() -> None:
+    valid = io.BytesIO()
+    Image.new("RGBA", (64, 48), (200, 30, 30, 128)).save(valid, "AVIF")
+    assert open_image(valid.getvalue(), Limits(10**6, 10**6)).size == (64, 48)  # the unedited file opens
+    for data in (_avif_with_alpha_lacking_ispe(), valid.getvalue()[:200]):
+        with pytest.raises(InvalidImage) as refused:
+            open_image(data, Limits(10**6, 10**6))
+        assert refused.value.status == 422
+        assert refused.value.reason == AVIF_PARSE_REASON
+        assert "ispe" in refused.value.reason
