@@ -114,10 +114,11 @@ def measure(photos: Sequence[Path], rounds: int) -> dict[tuple[str, str, int], C
     from edge.config import Config  # noqa: PLC0415
     from edge.options import Fit, OutputFormat, RenderSpec  # noqa: PLC0415
     from edge.render import Limits, render  # noqa: PLC0415
+    from edge.render.context import Context  # noqa: PLC0415
     from edge.render.decode import decode  # noqa: PLC0415
     from edge.render.encode import encode, save_options  # noqa: PLC0415
     from edge.render.geometry import target_box  # noqa: PLC0415
-    from edge.render.steps import Context, apply_steps  # noqa: PLC0415
+    from edge.render.steps import apply_steps  # noqa: PLC0415
 
     config = Config()
     limits = Limits.from_config(config)

@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 from edge.errors import BadRequest, ConfigError
 from edge.options import COMPASS_FOCUS, FormatChoice, Gravity
-from edge.query import PARAMETERS, PRESET_NAME, PRESET_PARAMETERS, options_from_values, query_values
+from edge.query import PARAMETERS, PRESET_NAME, PRESET_PARAMETERS, options_from_values
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -251,8 +251,6 @@ class Config:
             "presets",
             MappingProxyType({name: MappingProxyType(_preset_values(name, p)) for name, p in self.presets.items()}),
         )
-        if self.watermark is not None and self.watermark_passthrough == "rendition":
-            _validate_rendition(self)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Config:
@@ -478,18 +476,6 @@ def _validate_variant_prefix(config: Config) -> None:
     watermark = config.watermark
     _require(not (prefix and watermark and watermark.startswith(prefix + "/")), "variant_prefix",
              "the watermark lies under variant_prefix (no original may)")  # fmt: skip
-
-
-def _validate_rendition(config: Config) -> None:
-    """The default rendition must be a query viewer-request accepts under ``config``, with image parameters."""
-    from edge.rewrite import rewrite  # noqa: PLC0415 (edge.rewrite imports this module)
-
-    query = config.watermark_rendition
-    try:
-        target = rewrite("/rendition.jpg", query, "", config) if query_values(query) else None
-    except BadRequest as err:
-        raise ConfigError(f"configuration key 'watermark_rendition': {err.reason}") from None
-    _require(target is not None, "watermark_rendition", "must give image parameters (w, h or preset)")
 
 
 def _parse_origins(value: object) -> tuple[Origin, ...]:

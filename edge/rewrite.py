@@ -3,12 +3,12 @@
 from dataclasses import dataclass
 
 from edge.config import Config
-from edge.errors import BadRequest, Forbidden
+from edge.errors import BadRequest, ConfigError, Forbidden
 from edge.keys import JPEG_DEFAULT_BACKGROUND, InvalidVariantKey, VariantKey, decode_key, encode_key, is_variant_path
 from edge.negotiate import choose_format
 from edge.options import COMPASS_FOCUS, Fit, Gravity, OutputFormat, RenderSpec
 from edge.paths import MAX_URL_LENGTH, validate_original_path
-from edge.query import RequestedOptions, parse_query
+from edge.query import RequestedOptions, parse_query, query_values
 from edge.sizes import FACES_DISABLED, apply_size_policy, scale_dimension, snap_blur, snap_dpr, snap_quality
 
 _FOCUS_GRAVITY = {point: gravity for gravity, point in COMPASS_FOCUS.items()}
@@ -159,3 +159,19 @@ def _background(colour: str | None, fmt: OutputFormat, config: Config) -> str | 
     if colour not in config.backgrounds:
         raise BadRequest(f"background {colour} is not an allowed colour")
     return None if fmt is OutputFormat.JPEG and colour == JPEG_DEFAULT_BACKGROUND else colour
+
+
+def check_rendition(config: Config) -> None:
+    """Raise ``ConfigError`` unless ``config.watermark_rendition`` (used when a watermark is set and
+    ``watermark_passthrough`` is ``rendition``) is a query with image parameters that viewer-request accepts under
+    ``config``. ``Config`` checks each of its fields; this check needs the whole rewrite, so the deploy path (the
+    CDK props) and the local tools run it, and a deployed configuration has always passed it."""
+    if config.watermark is None or config.watermark_passthrough != "rendition":
+        return
+    query = config.watermark_rendition
+    try:
+        target = rewrite("/rendition.jpg", query, "", config) if query_values(query) else None
+    except (BadRequest, Forbidden) as err:
+        raise ConfigError(f"configuration key 'watermark_rendition': {err.reason}") from None
+    if target is None:
+        raise ConfigError("configuration key 'watermark_rendition': must give image parameters (w, h or preset)")

@@ -53,6 +53,7 @@ from imgedge_cdk.bundling import (
     viewer_files,
 )
 from imgedge_cdk.faces import grant_detect_faces
+from imgedge_cdk.grants import nag_resource, variant_objects, write_statements
 from imgedge_cdk.origins import ExtraOrigins
 from imgedge_cdk.props import ImageEdgeProps, PriceClass
 from imgedge_cdk.purge import PurgeOnChange
@@ -85,43 +86,6 @@ def _log_group_name(function: cloudfront.experimental.EdgeFunction) -> str:
 def _log_group_arn(function: cloudfront.experimental.EdgeFunction) -> str:
     """The function's replica log groups in every region (the region is a wildcard)."""
     return f"arn:{Aws.PARTITION}:logs:*:{Aws.ACCOUNT_ID}:log-group:{_log_group_name(function)}"
-
-
-def variant_objects(bucket: s3.IBucket, variant_prefix: str) -> str:
-    """The object ARN pattern variants are written to: ``{prefix}/*`` with ``variant_prefix`` (IAM then says
-    "variants only"), else the whole bucket (a variant's first folder is any spec token)."""
-    return bucket.arn_for_objects(f"{variant_prefix}/*" if variant_prefix else "*")
-
-
-def write_statements(
-    objects: str | list[str], *, tag_variants: bool, sid_suffix: str = ""
-) -> list[iam.PolicyStatement]:
-    """What origin-response may write to ``objects`` (object ARN patterns): create only, and, when variants
-    are tagged, set only the variant tag. Shared by the main bucket and every extra origin's bucket."""
-    resources = [objects] if isinstance(objects, str) else objects
-    statements = [
-        # If-None-Match: * makes every write a create: an existing key (an original, or a variant a
-        # concurrent render stored first) answers 412 and is never overwritten.
-        iam.PolicyStatement(
-            sid=f"CreateObjectsOnly{sid_suffix}",
-            actions=["s3:PutObject"],
-            resources=resources,
-            conditions={"Null": {"s3:if-none-match": "false"}},
-        ),
-    ]
-    if tag_variants:
-        statements.append(
-            iam.PolicyStatement(
-                sid=f"TagVariantsOnly{sid_suffix}",
-                actions=["s3:PutObjectTagging"],
-                resources=resources,
-                conditions={
-                    "StringEquals": {f"s3:RequestObjectTag/{VARIANT_TAG_KEY}": VARIANT_TAG_VALUE},
-                    "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": [VARIANT_TAG_KEY]},
-                },
-            )
-        )
-    return statements
 
 
 class ImageEdge(Construct):
@@ -551,7 +515,7 @@ class ImageEdge(Construct):
             if isinstance(self.bucket, s3.Bucket):
                 Validations.of(self.bucket).acknowledge(Acknowledgment(id="AwsSolutions-S1", reason=reason))
         for pattern in dict.fromkeys(["*", f"{self.props.variant_prefix}/*" if self.props.variant_prefix else "*"]):
-            objects = _nag_resource(self, self.bucket.arn_for_objects(pattern))
+            objects = nag_resource(self, self.bucket.arn_for_objects(pattern))
             Validations.of(self.origin_role).acknowledge(
                 Acknowledgment(
                     id=f"AwsSolutions-IAM5[Resource::{objects}]",
@@ -567,33 +531,9 @@ class ImageEdge(Construct):
             for resource in (group_arn, f"{group_arn}:*"):
                 Validations.of(policy).acknowledge(
                     Acknowledgment(
-                        id=f"AwsSolutions-IAM5[Resource::{_nag_resource(self, resource)}]",
+                        id=f"AwsSolutions-IAM5[Resource::{nag_resource(self, resource)}]",
                         reason="Lambda@Edge replicas write to /aws/lambda/us-east-1.<function> in the region of "
                         "each edge location that runs them, so the region must be a wildcard; the log group "
                         "name is this function's only.",
                     )
                 )
-
-
-def _nag_resource(scope: Construct, value: str) -> str:
-    """Render a (token) resource string the way cdk-nag names it in IAM5 findings.
-
-    ``Ref`` becomes ``<LogicalId>`` (pseudo parameters ``<AWS::Partition>``), ``Fn::GetAtt`` becomes
-    ``<LogicalId.Attribute>``, ``Fn::Join`` is concatenated.
-    """
-    return _render(Stack.of(scope).resolve(value))
-
-
-def _render(node: object) -> str:
-    if isinstance(node, str):
-        return node
-    if isinstance(node, dict) and len(node) == 1:
-        ((function, argument),) = node.items()
-        if function == "Ref":
-            return f"<{argument}>"
-        if function == "Fn::GetAtt" and isinstance(argument, list):
-            return f"<{'.'.join(map(str, argument))}>"
-        if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
-            separator, parts = argument
-            return str(separator).join(_render(part) for part in parts)
-    raise ValueError(f"cannot render {node!r} as a cdk-nag finding")

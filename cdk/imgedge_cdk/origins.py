@@ -19,7 +19,7 @@ For each entry (``imgedge_cdk.origin_props.ExtraOrigin``):
   (variants only, by code).
 """
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_cloudfront as cloudfront
@@ -29,10 +29,43 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
 
+from edge.config import Config
+from imgedge_cdk.grants import nag_resource, variant_objects, write_statements
 from imgedge_cdk.origin_props import ExtraOrigin
+from imgedge_cdk.props import ImageEdgeProps
+from imgedge_cdk.purge import PurgeOnChange
 
-if TYPE_CHECKING:
-    from imgedge_cdk.construct import ImageEdge  # the construct imports this module
+
+class EdgeParts(Protocol):
+    """What ``ExtraOrigins`` uses of the ``ImageEdge`` it extends (a protocol, so that this module and
+    ``imgedge_cdk.construct``, which creates it, never import each other)."""
+
+    @property
+    def props(self) -> ImageEdgeProps: ...
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def logs_bucket(self) -> s3.IBucket | None: ...
+
+    @property
+    def origin_access_identity(self) -> cloudfront.IOriginAccessIdentity: ...
+
+    @property
+    def origin_role(self) -> iam.IRole: ...
+
+    @property
+    def distribution(self) -> cloudfront.Distribution: ...
+
+    @property
+    def purge_on_change(self) -> PurgeOnChange | None: ...
+
+    def hardened_bucket(
+        self, scope: Construct, construct_id: str, *, bucket_name: str | None, logs_prefix: str
+    ) -> s3.Bucket: ...
+
+    def behavior_settings(self) -> dict[str, Any]: ...
 
 
 #: The first character of every variant key's spec (``300``, ``x200``...: a width 1-9 or ``x``). IAM ARN patterns
@@ -58,7 +91,7 @@ class ExtraOrigins(Construct):
     bucket policy (JSON, with tokens) its owner must add.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, edge: "ImageEdge") -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, edge: EdgeParts) -> None:
         super().__init__(scope, construct_id)
         self.edge = edge
         self.buckets: dict[str, s3.IBucket] = {}
@@ -162,8 +195,6 @@ class ExtraOrigins(Construct):
         # creating objects is granted on this prefix's variant keys only (_variant_objects), and If-None-Match keeps
         # it a create: nothing (an original or a variant) is ever overwritten.
         objects = self._variant_objects(entry.prefix)
-        from imgedge_cdk.construct import write_statements  # noqa: PLC0415 (construct imports this module)
-
         return [
             iam.PolicyStatement(
                 sid=f"ReadOriginals{index}", actions=["s3:GetObject"], resources=self._read_resources(entry, bucket)
@@ -172,13 +203,11 @@ class ExtraOrigins(Construct):
         ]
 
     def _acknowledge_role_findings(self) -> None:
-        from imgedge_cdk.construct import _nag_resource  # noqa: PLC0415 (a cycle)
-
         resources: set[str] = set()
         for entry in self.edge.props.extra_origins:
             bucket = self.buckets[entry.prefix]
             for objects in [bucket.arn_for_objects(f"{entry.prefix}*"), *self._variant_objects(entry.prefix)]:
-                resources.add(_nag_resource(self, objects))
+                resources.add(nag_resource(self, objects))
         for resource in sorted(resources):
             Validations.of(self.role_policy).acknowledge(
                 Acknowledgment(
@@ -193,8 +222,6 @@ class ExtraOrigins(Construct):
     # --- purge on change ------------------------------------------------------------------------------------
 
     def _notify_purge(self) -> None:
-        from imgedge_cdk.construct import _nag_resource, variant_objects  # noqa: PLC0415 (a cycle)
-
         purge = self.edge.purge_on_change
         assert purge is not None
         created = [(e, b) for e, b in ((e, self.buckets[e.prefix]) for e in self.edge.props.extra_origins)
@@ -214,7 +241,7 @@ class ExtraOrigins(Construct):
             ]  # fmt: skip
         policy = iam.Policy(self, "PurgeBuckets", roles=[purge.role], statements=statements)
         for _entry, bucket in created:
-            resource = _nag_resource(self, variant_objects(bucket, self.edge.props.variant_prefix))
+            resource = nag_resource(self, variant_objects(bucket, self.edge.props.variant_prefix))
             Validations.of(policy).acknowledge(
                 Acknowledgment(
                     id=f"AwsSolutions-IAM5[Resource::{resource}]",
@@ -226,7 +253,7 @@ class ExtraOrigins(Construct):
             )
 
 
-def add_behavior(edge: "ImageEdge", pattern: str, origin: cloudfront.IOrigin) -> None:
+def add_behavior(edge: EdgeParts, pattern: str, origin: cloudfront.IOrigin) -> None:
     """A behavior with the default behavior's settings: same cache and origin request policies, the same
     viewer-request and origin-response function versions (``ImageEdge._distribution``)."""
     edge.distribution.add_behavior(pattern, origin, **edge.behavior_settings())

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from edge.config import Config
 from edge.errors import ConfigError
+from edge.rewrite import check_rendition
 from imgedge_cdk.origin_props import ExtraOrigin, ExtraOriginError, check_extra_origins, parse_extra_origins
 
 SizePolicyName = Literal["snap", "strict", "any"]
@@ -354,9 +355,11 @@ class ImageEdgeProps:
         event, so the configuration does not depend on the (token) name of a created bucket.
         """
         try:
-            return Config.from_mapping(self.config_mapping())
+            config = Config.from_mapping(self.config_mapping())
+            check_rendition(config)
         except (ConfigError, ValueError, TypeError) as exc:
             raise PropsError(f"invalid imgedge setting: {exc}") from None
+        return config
 
     def config_mapping(self) -> dict[str, object]:
         """The configuration keys these props set, as JSON values (``Config.from_mapping`` validates them)."""

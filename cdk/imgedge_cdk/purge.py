@@ -28,6 +28,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from imgedge_cdk.bundling import SOURCE_ROOT, handler_files, stage
+from imgedge_cdk.grants import nag_resource, variant_objects
 
 PURGE_HANDLER = "purge_on_change.handler.handler"
 DISTRIBUTION_ENV_VAR = "IMGEDGE_DISTRIBUTION_ID"
@@ -74,8 +75,6 @@ class PurgeOnChange(Construct):
         source_root: Path = SOURCE_ROOT,
     ) -> None:
         super().__init__(scope, construct_id)
-        from imgedge_cdk.construct import variant_objects  # noqa: PLC0415 (construct imports this module)
-
         code_dir = stage(purge_files(source_root), config_json, staging, "purge")
         self.log_group = logs.LogGroup(self, "LogGroup", removal_policy=RemovalPolicy.DESTROY)
         self.failures = sqs.Queue(
@@ -162,8 +161,6 @@ class PurgeOnChange(Construct):
         self._acknowledge_findings(variant_objects(bucket, variant_prefix))
 
     def _acknowledge_findings(self, variant_arns: str) -> None:
-        from imgedge_cdk.construct import _nag_resource  # noqa: PLC0415 (construct imports this module)
-
         Validations.of(self.failures).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-SQS3",
@@ -191,7 +188,7 @@ class PurgeOnChange(Construct):
                         "logs; its role is not configurable.",
                     )
                 )
-        objects = _nag_resource(self, variant_arns)
+        objects = nag_resource(self, variant_arns)
         Validations.of(self.role).acknowledge(
             Acknowledgment(
                 id=f"AwsSolutions-IAM5[Resource::{objects}]",

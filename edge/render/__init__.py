@@ -11,12 +11,13 @@ from dataclasses import dataclass, replace
 from edge.errors import EdgeError, OutputTooLarge
 from edge.faces import FaceDetection, FaceLocator, FaceOutcome, oriented_box
 from edge.options import Gravity, OutputFormat, RenderSpec
+from edge.render.context import Context
 from edge.render.decode import Limits as Limits
 from edge.render.decode import decode, pillow_errors, quiet_warnings, upright
 from edge.render.encode import MAX_SIDE, encode, holds
 from edge.render.faces import detection_jpeg
 from edge.render.geometry import target_box
-from edge.render.steps import Context, apply_steps, normalise_mode
+from edge.render.steps import apply_steps, normalise_mode
 from edge.watermarks import Watermark
 
 __all__ = ["Limits", "Rendered", "render"]

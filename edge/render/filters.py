@@ -13,7 +13,7 @@ from PIL import Image, ImageFilter
 from edge.render.decode import upright
 
 if TYPE_CHECKING:
-    from edge.render.steps import Context
+    from edge.render.context import Context
 
 #: Clockwise rotations as Pillow transposes (Pillow's ROTATE_90 turns counter-clockwise).
 _ROTATIONS: Final = {

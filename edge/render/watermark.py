@@ -18,7 +18,7 @@ from edge.options import COMPASS_FOCUS
 from edge.watermarks import Watermark
 
 if TYPE_CHECKING:
-    from edge.render.steps import Context
+    from edge.render.context import Context
 
 
 @functools.lru_cache(maxsize=4)

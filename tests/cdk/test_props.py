@@ -197,3 +197,11 @@ def test_operate_settings_parse_from_context() -> None:
     assert (props.alarm_server_error_percent, props.alarm_origin_errors, props.alarm_waf_blocked) == (0.5, 3, 200)
     assert props.cloudfront_additional_metrics is False
     assert props_from_context({"bucket_versioned": "false"}).bucket_versioned is False
+
+
+def test_a_watermark_rendition_the_viewer_would_refuse_fails_synthesis() -> None:
+    with pytest.raises(PropsError, match="'watermark_rendition': w=1280 is not an allowed size"):
+        ImageEdgeProps(
+            watermark="brand/logo.png", size_policy="strict", sizes=(320, 640), watermark_rendition="w=1280"
+        ).to_config()
+    assert ImageEdgeProps(watermark="brand/logo.png", sizes=(320, 640, 1280)).to_config().watermark == "brand/logo.png"

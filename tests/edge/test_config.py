@@ -21,6 +21,7 @@ from edge.config import (
 from edge.errors import ConfigError
 from edge.options import FormatChoice
 from edge.query import PARAMETERS
+from edge.rewrite import check_rendition
 
 
 @pytest.fixture
@@ -349,7 +350,7 @@ WITH_MARK = {"watermark": "logo.png"}
 )
 def test_the_default_rendition_is_checked_against_the_configuration(data: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
-        Config.from_mapping(data)
+        check_rendition(Config.from_mapping(data))
 
 
 def test_watermark_passthrough_settings_round_trip() -> None:
@@ -361,6 +362,7 @@ def test_watermark_passthrough_settings_round_trip() -> None:
         {"size_policy": "strict", "sizes": [320, 640]},
     ):
         config = Config.from_mapping(data)
+        check_rendition(config)
         assert Config.from_mapping(json.loads(config.to_json())) == config
 
 

@@ -8,10 +8,10 @@ import pytest
 from PIL import Image, ImageCms
 
 from edge.options import Fit, OutputFormat, RenderSpec
+from edge.render.context import Context
 from edge.render.geometry import Plan, target_box
 from edge.render.steps import (
     STEPS,
-    Context,
     apply_steps,
     crop,
     flatten,
