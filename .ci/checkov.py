@@ -12,9 +12,12 @@ versions the project does not use).
 
 The accepted findings are the rows of the table under ``### Accepted checkov findings`` in docs/operate.md:
 ``| CKV_AWS_116 | AWS::Lambda::Function | reason |``. A failed check is accepted when its id and its resource's type
-match a row. Prints every failure with its verdict and one summary line per template. Exit status: 0 when every
-failure is accepted and every row matched a failure; 1 when a failure is not accepted or a row matched nothing (a
-stale row: the finding was fixed, so the row must go); 2 when the table or checkov's output cannot be read.
+match a row (a row covers every resource of its type). Staleness is judged over the templates scanned, so pass
+both when naming templates. Prints every failure with its verdict and one summary line per template.
+
+Exit status: 0 when every failure is accepted and every row matched a failure; 1 when a failure is not accepted or
+a row matched nothing (a stale row: the finding was fixed, so the row must go); 2 when the table or checkov's output
+cannot be read.
 """
 
 import argparse
