@@ -40,6 +40,11 @@ PURGE_TIMEOUT_S = 300
 # to the failure queue. Events older than this are sent there without further retries.
 PURGE_RETRY_ATTEMPTS = 2
 PURGE_MAX_EVENT_AGE_S = 6 * 3600
+# A cap on concurrent purges. A bulk upload of originals notifies once per object; uncapped, the burst could take
+# the account's us-east-1 concurrency that Lambda@Edge replicas running there share (throttled renders are viewer
+# 503s) and would hit CloudFront's limits on concurrent invalidations. Throttled S3 notifications are not lost: Lambda
+# keeps retrying them for up to PURGE_MAX_EVENT_AGE_S, then sends them to the failure queue.
+PURGE_RESERVED_CONCURRENCY = 10
 # SQS's maximum retention: two weeks to notice the alarm and run `imgedge purge --replay-failed`.
 FAILURE_RETENTION_DAYS = 14
 
@@ -135,6 +140,7 @@ class PurgeOnChange(Construct):
             runtime=runtime,
             architecture=lambda_.Architecture.X86_64,
             memory_size=PURGE_MEMORY_MB,
+            reserved_concurrent_executions=PURGE_RESERVED_CONCURRENCY,
             timeout=Duration.seconds(PURGE_TIMEOUT_S),
             role=self.role,
             log_group=self.log_group,

@@ -1,6 +1,7 @@
 """Template assertions on the default deployment: bucket, OAI, IAM, edge functions, policies, distribution, outputs."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_cdk.assertions import Match
@@ -8,6 +9,7 @@ from aws_cdk.assertions import Match
 from edge.config import Config
 from edge.marker import MARKER_HEADER
 from imgedge_cdk.bundling import ORIGIN_HANDLER, VIEWER_HANDLER
+from imgedge_cdk.construct import ACCESS_LOG_EXPIRY_DAYS, ACCESS_LOG_NONCURRENT_EXPIRY_DAYS
 from tests.cdk.conftest import Synthesized
 
 
@@ -344,3 +346,19 @@ def test_staged_config_is_the_config_of_the_props(default_app: Synthesized) -> N
     assert Config.from_mapping(json.loads(config_file.read_text())) == default_app.stack.image_edge.config
     # The default configuration, with variants tagged: the versioned bucket expires their old versions after a day.
     assert default_app.stack.image_edge.config == Config(tag_variants=True)
+
+
+def test_access_log_bucket_is_versioned_and_expires_old_versions(synth_variant: Callable[[str], Synthesized]) -> None:
+    # checkov CKV_AWS_21: with access_logging on, the log bucket keeps a deleted or overwritten log file for a day.
+    synth = synth_variant("full")
+    buckets = {k: v for k, v in synth.resources("AWS::S3::Bucket").items() if "AccessLogsBucket" in k}
+    assert len(buckets) == 1
+    (props,) = (bucket["Properties"] for bucket in buckets.values())
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == ACCESS_LOG_EXPIRY_DAYS
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": ACCESS_LOG_NONCURRENT_EXPIRY_DAYS}
+    # It is still where the image bucket and the distribution log to.
+    (logs_id,) = buckets
+    image_bucket = next(v for k, v in synth.resources("AWS::S3::Bucket").items() if k.startswith("ImageEdgeBucket"))
+    assert image_bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": logs_id}

@@ -12,7 +12,13 @@ from imgedge_cdk.application import build_app
 from imgedge_cdk.bundling import PROJECT_PACKAGES
 from imgedge_cdk.closure import import_closure
 from imgedge_cdk.props import PropsError
-from imgedge_cdk.purge import DISTRIBUTION_ENV_VAR, PURGE_HANDLER, PURGE_TIMEOUT_S, purge_files
+from imgedge_cdk.purge import (
+    DISTRIBUTION_ENV_VAR,
+    PURGE_HANDLER,
+    PURGE_RESERVED_CONCURRENCY,
+    PURGE_TIMEOUT_S,
+    purge_files,
+)
 from tests.cdk.conftest import NO_BUNDLING, Synthesized, assert_closure_matches, loaded_project_modules
 
 Variant = Callable[[str], Synthesized]
@@ -175,3 +181,11 @@ def test_purge_asset_is_exactly_what_its_handler_imports(synth_variant: Variant)
     assert_closure_matches(asset, PURGE_HANDLER, loaded)
     # (edge.rewrite belongs: edge.config imports it lazily to validate a watermark_rendition.)
     assert not {"edge.store", "edge.produce", "edge.render", "edge.faces", "edge.watermarks"} & set(loaded)
+
+
+@pytest.mark.parametrize("variant", ["purge", "prefixed"])
+def test_purge_function_has_a_reserved_concurrency_cap(variant: str, synth_variant: Variant) -> None:
+    # checkov CKV_AWS_115: a bulk upload cannot take the us-east-1 concurrency the edge replicas share; throttled
+    # notifications are retried by Lambda up to the maximum event age, then land in the failure queue.
+    _, function = synth_variant(variant).function(PURGE_HANDLER)
+    assert function["Properties"]["ReservedConcurrentExecutions"] == PURGE_RESERVED_CONCURRENCY
