@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from aws_cdk import App, Environment, Validations
@@ -20,7 +20,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from imgedge_cdk.bundling import REPO_ROOT, SOURCE_ROOT
 from imgedge_cdk.construct import EDGE_REGION
-from imgedge_cdk.props import SETTING_NAMES, PropsError, props_from_context
+from imgedge_cdk.props import SETTING_NAMES, ImageEdgeProps, PropsError, props_from_context
 from imgedge_cdk.stack import ImageEdgeStack
 
 CDK_JSON = REPO_ROOT / "cdk.json"
@@ -29,10 +29,26 @@ DEFAULT_STACK_NAME = "ImgEdge"
 APP_SETTINGS: dict[str, str] = {
     "account": "AWS account to deploy to (default: `CDK_DEFAULT_ACCOUNT`, set by the CLI from your credentials; "
     "unset synthesizes an account-agnostic template).",
-    "stack_name": f"CloudFormation stack name (default `{DEFAULT_STACK_NAME}`).",
-    "bundling": "`local` (default: pip on this machine, no Docker) or `docker` (pip in the SAM Python 3.13 image).",
+    "stack_name": "CloudFormation stack name.",
+    "bundling": "`local` (pip on this machine, no Docker) or `docker` (pip in the SAM Python 3.13 image).",
 }
 """Context keys of the app itself (not construct settings), with their docs."""
+APP_SETTING_DEFAULTS: dict[str, str] = {
+    "account": "from credentials",
+    "stack_name": f"`{DEFAULT_STACK_NAME}`",
+    "bundling": "`local`",
+}
+"""How each app key's default reads in the settings table."""
+
+
+def settings_table() -> str:
+    """The Markdown table of every context key (the app's, then ``ImageEdgeProps``' in declaration order):
+    ``| Key | Default | Meaning |``, generated from ``APP_SETTINGS`` and the props' field metadata.
+    docs/configuration.md holds exactly this table (``python3 cdk/app.py --settings-table`` prints it)."""
+    rows = ["| Key | Default | Meaning |", "|---|---|---|"]
+    rows += [f"| `{key}` | {APP_SETTING_DEFAULTS[key]} | {doc} |" for key, doc in APP_SETTINGS.items()]
+    rows += [f"| `{f.name}` | {f.metadata['default']} | {f.metadata['doc']} |" for f in fields(ImageEdgeProps)]
+    return "\n".join(rows) + "\n"
 
 
 @dataclass(frozen=True)
@@ -118,7 +134,8 @@ def _parse_context_arguments(pairs: Sequence[str]) -> dict[str, object]:
 
 
 def main(argv: Sequence[str]) -> int:
-    """``python3 cdk/app.py [-c key=value ...] [--outdir DIR]``: synthesize; 0 on success.
+    """``python3 cdk/app.py [-c key=value ...] [--outdir DIR]``: synthesize; 0 on success (``--settings-table``
+    prints ``settings_table()`` instead).
 
     The output directory is ``--outdir``, else ``$CDK_OUTDIR`` (set by the CDK CLI), else ``cdk.out`` at the repo
     root. Returns 2 for an invalid setting and 1 when synthesis or the cdk-nag validation fails.
@@ -127,7 +144,12 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE",
                         help="context value, as with the CDK CLI (repeatable)")  # fmt: skip
     parser.add_argument("--outdir", help="cloud assembly directory (default: $CDK_OUTDIR or ./cdk.out)")
+    parser.add_argument("--settings-table", action="store_true",
+                        help="print the Markdown table of every setting (docs/configuration.md) and exit")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.settings_table:
+        sys.stdout.write(settings_table())
+        return 0
     outdir = args.outdir or os.environ.get("CDK_OUTDIR") or str(DEFAULT_OUTDIR)
     try:
         built = build_app(context=_parse_context_arguments(args.context), outdir=outdir)

@@ -67,8 +67,10 @@ class PriceClass(StrEnum):
     PRICE_CLASS_ALL = "PriceClass_All"
 
 
-def _doc(text: str) -> dict[str, str]:
-    return {"doc": text}
+def _doc(text: str, *, default: str) -> dict[str, str]:
+    """A setting's documentation: its one-line meaning and how its default reads in the settings table
+    (``imgedge_cdk.application.settings_table``), the single source of that table in docs/configuration.md."""
+    return {"doc": text, "default": default}
 
 
 @dataclass(frozen=True)
@@ -81,250 +83,445 @@ class ImageEdgeProps:
 
     # --- bucket -------------------------------------------------------------------------------------------
     bucket_name: str | None = field(
-        default=None, metadata=_doc("Import this existing bucket (originals already in S3) instead of creating one.")
+        default=None,
+        metadata=_doc(
+            "Import this existing bucket (originals already in S3) instead of creating one.",
+            default="unset (create a bucket)",
+        ),
     )
     bucket_region: str | None = field(
-        default=None, metadata=_doc("Region of the imported bucket (default: the stack's region, us-east-1).")
+        default=None,
+        metadata=_doc(
+            "Region of the imported bucket (default: the stack's region, us-east-1).",
+            default="stack region",
+        ),
     )
     bucket_versioned: bool | None = field(
         default=None,
         metadata=_doc(
-            "Versioning of the created bucket: on unless `false` (an overwritten or deleted original stays "
-            "recoverable); not allowed with `bucket_name` (the outputs say how to turn it on there)."
+            "Versioning of the created bucket: on unless `false`, so an overwritten or deleted original can "
+            "be recovered (see [Versioning](operate.md#versioning)); not allowed with `bucket_name` (the "
+            "output `ImportedBucketVersioning` says how to turn it on there).",
+            default="unset (on)",
         ),
     )
     noncurrent_version_expiry_days: int = field(
         default=30,
-        metadata=_doc("Days an overwritten or deleted original's old version is kept (versioned bucket)."),
+        metadata=_doc(
+            "Days an overwritten or deleted original's old version is kept; a variant's old version (tagged "
+            "`imgedge=variant`) is kept 1 day.",
+            default="`30`",
+        ),
     )
     extra_origins: tuple[ExtraOrigin, ...] = field(
         default=(),
         metadata=_doc(
             "More buckets by path prefix: JSON list of `{prefix, bucket_name, bucket_region, create}` (see "
-            "docs/deploy.md, Several origins)."
+            "[Deploying several origins](deploy.md#deploying-several-origins)).",
+            default="`[]`",
         ),
     )
     # --- image policy: same names and defaults as edge.config.Config ----------------------------------------
     size_policy: SizePolicyName = field(
         default="snap",
-        metadata=_doc("`snap` (round up to the next allowed size), `strict` (only `sizes`, else 400) or `any`."),
+        metadata=_doc(
+            "`snap` (round up to the next allowed size), `strict` (only `sizes`, else 400) or `any`.",
+            default="`snap`",
+        ),
     )
     sizes: tuple[int, ...] = field(
-        default=_DEFAULT_CONFIG.sizes, metadata=_doc("Allowed widths/heights in px, strictly increasing.")
+        default=_DEFAULT_CONFIG.sizes,
+        metadata=_doc(
+            "Allowed widths/heights in px, strictly increasing.",
+            default="36 sizes, 16…3840",
+        ),
     )
     max_dimension: int = field(
         default=_DEFAULT_CONFIG.max_dimension,
-        metadata=_doc("Largest width or height a URL may ask for, in every policy."),
+        metadata=_doc(
+            "Largest width or height a URL may ask for, in every policy.",
+            default="`4096`",
+        ),
     )
     qualities: tuple[int, ...] = field(
         default=_DEFAULT_CONFIG.qualities,
-        metadata=_doc("Allowed `q` values; a requested quality snaps up to the next one."),
+        metadata=_doc(
+            "Allowed `q` values; a requested quality snaps up to the next one.",
+            default="`30,40,50,60,70,80,90,100`",
+        ),
     )
     default_quality: Mapping[str, int] = field(
         default_factory=lambda: dict(_DEFAULT_CONFIG.default_quality),
-        metadata=_doc("Quality per lossy format when the URL gives none (each one of `qualities`)."),
+        metadata=_doc(
+            "Quality per lossy format when the URL gives none (each one of `qualities`).",
+            default="`avif=50,webp=80,jpeg=80`",
+        ),
     )
     default_format: FormatName = field(
-        default="auto", metadata=_doc("`auto` (negotiate from `Accept`) or a fixed `avif`, `webp`, `jpeg`, `png`.")
+        default="auto",
+        metadata=_doc(
+            "`auto` (negotiate from `Accept`) or a fixed `avif`, `webp`, `jpeg`, `png`.",
+            default="`auto`",
+        ),
     )
     source_extensions: tuple[str, ...] = field(
         default=_DEFAULT_CONFIG.source_extensions,
-        metadata=_doc("Extensions an original may have, in the order they are tried."),
+        metadata=_doc(
+            "Extensions an original may have, in the order they are tried.",
+            default="`jpg,jpeg,png,webp,avif,gif,tif,tiff`",
+        ),
     )
     max_source_bytes: int = field(
         default=_DEFAULT_CONFIG.max_source_bytes,
-        metadata=_doc("Originals larger than this are refused (422) before being read."),
+        metadata=_doc(
+            "Originals larger than this are refused (422) before being read.",
+            default="`33554432` (32 MiB)",
+        ),
     )
     max_source_pixels: int = field(
         default=_DEFAULT_CONFIG.max_source_pixels,
-        metadata=_doc("Originals declaring more pixels are refused (422) before decoding."),
+        metadata=_doc(
+            "Originals declaring more pixels are refused (422) before decoding.",
+            default="`100000000`",
+        ),
     )
     cache_control: str = field(
-        default=_DEFAULT_CONFIG.cache_control, metadata=_doc("`Cache-Control` of stored and served variants.")
+        default=_DEFAULT_CONFIG.cache_control,
+        metadata=_doc(
+            "`Cache-Control` of stored and served variants.",
+            default="`public, max-age=31536000, immutable`",
+        ),
     )
     error_max_age: int = field(
         default=_DEFAULT_CONFIG.error_max_age,
-        metadata=_doc("Seconds a 4xx answer (bad URL, bad original) may be cached."),
+        metadata=_doc(
+            "Seconds a 4xx answer (bad URL, bad original) may be cached.",
+            default="`60`",
+        ),
     )
     missing_max_age: int = field(
         default=_DEFAULT_CONFIG.missing_max_age,
-        metadata=_doc("Seconds a 404 for a missing original is cached (also CloudFront's 404 error-caching TTL)."),
+        metadata=_doc(
+            "Seconds a 404 for a missing original is cached (also CloudFront's 404 error-caching TTL).",
+            default="`60`",
+        ),
     )
     presets: Mapping[str, Mapping[str, object]] = field(
         default_factory=dict,
-        metadata=_doc("Named parameter sets for `?preset=NAME` (JSON object of objects), validated like URLs."),
+        metadata=_doc(
+            "Named parameter sets for `?preset=NAME`, a JSON object: `-c "
+            '\'presets={"thumb":{"w":200,"h":200,"gravity":"attention"}}\'`.',
+            default="none",
+        ),
     )
     preset_overrides: tuple[str, ...] = field(
         default=_DEFAULT_CONFIG.preset_overrides,
-        metadata=_doc("Parameters a URL may add to or change in a preset; any other one is a 400."),
+        metadata=_doc(
+            "Parameters a URL may add to or change in a preset; any other one is a 400.",
+            default="`dpr,format`",
+        ),
     )
     presets_only: bool = field(
-        default=False, metadata=_doc("Refuse (400) every image request that does not use `preset`.")
+        default=False,
+        metadata=_doc(
+            "Refuse (400) every image request that does not use `preset`.",
+            default="`false`",
+        ),
     )
     allowed_parameters: tuple[str, ...] = field(
         default=_DEFAULT_CONFIG.allowed_parameters,
-        metadata=_doc("URL parameters that are enabled (default all); a disabled one in a URL is a 400."),
+        metadata=_doc(
+            "URL parameters that are enabled (`w,h,fit,q,format,dpr` for resizing only); a disabled one in a "
+            "URL is a 400; see [Tightening the variant bound](url-api.md#tightening-the-variant-bound).",
+            default="all 16 parameters",
+        ),
     )
     backgrounds: tuple[str, ...] = field(
         default=_DEFAULT_CONFIG.backgrounds,
-        metadata=_doc("`background` colours a URL may ask for (`rrggbb`, lowercase)."),
+        metadata=_doc(
+            "`background` colours a URL may ask for (`rrggbb`, lowercase).",
+            default="`ffffff,000000`",
+        ),
     )
     watermark: str | None = field(
-        default=None, metadata=_doc("S3 key of a watermark image overlaid on every variant above thumbnail resolution.")
+        default=None,
+        metadata=_doc(
+            "S3 key of a watermark image overlaid on every variant above thumbnail resolution (see "
+            "[Watermark](url-api.md#watermark)).",
+            default="unset",
+        ),
     )
     watermark_position: str = field(
         default=_DEFAULT_CONFIG.watermark_position.value,
-        metadata=_doc("Where the watermark goes: `centre` or a compass direction (`southeast`...)."),
+        metadata=_doc(
+            "Where the watermark goes: `centre` or a compass direction.",
+            default="`southeast`",
+        ),
     )
     watermark_margin: int = field(
-        default=_DEFAULT_CONFIG.watermark_margin, metadata=_doc("Pixels between the watermark and the edges.")
+        default=_DEFAULT_CONFIG.watermark_margin,
+        metadata=_doc(
+            "Pixels between the watermark and the edges.",
+            default="`16`",
+        ),
     )
     watermark_opacity: int = field(
-        default=_DEFAULT_CONFIG.watermark_opacity, metadata=_doc("Watermark opacity in percent, 1-100.")
+        default=_DEFAULT_CONFIG.watermark_opacity,
+        metadata=_doc(
+            "Watermark opacity in percent, 1-100.",
+            default="`60`",
+        ),
     )
     watermark_width: int = field(
         default=_DEFAULT_CONFIG.watermark_width,
-        metadata=_doc("Watermark width as a percentage of the output width (never enlarged)."),
+        metadata=_doc(
+            "Watermark width as a percentage of the output width (never enlarged).",
+            default="`20`",
+        ),
     )
     watermark_min_width: int = field(
         default=_DEFAULT_CONFIG.watermark_min_width,
         metadata=_doc(
-            "Thumbnail bound (px): no watermark only when the whole source at the output's scale is under it."
+            "Thumbnail bound (px): no watermark only when the whole original at the output's scale is "
+            "narrower and shorter than this.",
+            default="`400`",
         ),
     )
     watermark_passthrough: str = field(
         default=_DEFAULT_CONFIG.watermark_passthrough,
-        metadata=_doc("With a watermark, a URL without image parameters gets `rendition` (default) or `deny` (403)."),
+        metadata=_doc(
+            "With a watermark, a URL without image parameters gets the default rendition, or `deny` (403).",
+            default="`rendition`",
+        ),
     )
     watermark_rendition: str = field(
         default=_DEFAULT_CONFIG.watermark_rendition,
-        metadata=_doc("Image parameters (a query string) of that default rendition."),
+        metadata=_doc(
+            "Image parameters (a query string) of that default rendition; `preset=NAME` with `presets_only`.",
+            default="`w=1280&h=1280&fit=inside`",
+        ),
     )
     # --- CloudFront -----------------------------------------------------------------------------------------
     cdn_default_ttl: int = field(
         default=ONE_DAY,
-        metadata=_doc("Cache policy default TTL (s), for responses without `Cache-Control`. Min TTL is always 0."),
+        metadata=_doc(
+            "Cache policy default TTL (s), for responses without `Cache-Control`. Min TTL is always 0.",
+            default="`86400`",
+        ),
     )
-    cdn_max_ttl: int = field(default=ONE_YEAR, metadata=_doc("Cache policy maximum TTL (s); caps `max-age`."))
+    cdn_max_ttl: int = field(
+        default=ONE_YEAR,
+        metadata=_doc(
+            "Cache policy maximum TTL (s); caps `max-age`.",
+            default="`31536000`",
+        ),
+    )
     price_class: PriceClass = field(
-        default=PriceClass.PRICE_CLASS_100, metadata=_doc("`PriceClass_100`, `PriceClass_200` or `PriceClass_All`.")
+        default=PriceClass.PRICE_CLASS_100,
+        metadata=_doc(
+            "`PriceClass_100` (North America, Europe, Israel), `PriceClass_200` or `PriceClass_All`.",
+            default="`PriceClass_100`",
+        ),
     )
     domain_names: tuple[str, ...] = field(
-        default=(), metadata=_doc("Custom domain names (CNAMEs) of the distribution; needs `certificate_arn`.")
+        default=(),
+        metadata=_doc(
+            "Custom domain names (CNAMEs) of the distribution; needs `certificate_arn`.",
+            default="none",
+        ),
     )
     certificate_arn: str | None = field(
-        default=None, metadata=_doc("ACM certificate in us-east-1 covering `domain_names`.")
+        default=None,
+        metadata=_doc(
+            "ACM certificate **in us-east-1** covering `domain_names` (then TLSv1.2_2021 minimum).",
+            default="unset",
+        ),
     )
     access_logging: bool = field(
-        default=False, metadata=_doc("Create a log bucket for CloudFront standard logs and S3 server access logs.")
+        default=False,
+        metadata=_doc(
+            "Create a log bucket for CloudFront standard logs and S3 server access logs (90-day expiry).",
+            default="`false`",
+        ),
     )
     waf: str = field(
         default="create",
         metadata=_doc(
-            "`create` (a web ACL made by the stack), `none`, or the ARN of an existing CLOUDFRONT-scope web ACL."
+            "`create` (the stack's web ACL), `none`, or the ARN of an existing CLOUDFRONT-scope web ACL to "
+            "attach; see [WAF](operate.md#waf).",
+            default="`create`",
         ),
     )
     waf_rate_limit: int = field(
         default=2000,
         metadata=_doc(
-            "WAF rate rule: requests that can cause a render (image parameter in the query, spec-shaped first path "
-            "segment, or not GET/HEAD) per client IP per 5 minutes before blocking."
+            "WAF rate rule: requests that can cause a render (an image parameter in the query, a spec-shaped "
+            "first path segment, or not GET/HEAD) per client IP per 5 minutes before blocking; the "
+            "arithmetic is in [WAF](operate.md#the-rate-rule).",
+            default="`2000`",
         ),
     )
     waf_logging: str = field(
         default="off",
-        metadata=_doc("WAF logs: `off`, `cloudwatch` (log group with `log_retention_days`) or `s3` (a log bucket)."),
+        metadata=_doc(
+            "WAF logs: `off`, `cloudwatch` (log group `aws-waf-logs-<stack>`, `log_retention_days`) or `s3` "
+            "(bucket `aws-waf-logs-<account>-<stack>`, 90-day expiry); paid, see "
+            "[WAF](operate.md#waf-logging).",
+            default="`off`",
+        ),
     )
     # --- monitoring -----------------------------------------------------------------------------------------
     cloudfront_additional_metrics: bool = field(
         default=True,
-        metadata=_doc("CloudFront additional metrics (cache hit rate, origin latency, per-status error rates); paid."),
+        metadata=_doc(
+            "CloudFront additional metrics (cache hit rate, origin latency, per-status error rates), billed "
+            "as CloudWatch custom metrics (about $2.40 per distribution per month; see "
+            "[Dashboard](operate.md#dashboard)).",
+            default="`true`",
+        ),
     )
     monitoring_regions: tuple[str, ...] = field(
         default=(),
         metadata=_doc(
-            "Regions the dashboard's origin-response rows and the edge log retention cover (default: the price "
-            "class's)."
+            "Regions whose origin-response metrics the dashboard shows and whose edge log groups get "
+            "`log_retention_days`.",
+            default="the price class's regions",
         ),
     )
     alarm_email: str | None = field(
-        default=None, metadata=_doc("Subscribe this address to a new SNS topic that every alarm notifies.")
+        default=None,
+        metadata=_doc(
+            "Create an SNS topic for the alarms and subscribe this address (confirm the e-mail AWS sends).",
+            default="unset",
+        ),
     )
     alarm_topic_arn: str | None = field(
-        default=None, metadata=_doc("Notify this existing SNS topic (us-east-1) from every alarm.")
+        default=None,
+        metadata=_doc(
+            "Notify this existing SNS topic (us-east-1) from every alarm.",
+            default="unset",
+        ),
     )
     alarm_server_error_percent: float = field(
-        default=1.0, metadata=_doc("Alarm when CloudFront's 5xx error rate exceeds this percentage (5 minutes).")
+        default=1.0,
+        metadata=_doc(
+            "Alarm when CloudFront's 5xx error rate over 5 minutes exceeds this percentage.",
+            default="`1.0`",
+        ),
     )
     alarm_origin_errors: int = field(
         default=5,
         metadata=_doc(
-            "Alarm when Lambda@Edge errors, invalid responses and throttles (all regions) exceed this in 5 minutes."
+            "Alarm when Lambda@Edge execution errors, invalid responses and throttles (all regions) exceed "
+            "this in 5 minutes.",
+            default="`5`",
         ),
     )
     alarm_waf_blocked: int = field(
-        default=1000, metadata=_doc("Alarm when the WAF blocks more requests than this per 5 minutes.")
+        default=1000,
+        metadata=_doc(
+            "Alarm when the stack's WAF blocks more than this many requests in 5 minutes.",
+            default="`1000`",
+        ),
     )
     # --- functions and storage ------------------------------------------------------------------------------
     origin_response_memory_mb: int = field(
         default=DEFAULT_ORIGIN_MEMORY_MB,
-        metadata=_doc("Memory of the origin-response function (CPU scales with it; 1769 MB = 1 vCPU)."),
+        metadata=_doc(
+            "Memory of the origin-response function (CPU scales with it; 1769 MB = 1 vCPU).",
+            default="`1536`",
+        ),
     )
     log_retention_days: int = field(
         default=30,
-        metadata=_doc("Retention of the functions' us-east-1 log groups (a CloudWatch Logs retention value)."),
+        metadata=_doc(
+            "Retention of the functions' log groups, in us-east-1 and (custom resource) in every region of "
+            "`monitoring_regions` (a CloudWatch Logs retention value).",
+            default="`30`",
+        ),
     )
     variant_expiry_days: int | None = field(
         default=None,
         metadata=_doc(
-            "Expire stored variants after N days (lifecycle rule on the tag `imgedge=variant`; originals untouched)."
+            "Expire stored variants after N days (lifecycle rule on the tag `imgedge=variant`; originals untouched).",
+            default="unset",
         ),
     )
     variant_prefix: str = field(
         default="",
         metadata=_doc(
-            "One top-level folder for every variant (`_v`: `/_v/photos/cat/300.avif`); set it when originals live "
-            "under folders named like sizes (`2024/`, `300/`, numeric ids). Empty: variants at `/300/photos/cat.avif`."
+            "One top-level folder for every variant (`_v`: `/_v/photos/cat/300.avif`); set it when originals "
+            "live under folders named like sizes (`2024/`, `300/`, numeric ids). Scopes origin-response's "
+            'writes, the purge function\'s deletes and the expiry rule to it. See "Variant keys".',
+            default="empty",
         ),
     )
     signature_mode: str = field(
         default="off",
         metadata=_doc(
-            "Signed URLs: `off`, `required` (403 without a valid `s`) or `outside-presets` (only URLs without "
-            "`preset`)."
+            "Signed URLs: `off`, `required` (403 without a valid `s`) or `outside-presets` (only URLs "
+            "without `preset`); see [Signed URLs](url-api.md#signed-urls).",
+            default="`off`",
         ),
     )
     signature_secret_id: str | None = field(
         default=None,
-        metadata=_doc("Secrets Manager secret (name or ARN) with the signing key(s); needed unless `off`."),
+        metadata=_doc(
+            "Secrets Manager secret (name or ARN) holding the signing key(s); needed unless `off`. The "
+            "viewer-request role gets `secretsmanager:GetSecretValue` on it alone.",
+            default="unset",
+        ),
     )
     signature_secret_region: str = field(
-        default=_DEFAULT_CONFIG.signature_secret_region, metadata=_doc("Region of the signing secret.")
+        default=_DEFAULT_CONFIG.signature_secret_region,
+        metadata=_doc(
+            "Region of the signing secret.",
+            default="`us-east-1`",
+        ),
     )
     signature_secret_ttl: int = field(
         default=_DEFAULT_CONFIG.signature_secret_ttl,
-        metadata=_doc("Seconds each viewer-request container caches the signing keys."),
+        metadata=_doc(
+            "Seconds each viewer-request container caches the signing keys.",
+            default="`300`",
+        ),
     )
     faces_enabled: bool = field(
         default=False,
-        metadata=_doc("Allow `gravity=face` (Rekognition DetectFaces from origin-response; grants it only when on)."),
+        metadata=_doc(
+            "Allow `gravity=face` (Rekognition DetectFaces from origin-response; grants it only when on).",
+            default="`false`",
+        ),
     )
     faces_region: str = field(
-        default=_DEFAULT_CONFIG.faces_region, metadata=_doc("Region of the Rekognition endpoint for `gravity=face`.")
+        default=_DEFAULT_CONFIG.faces_region,
+        metadata=_doc(
+            "Region of the Rekognition endpoint for `gravity=face`.",
+            default="`us-east-1`",
+        ),
     )
     faces_min_confidence: float = field(
         default=_DEFAULT_CONFIG.faces_min_confidence,
-        metadata=_doc("Faces Rekognition reports with a lower confidence (percent) are ignored."),
+        metadata=_doc(
+            "Faces Rekognition reports with a lower confidence (percent) are ignored.",
+            default="`90`",
+        ),
     )
     vary_accept: bool = field(
         default=_DEFAULT_CONFIG.vary_accept,
-        metadata=_doc("Send `Vary: Accept` on variant responses (turn off behind a CDN that will not cache them)."),
+        metadata=_doc(
+            "Send `Vary: Accept` on variant responses; turn off behind a CDN that will not cache them (see "
+            "[Caching and revalidation](url-api.md#caching-and-revalidation)).",
+            default="`true`",
+        ),
     )
     purge_on_change: bool = field(
         default=False,
         metadata=_doc(
-            "Delete and invalidate an original's variants when it is overwritten or deleted (S3 notifications to a "
-            "purge function; created bucket only)."
+            "Deploy the purge-on-change function: when an original is overwritten or deleted, its variants "
+            "are deleted and invalidated (created bucket only; see [Purge on "
+            "change](deploy.md#purge-on-change)).",
+            default="`false`",
         ),
     )
 

@@ -5,12 +5,13 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from imgedge_cdk.application import APP_SETTINGS, DEFAULT_OUTDIR, check_context_keys
-from imgedge_cdk.props import SETTING_NAMES, PropsError
+from imgedge_cdk.application import APP_SETTINGS, DEFAULT_OUTDIR, check_context_keys, settings_table
+from imgedge_cdk.props import SETTING_NAMES, ImageEdgeProps, PropsError
 from tests.cdk.conftest import REPO_ROOT
 
 SETTINGS_DOC = REPO_ROOT / "docs" / "configuration.md"
@@ -80,3 +81,39 @@ def test_deploy_doc_table_lists_every_context_key() -> None:
     text = DEPLOY_DOC.read_text(encoding="utf-8")
     for section in ("Bootstrap", "Deploy", "Outputs", "Upload originals", "Try a URL", "Tear down", "Cost"):
         assert re.search(rf"^#+ .*{section}", text, flags=re.MULTILINE | re.IGNORECASE), section
+
+
+def test_the_settings_table_in_the_docs_is_the_generated_one() -> None:
+    # One declaration (ImageEdgeProps' field metadata, APP_SETTINGS): the docs hold its output, verbatim.
+    settings = SETTINGS_DOC.read_text(encoding="utf-8")
+    assert settings_table() in settings, "regenerate: python3 cdk/app.py --settings-table"
+    done = _run_app("--settings-table")
+    assert (done.returncode, done.stdout) == (0, settings_table())
+
+
+def _spellings(value: object) -> set[str]:
+    """How a default may be written as a context value (the oracle for the table's backticked defaults)."""
+    if isinstance(value, float):
+        return {str(value), f"{value:g}"}
+    return {_spelled(value)}
+
+
+def _spelled(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(str(item) for item in value) if value else "[]"
+    if isinstance(value, dict):
+        return ",".join(f"{key}={item}" for key, item in value.items())
+    return str(value)
+
+
+def test_every_backticked_default_in_the_table_is_the_real_default() -> None:
+    props = ImageEdgeProps()
+    checked = 0
+    for setting in fields(ImageEdgeProps):
+        shown = setting.metadata["default"]
+        if shown.startswith("`") and shown.endswith("`") and shown.count("`") == 2:
+            assert shown.strip("`") in _spellings(getattr(props, setting.name)), setting.name
+            checked += 1
+    assert checked >= 30
