@@ -3,7 +3,7 @@
 Checked files: README.md, SECURITY.md and docs/*.md. A relative link must name an existing file or folder, and a
 ``#anchor`` on a Markdown file must be the slug of one of its headings, by GitHub's rules (lowercase; punctuation
 other than ``-`` and ``_`` dropped; spaces to ``-``; a repeated slug gets ``-1``, ``-2``...). Every ``imgedge VERB``
-in a fenced code block must be a command of the click group in ``edge/local/cli.py``.
+in a fenced code block must be a command of the click group ``imgedge.cli.cli``.
 """
 
 import re
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.local.cli import cli
+from imgedge.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"

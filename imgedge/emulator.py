@@ -5,7 +5,7 @@ functions, the CachingOptimized cache policy and an S3 origin behind an OAI:
 
 1. A viewer-request event is built from the request (headers in CloudFront's shape: lowercase names, lists of
    ``{"key", "value"}``, hop-by-hop headers hidden; the raw query string) and ``viewer_request.handler`` runs.
-   Its result is checked against the Lambda@Edge contract (``edge.local.contract``); a generated response (a
+   Its result is checked against the Lambda@Edge contract (``imgedge.contract``); a generated response (a
    400) goes straight back to the viewer.
 2. The cache is looked up by the rewritten URI alone (CloudFront's cache key). Concurrent misses on one key
    are collapsed into one origin fetch.
@@ -53,10 +53,14 @@ from PIL import Image
 
 from edge.config import CONFIG_ENV_VAR, Config, load_config
 from edge.keys import namespace_warning
-from edge.local import bucket as bucket_ops
-from edge.local import contract
-from edge.local.cache import CachedResponse, ResponseCache
-from edge.local.cloudfront import (
+from edge.marker import MARKER_HEADER
+from edge.options import BLUR_RADII, Fit, FormatChoice, Gravity
+from edge.paths import encode_path
+from edge.store import s3_client as handler_s3_client
+from imgedge import bucket as bucket_ops
+from imgedge import contract
+from imgedge.cache import CachedResponse, ResponseCache
+from imgedge.cloudfront import (
     OriginUnreachable,
     S3Origin,
     origin_request_headers,
@@ -65,12 +69,8 @@ from edge.local.cloudfront import (
     request_id,
     viewer_request_event,
 )
-from edge.local.samples import sample_originals
-from edge.local.server import EdgeRequestHandler, EdgeServer
-from edge.marker import MARKER_HEADER
-from edge.options import BLUR_RADII, Fit, FormatChoice, Gravity
-from edge.paths import encode_path
-from edge.store import s3_client as handler_s3_client
+from imgedge.samples import sample_originals
+from imgedge.server import EdgeRequestHandler, EdgeServer
 from origin_response.handler import handler as origin_response_handler
 from viewer_request.handler import handler as viewer_request_handler
 

@@ -12,12 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edge.local import bucket as bucket_ops
-from edge.local.cloudfront import VIA, phrase
-from edge.local.conditional import NOT_MODIFIED_HEADERS, byte_range, not_modified
+from imgedge import bucket as bucket_ops
+from imgedge.cloudfront import VIA, phrase
+from imgedge.conditional import NOT_MODIFIED_HEADERS, byte_range, not_modified
 
 if TYPE_CHECKING:
-    from edge.local.emulator import Emulator
+    from imgedge.emulator import Emulator
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _STATIC_TYPES = {
@@ -126,7 +126,7 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
         self, status: int, reason: str, body: bytes, headers: list[tuple[str, str]]
     ) -> tuple[int, str, bytes, list[tuple[str, str]]]:
         """A 200 answered as CloudFront answers conditional and range requests from its cache
-        (``edge.local.conditional``): 304, 206 or 416; any other response unchanged."""
+        (``imgedge.conditional``): 304, 206 or 416; any other response unchanged."""
         if status != 200:
             return status, reason, body, headers
         found = {name.lower(): value for name, value in reversed(headers)}
