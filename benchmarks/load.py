@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge.config import Config
-from edge.local.emulator import Emulator, Settings
+from imgedge.emulator import Emulator, Settings
 
 ORIGINAL = "/photos/landscape.jpg"
 ACCEPT = "image/avif,image/webp,image/*,*/*;q=0.8"

@@ -907,7 +907,7 @@ def measure_huge(corpus: Path, cpus: set[int]) -> list[dict[str, Any]]:
 
 def measure_emulator(photos: Sequence[Photo], widths: Sequence[int]) -> dict[str, Any]:
     """Warm misses through the local emulator (embedded moto S3): total, handler and render milliseconds."""
-    from edge.local.emulator import Emulator, Settings  # noqa: PLC0415
+    from imgedge.emulator import Emulator, Settings  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="imgedge-bench-") as directory:
         for photo in photos:

@@ -1,6 +1,6 @@
 """Purging an original's stored variants: find them, prove them, invalidate them in CloudFront, delete them.
 
-Shared by ``imgedge purge``/``rm`` (``edge.local.cli``) and the purge-on-change function
+Shared by ``imgedge purge``/``rm`` (``imgedge.cli``) and the purge-on-change function
 (``purge_on_change.handler``, triggered by S3 event notifications). The S3 and CloudFront clients are passed in
 (boto3 clients in both callers), so this module imports no boto3 and is plain logic over their responses.
 

@@ -3,7 +3,8 @@
 Checked files: README.md, SECURITY.md and docs/*.md. A relative link must name an existing file or folder, and a
 ``#anchor`` on a Markdown file must be the slug of one of its headings, by GitHub's rules (lowercase; punctuation
 other than ``-`` and ``_`` dropped; spaces to ``-``; a repeated slug gets ``-1``, ``-2``...). Every ``imgedge VERB``
-in a fenced code block must be a command of the click group in ``edge/local/cli.py``.
+in a fenced code block must be a command of the click group ``imgedge.cli.cli`` (a Python ``from imgedge import``
+names the package, not a verb).
 """
 
 import re
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.local.cli import cli
+from imgedge.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -23,7 +24,8 @@ _FENCE = re.compile(r"^(```|~~~)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LINK = re.compile(r"!?\[(?:[^\]\[]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
-_VERB = re.compile(r"(?<![\w/.-])imgedge\s+([a-z][a-z0-9-]*)")
+# Not after "from " or "import ": there imgedge is the Python package (``from imgedge import url``).
+_VERB = re.compile(r"(?<![\w/.-])(?<!from )(?<!import )imgedge\s+([a-z][a-z0-9-]*)")
 
 
 def _split(text: str) -> tuple[list[str], list[str]]:

@@ -159,7 +159,7 @@ def test_viewer_bundle_is_pure_python_without_pillow_boto3_or_dev_tools(viewer_d
     assert all(f.endswith(".py") for f in files - {CONFIG_FILE_NAME}), sorted(files)
     top_dirs = {f.split("/")[0] for f in files}
     assert top_dirs == {"edge", "viewer_request", CONFIG_FILE_NAME}
-    forbidden = ("edge/store.py", "edge/render/", "edge/local/", "PIL/", "boto3/", "botocore/", "__pycache__")
+    forbidden = ("edge/store.py", "edge/render/", "imgedge/", "PIL/", "boto3/", "botocore/", "__pycache__")
     assert [f for f in files if f.startswith(forbidden) or "__pycache__" in f] == []
     assert not (_top_level_imports(viewer_dir, ("edge", "viewer_request")) & {"PIL", "boto3", "botocore"})
 
@@ -233,7 +233,7 @@ def test_origin_bundle_carries_the_code_but_no_dev_tools_or_foreign_bytecode(ori
     assert "origin_response/handler.py" in files
     assert "edge/store.py" in files
     assert any(f.startswith("edge/render/") for f in files)
-    assert not [f for f in files if f.startswith("edge/local/")]
+    assert not [f for f in files if f.startswith("imgedge/")]
     assert not [f for f in files if f.startswith("bin/")]
     foreign = [f for f in files if f.endswith((".pyc", ".pyo")) and not f.endswith(".cpython-313.pyc")]
     assert foreign == []

@@ -37,7 +37,7 @@ def source_root(tmp_path: Path) -> Path:
             "edge/produce.py": "",
             "edge/py.typed": "",
             "edge/render/__init__.py": "import PIL\n",
-            "edge/local/cli.py": "",
+            "imgedge/cli.py": "",
             "edge/__pycache__/config.cpython-311.pyc": "",
             "viewer_request/__init__.py": "",
             "viewer_request/handler.py": "from edge.config import json\ndef handler(e, c): return e\n",
@@ -50,7 +50,8 @@ def source_root(tmp_path: Path) -> Path:
 
 
 def test_viewer_files_are_the_handlers_import_closure(source_root: Path) -> None:
-    # Modules the handler does not import (produce, purge, store, render, local) stay out, as do data and caches.
+    # Modules the handler does not import (produce, purge, store, render) and the tools package stay out, as do
+    # data and caches.
     assert sorted(viewer_files(source_root)) == [
         "edge/__init__.py", "edge/config.py", "viewer_request/__init__.py", "viewer_request/handler.py",
     ]  # fmt: skip
@@ -69,7 +70,7 @@ def test_the_viewer_asset_leaves_out_the_origin_only_modules() -> None:
     assert {"edge/produce.py", "edge/faces.py", "edge/watermarks.py", "edge/store.py", "edge/purge.py"}.isdisjoint(
         files
     )
-    assert not [f for f in files if f.startswith(("edge/render/", "edge/local/"))]
+    assert not [f for f in files if f.startswith(("edge/render/", "imgedge/"))]
     # ... and carries the modules of the optional modes it imports lazily (signing, extra origins).
     assert {"edge/signing.py", "edge/secrets.py", "edge/origins.py"} <= set(files)
 

@@ -120,7 +120,7 @@ def test_purge_asset_is_pure_python_with_the_config(synth_variant: Variant) -> N
     files = sorted(p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file())
     assert "purge_on_change/handler.py" in files
     assert "edge/purge.py" in files
-    assert not [f for f in files if f.startswith(("edge/render/", "edge/local/")) or f == "edge/store.py"]
+    assert not [f for f in files if f.startswith(("edge/render/", "imgedge/")) or f == "edge/store.py"]
     config = Config.from_mapping(json.loads((asset / "imgedge-config.json").read_text()))
     assert config == synth.stack.image_edge.config
     assert set(purge_files()) == {f for f in files if f.endswith(".py")}

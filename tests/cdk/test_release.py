@@ -33,6 +33,7 @@ pytestmark = pytest.mark.slow
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
 RUNTIME_PACKAGES = ("edge", "viewer_request", "origin_response", "purge_on_change")
+TOOLS_PACKAGE = "imgedge"
 CONSTRUCT_PACKAGE = "imgedge_cdk"
 # Never copied into the build: VCS data, virtualenvs, node modules, synth output, earlier builds, caches.
 _NOT_SOURCE = shutil.ignore_patterns(
@@ -68,10 +69,11 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def _source_files() -> set[str]:
-    """What the wheel must hold of the project: every file of the runtime packages (at the root) and of the
-    construct package (in ``cdk/``), by path inside the wheel, without byte code."""
+    """What the wheel must hold of the project: every file of the runtime packages and of the tools package (at the
+    root) and of the construct package (in ``cdk/``), by path inside the wheel, without byte code."""
     files: set[str] = set()
-    for root, package in [*((REPO_ROOT, p) for p in RUNTIME_PACKAGES), (REPO_ROOT / "cdk", CONSTRUCT_PACKAGE)]:
+    packages = [*((REPO_ROOT, p) for p in (*RUNTIME_PACKAGES, TOOLS_PACKAGE)), (REPO_ROOT / "cdk", CONSTRUCT_PACKAGE)]
+    for root, package in packages:
         for path in (root / package).rglob("*"):
             relative = path.relative_to(root)
             if path.is_file() and "__pycache__" not in relative.parts and path.suffix != ".pyc":
@@ -111,7 +113,12 @@ def test_the_wheel_holds_the_runtime_tools_and_construct_packages_and_nothing_el
     dist_info = {n for n in names if n.split("/")[0].endswith(".dist-info")}
     assert set(names) - dist_info == _source_files()
     # The contract, spelled out: the tools and the construct are in, the repo's own app and dev files are out.
-    assert {"edge/local/cli.py", "imgedge_cdk/__init__.py", "imgedge_cdk/closure.py"} <= set(names)
+    assert {
+        "imgedge/__init__.py",
+        "imgedge/static/index.html",
+        "imgedge_cdk/__init__.py",
+        "imgedge_cdk/closure.py",
+    } <= set(names)
     assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "cdk/")) or n in ("app.py", "conftest.py")]
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))]
 
@@ -126,7 +133,7 @@ def test_the_wheel_metadata_is_the_release(release: Release) -> None:
     with zipfile.ZipFile(release.wheel) as zipped:
         assert any(n.endswith(".dist-info/licenses/LICENSE") for n in zipped.namelist())
         (entry_points,) = [n for n in zipped.namelist() if n.endswith(".dist-info/entry_points.txt")]
-        assert "imgedge = edge.local.cli:main" in zipped.read(entry_points).decode()
+        assert "imgedge = imgedge.cli:main" in zipped.read(entry_points).decode()
     requires = metadata.get_all("Requires-Dist") or []
     for requirement in PYPROJECT["project"]["optional-dependencies"]["cdk"]:
         name = re.split(r"[=<>!~\[ ]", requirement, maxsplit=1)[0]

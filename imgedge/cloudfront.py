@@ -19,8 +19,8 @@ from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from edge.local import contract
 from edge.marker import MARKER_HEADER
+from imgedge import contract
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client

@@ -5,8 +5,8 @@ import io
 from PIL import Image, ImageOps
 
 from edge.config import Config
-from edge.local.bucket import sniff_content_type
-from edge.local.samples import sample_originals
+from imgedge.bucket import sniff_content_type
+from imgedge.samples import sample_originals
 
 
 def test_samples() -> None:

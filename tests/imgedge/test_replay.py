@@ -7,8 +7,8 @@ import boto3
 import pytest
 from click.testing import CliRunner, Result
 
-from edge.local import replay
-from edge.local.cli import cli
+from imgedge import replay
+from imgedge.cli import cli
 from tests.conftest import TEST_BUCKET, S3Client, create_distribution, invalidated_paths, load_event
 from tests.edge.test_purge import keys, seed
 

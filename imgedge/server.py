@@ -6,18 +6,40 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from edge.local import bucket as bucket_ops
-from edge.local.cloudfront import VIA, phrase
-from edge.local.conditional import NOT_MODIFIED_HEADERS, byte_range, not_modified
+from imgedge import bucket as bucket_ops
+from imgedge.cloudfront import VIA, phrase
+from imgedge.conditional import NOT_MODIFIED_HEADERS, byte_range, not_modified
+from imgedge.emulator.flow import EdgeResponse, RequestRecord
+from imgedge.emulator.settings import Settings
 
-if TYPE_CHECKING:
-    from edge.local.emulator import Emulator
+
+class EdgeApp(Protocol):
+    """What the HTTP front uses of the emulator (``imgedge.emulator.Emulator``), so that this module and the
+    emulator's lifecycle, which starts this server, never import each other."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def log(self) -> Callable[[str], None]: ...
+
+    def handle(self, method: str, path: str, header_pairs: list[tuple[str, str]], client_ip: str) -> EdgeResponse: ...
+
+    def record(self, method: str, path: str, accept: str, response: EdgeResponse, sent: int) -> None: ...
+
+    def recent(self, limit: int = 100) -> list[RequestRecord]: ...
+
+    def originals_info(self) -> list[dict[str, Any]]: ...
+
+    def config_info(self) -> dict[str, Any]: ...
+
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _STATIC_TYPES = {
@@ -42,7 +64,7 @@ class EdgeServer(ThreadingHTTPServer):
     """``ThreadingHTTPServer`` that tracks its connections, so that ``close_connections`` can end keep-alives."""
 
     daemon_threads = True
-    emulator: Emulator
+    emulator: EdgeApp
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         self._connections: set[socket.socket] = set()
@@ -126,7 +148,7 @@ class EdgeRequestHandler(BaseHTTPRequestHandler):
         self, status: int, reason: str, body: bytes, headers: list[tuple[str, str]]
     ) -> tuple[int, str, bytes, list[tuple[str, str]]]:
         """A 200 answered as CloudFront answers conditional and range requests from its cache
-        (``edge.local.conditional``): 304, 206 or 416; any other response unchanged."""
+        (``imgedge.conditional``): 304, 206 or 416; any other response unchanged."""
         if status != 200:
             return status, reason, body, headers
         found = {name.lower(): value for name, value in reversed(headers)}

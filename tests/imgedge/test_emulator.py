@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from edge.local.emulator import Emulator, Settings
-from edge.local.samples import sample_originals
+from imgedge.emulator import Emulator, Settings
+from imgedge.samples import sample_originals
 from origin_response.handler import handler as real_origin_handler
 from tests.conftest import ConfigSetter
-from tests.local.conftest import CHROME_ACCEPT, Reply, fetch, png_declaring
+from tests.imgedge.conftest import CHROME_ACCEPT, Reply, fetch, png_declaring
 from viewer_request.handler import handler as real_viewer_handler
 
 REPO = Path(__file__).resolve().parents[2]
@@ -305,7 +305,7 @@ def test_serve_skips_a_decompression_bomb_with_a_warning(tmp_path: Path) -> None
 
 
 def test_port_in_use_is_a_clear_error(emulator: Emulator) -> None:
-    from edge.local.emulator import EmulatorError
+    from imgedge.emulator import EmulatorError
 
     port = int(emulator.url.rsplit(":", 1)[1].strip("/"))
     with pytest.raises(EmulatorError, match="cannot listen"):
@@ -317,7 +317,7 @@ def test_port_in_use_is_a_clear_error(emulator: Emulator) -> None:
 
 def test_imgedge_serve_prints_the_url_and_serves() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "edge.local.cli", "serve", "--port", "0"],
+        [sys.executable, "-m", "imgedge.cli", "serve", "--port", "0"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -347,8 +347,8 @@ def test_imgedge_serve_prints_the_url_and_serves() -> None:
 def test_external_s3_compatible_endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from moto.server import ThreadedMotoServer
 
-    from edge.local.bucket import s3_client
-    from edge.local.emulator import EmulatorError
+    from imgedge.bucket import s3_client
+    from imgedge.emulator import EmulatorError
 
     for name, value in {"AWS_ACCESS_KEY_ID": "minio", "AWS_SECRET_ACCESS_KEY": "minio123"}.items():
         monkeypatch.setenv(name, value)

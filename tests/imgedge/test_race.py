@@ -4,8 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 
-from edge.local.emulator import Emulator
-from tests.local.conftest import CHROME_ACCEPT, fetch
+from imgedge.emulator import Emulator
+from tests.imgedge.conftest import CHROME_ACCEPT, fetch
 
 VIEWERS = 32
 

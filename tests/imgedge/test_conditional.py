@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.local.conditional import byte_range, not_modified
-from edge.local.emulator import Emulator
-from tests.local.conftest import fetch
+from imgedge.conditional import byte_range, not_modified
+from imgedge.emulator import Emulator
+from tests.imgedge.conftest import fetch
 
 ETAG = '"0cc175b9c0f1b6a831c399e269772661"'
 MODIFIED = "Sun, 06 Dec 2026 10:00:00 GMT"

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from edge.local.cache import DEFAULT_TTL, ERROR_TTL, CachedResponse, ResponseCache, cache_directives, ttl_for
+from imgedge.cache import DEFAULT_TTL, ERROR_TTL, CachedResponse, ResponseCache, cache_directives, ttl_for
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from edge.local import contract
-from edge.local.contract import Rule
+from imgedge import contract
+from imgedge.contract import Rule
 from origin_response.handler import handler as origin_handler
 from tests.conftest import TEST_BUCKET, S3Client, load_event, origin_event, viewer_event
 from viewer_request.handler import handler as viewer_handler

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 from edge import signing
 from edge.config import Config
-from edge.local.check import Answer, Check, Fetch, Outcome, http_get, run_checks
-from edge.local.cli import cli
-from edge.local.emulator import Emulator, Settings
-from tests.local.conftest import CHROME_ACCEPT, fetch
+from imgedge.check import Answer, Check, Fetch, Outcome, http_get, run_checks
+from imgedge.cli import cli
+from imgedge.emulator import Emulator, Settings
+from tests.imgedge.conftest import CHROME_ACCEPT, fetch
 
 LANDSCAPE = "/photos/landscape.jpg"
 KEY = "c" * 40

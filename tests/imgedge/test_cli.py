@@ -14,13 +14,13 @@ from click.testing import CliRunner, Result
 from PIL import Image
 
 from edge.config import Config
-from edge.local.cli import cli
-from edge.local.samples import sample_originals
 from edge.rewrite import rewrite
 from edge.sizes import apply_size_policy
+from imgedge.cli import cli
+from imgedge.samples import sample_originals
 from origin_response.handler import handler as origin_handler
 from tests.conftest import TEST_BUCKET, S3Client, create_distribution, invalidated_paths, origin_event
-from tests.local.conftest import png_declaring
+from tests.imgedge.conftest import png_declaring
 
 BUCKET = ["--bucket", TEST_BUCKET]
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from edge.local.samples import sample_originals
+from imgedge.samples import sample_originals
 from tests.conftest import TEST_BUCKET, S3Client
-from tests.local.test_cli import run
+from tests.imgedge.test_cli import run
 
 AVATARS = {"prefix": "avatars/", "bucket": "acme-avatars", "region": "eu-west-1"}
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner, Result
 
 from edge import signing
 from edge.config import Config
-from edge.local.cli import cli
-from edge.local.signing_keys import KEY_ENV_VAR
+from imgedge.cli import cli
+from imgedge.signing_keys import KEY_ENV_VAR
 from tests.conftest import ConfigSetter, viewer_event
 from viewer_request.handler import handler as viewer_handler
 

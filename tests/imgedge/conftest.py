@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from edge.config import CONFIG_ENV_VAR
-from edge.local.emulator import Emulator, Settings
+from imgedge.emulator import Emulator, Settings
 
 CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 

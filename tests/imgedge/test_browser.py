@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from edge.config import CONFIG_ENV_VAR
-from edge.local.emulator import Emulator, Settings
+from imgedge.emulator import Emulator, Settings
 
 pytestmark = pytest.mark.browser
 

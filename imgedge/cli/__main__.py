@@ -1,0 +1,5 @@
+"""``python -m imgedge.cli``: the ``imgedge`` command."""
+
+from imgedge.cli import main
+
+main()
