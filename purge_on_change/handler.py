@@ -14,6 +14,7 @@ a rerun finds whatever is still stored and purges it again.
 """
 
 import os
+from collections.abc import Callable
 from functools import cache
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config as BotoConfig
 
-from edge.config import load_config
+from edge.config import Config, load_config
 from edge.log import emit
 from edge.purge import HEAD_WORKERS, LIST_WORKERS, object_changes, originals_to_purge, purge
 
@@ -49,30 +50,51 @@ def _clients() -> tuple[S3Client, CloudFrontClient]:
     return session.client("s3", config=_RETRIES), session.client("cloudfront", config=_RETRIES)
 
 
+Handler = Callable[[dict[str, Any], object], dict[str, Any]]
+LogSink = Callable[[str, dict[str, Any]], None]
+
+
+def make_handler(
+    config: Config,
+    *,
+    distribution_id: str | None,
+    clients: Callable[[], tuple[S3Client, CloudFrontClient]] = _clients,
+    log: LogSink = emit,
+) -> Handler:
+    """The purge-on-change handler for ``config``: it purges the variants of every original an S3 event
+    notification names (invalidating them in ``distribution_id`` when given) and returns a summary, also passed
+    to ``log``. ``clients`` gives the S3 and CloudFront clients (default: boto3 with standard retries). Raises
+    ``InvalidationFailed`` or ``PurgeFailed`` (see the module docs)."""
+
+    def handle(event: dict[str, Any], context: object) -> dict[str, Any]:
+        started = perf_counter()
+        changes = object_changes(event)
+        wanted = originals_to_purge(changes, config)
+        summary: dict[str, Any] = {"records": len(changes), "originals": sum(len(v) for v in wanted.values())}
+        summary["ignored"] = len(changes) - summary["originals"]
+        variants: list[str] = []
+        invalidations: list[str] = []
+        errors: list[str] = []
+        for bucket, originals in wanted.items():
+            s3, cloudfront = clients()
+            result = purge(
+                s3, bucket, originals, config,
+                cloudfront=cloudfront, distribution_id=distribution_id, invalidate_originals=True,
+            )  # fmt: skip
+            variants += [f"{bucket}/{key}" for key in result.variants]
+            invalidations += result.invalidations
+            errors += result.errors
+        summary.update(variants=variants, invalidations=invalidations, errors=errors)
+        summary["ms"] = (perf_counter() - started) * 1000
+        log("purge-on-change", summary)
+        if errors:
+            raise PurgeFailed(f"{len(errors)} variants could not be deleted: {errors[:3]}")
+        return summary
+
+    return handle
+
+
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """Purge the variants of every original an S3 event notification names; returns a summary (also logged)."""
-    started = perf_counter()
-    config = load_config()
-    distribution_id = os.environ.get(DISTRIBUTION_ENV_VAR) or None
-    changes = object_changes(event)
-    wanted = originals_to_purge(changes, config)
-    summary: dict[str, Any] = {"records": len(changes), "originals": sum(len(v) for v in wanted.values())}
-    summary["ignored"] = len(changes) - summary["originals"]
-    variants: list[str] = []
-    invalidations: list[str] = []
-    errors: list[str] = []
-    for bucket, originals in wanted.items():
-        s3, cloudfront = _clients()
-        result = purge(
-            s3, bucket, originals, config,
-            cloudfront=cloudfront, distribution_id=distribution_id, invalidate_originals=True,
-        )  # fmt: skip
-        variants += [f"{bucket}/{key}" for key in result.variants]
-        invalidations += result.invalidations
-        errors += result.errors
-    summary.update(variants=variants, invalidations=invalidations, errors=errors)
-    summary["ms"] = (perf_counter() - started) * 1000
-    emit("purge-on-change", summary)
-    if errors:
-        raise PurgeFailed(f"{len(errors)} variants could not be deleted: {errors[:3]}")
-    return summary
+    """Lambda's entry point and the composition root: the handler of the bundled configuration, the distribution
+    of ``IMGEDGE_DISTRIBUTION_ID``, boto3 clients and stdout logging."""
+    return make_handler(load_config(), distribution_id=os.environ.get(DISTRIBUTION_ENV_VAR) or None)(event, context)

@@ -19,13 +19,24 @@ from edge.rewrite import rewrite
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
     from typing import Any
+
+    from edge.config import Config
+
+    Handler = Callable[[dict[str, Any], object], dict[str, Any]]
+    LogSink = Callable[[str, dict[str, Any]], None]
 
 _DROP_MARKER = (MARKER_HEADER,)
 
 
-def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    """Return the (possibly rewritten) request for CloudFront to continue with, or a generated 400.
+def make_handler(
+    config: Config, *, log: LogSink = emit, signing_keys: Callable[[], Sequence[bytes]] | None = None
+) -> Handler:
+    """The viewer-request handler for ``config``: it returns the (possibly rewritten) request for CloudFront to
+    continue with, or a generated 400/403/503, and passes one record per request to ``log`` (``emit``: a JSON line
+    on stdout). ``signing_keys`` gives the signing keys (default: the Secrets Manager secret of ``config``,
+    ``edge.signing.keys_for``, fetched and cached per container).
 
     A marker header sent by the viewer is always dropped; a rewritten request gets the variant key as ``uri``,
     an empty query string and the marker naming its original. Under ``config.signature_mode`` a request with a
@@ -33,35 +44,44 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     watermark, a request without image parameters is rewritten to the default rendition or refused with a 403
     (``edge.rewrite.unrendered``): the original is never forwarded as it is.
     """
-    started = perf_counter()
-    config = load_config()
-    view = ViewerRequest(event)
-    uri = view.uri
-    querystring = view.querystring
-    log: dict[str, Any] = {"uri": uri, "request_id": view.request_id}
-    result: dict[str, Any]
-    try:
-        target = rewrite(uri, querystring, view.accept, config)
-        if target is not None and config.signature_mode != "off":
-            from edge import signing  # noqa: PLC0415 (only signed deployments pay for hashlib, hmac and the client)
 
-            signing.check(uri, querystring, config, signing.keys_for(config))
-    except EdgeError as err:
-        result = error(err, config.error_max_age)
-        log["status"] = err.status
-        log["reason"] = err.reason
-        if err.status >= 500:  # never the viewer's fault (e.g. no valid signing key): a line an alarm matches
-            log.update(level="error", detail=err.detail)
-    else:
-        if target is None:
-            result = view.forwarded(drop_headers=_DROP_MARKER)
-            log["action"] = "pass"
+    def handle(event: dict[str, Any], context: object) -> dict[str, Any]:
+        started = perf_counter()
+        view = ViewerRequest(event)
+        uri = view.uri
+        querystring = view.querystring
+        record: dict[str, Any] = {"uri": uri, "request_id": view.request_id}
+        result: dict[str, Any]
+        try:
+            target = rewrite(uri, querystring, view.accept, config)
+            if target is not None and config.signature_mode != "off":
+                from edge import signing  # noqa: PLC0415 (only signed deployments pay for hashlib, hmac and the client)
+
+                signing.check(uri, querystring, config, signing_keys or signing.keys_for(config))
+        except EdgeError as err:
+            result = error(err, config.error_max_age)
+            record["status"] = err.status
+            record["reason"] = err.reason
+            if err.status >= 500:  # never the viewer's fault (e.g. no valid signing key): a line an alarm matches
+                record.update(level="error", detail=err.detail)
         else:
-            result = view.forwarded(
-                uri=target.uri, set_headers={MARKER_HEADER: marker_value(target.original, querystring)}
-            )
-            log["action"] = "rewrite"
-            log["key"] = target.uri
-    log["us"] = round((perf_counter() - started) * 1e6)
-    emit("viewer-request", log)
-    return result
+            if target is None:
+                result = view.forwarded(drop_headers=_DROP_MARKER)
+                record["action"] = "pass"
+            else:
+                result = view.forwarded(
+                    uri=target.uri, set_headers={MARKER_HEADER: marker_value(target.original, querystring)}
+                )
+                record["action"] = "rewrite"
+                record["key"] = target.uri
+        record["us"] = round((perf_counter() - started) * 1e6)
+        log("viewer-request", record)
+        return result
+
+    return handle
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    """Lambda's entry point and the composition root: the handler of the bundled configuration (``load_config``,
+    read once per container), logging to stdout and fetching signing keys from Secrets Manager."""
+    return make_handler(load_config())(event, context)

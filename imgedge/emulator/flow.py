@@ -2,8 +2,9 @@
 
 ``RequestFlow.handle`` runs steps 1 to 4 of the package docstring (viewer-request, the cache, S3, origin-response),
 checks each handler result against the Lambda@Edge contract, and answers an ``EdgeResponse``; ``record`` keeps and
-logs a ``RequestRecord``. Handlers print their JSON log line to stdout, as on Lambda: the flow routes stdout per
-thread while a handler runs, reads the render timings from that line, and echoes it when ``verbose`` is set.
+logs a ``RequestRecord``. The handlers are built for each request with the emulator's configuration and a log sink
+(``make_handler``, as the functions' composition roots build them): the flow reads the render timings from the
+origin-response record, and echoes each record when ``verbose`` is set.
 
 ``RequestFlow`` is a part of ``Emulator``: the process lifecycle (``imgedge.emulator.lifecycle``) sets the
 attributes it declares.
@@ -13,19 +14,17 @@ from __future__ import annotations
 
 import base64
 import copy
-import io
 import json
-import sys
 import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
+from edge.config import Config
 from edge.marker import MARKER_HEADER
 from imgedge import contract
 from imgedge.cache import CachedResponse, ResponseCache
@@ -38,6 +37,8 @@ from imgedge.cloudfront import (
     request_id,
     viewer_request_event,
 )
+from origin_response.handler import make_handler as make_origin_handler
+from viewer_request.handler import make_handler as make_viewer_handler
 
 if TYPE_CHECKING:
     from imgedge.emulator.settings import Settings
@@ -48,78 +49,6 @@ Handler = Callable[[dict[str, Any], Any], Any]
 _HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
 # origin-response timings that are not render stages.
 _NOT_RENDER = frozenset({"ms_fetch", "ms_store", "ms_total"})
-
-
-class _StdoutRouter(io.TextIOBase):
-    """``sys.stdout`` stand-in: writes go to the current thread's capture buffer when one is open, else on."""
-
-    def __init__(self, target: TextIO) -> None:
-        self.target = target
-        self._local = threading.local()
-
-    def write(self, text: str) -> int:
-        buffer: list[str] | None = getattr(self._local, "buffer", None)
-        if buffer is None:
-            return self.target.write(text)
-        buffer.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        if getattr(self._local, "buffer", None) is None:
-            self.target.flush()
-
-    def isatty(self) -> bool:
-        return self.target.isatty()
-
-    def fileno(self) -> int:
-        return self.target.fileno()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.target, name)
-
-    @contextmanager
-    def capture(self) -> Iterator[list[str]]:
-        lines: list[str] = []
-        buffer: list[str] = []
-        self._local.buffer = buffer
-        try:
-            yield lines
-        finally:
-            self._local.buffer = None
-            lines += [line for line in "".join(buffer).splitlines() if line.strip()]
-
-
-_ROUTER_LOCK = threading.Lock()
-
-
-@contextmanager
-def _captured_stdout() -> Iterator[list[str]]:
-    """The lines the current thread prints inside the block (other threads print as usual)."""
-    with _ROUTER_LOCK:
-        router = sys.stdout
-        if not isinstance(router, _StdoutRouter):
-            router = _StdoutRouter(sys.stdout)
-            sys.stdout = router
-    with router.capture() as lines:
-        yield lines
-
-
-def uninstall_stdout_router() -> None:
-    with _ROUTER_LOCK:
-        if isinstance(sys.stdout, _StdoutRouter):
-            sys.stdout = sys.stdout.target
-
-
-def _json_lines(lines: list[str]) -> list[dict[str, Any]]:
-    records = []
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            records.append(record)
-    return records
 
 
 @dataclass(frozen=True)
@@ -227,8 +156,9 @@ class RequestFlow:
     cache: ResponseCache
     records: deque[RequestRecord]
     _records_lock: threading.Lock
-    _viewer_handler: Handler
-    _origin_handler: Handler
+    config: Config
+    _viewer_handler: Handler | None
+    _origin_handler: Handler | None
     _origin: S3Origin | None
     _region: str
 
@@ -261,16 +191,27 @@ class RequestFlow:
         with self._records_lock:
             return list(self.records)[-limit:]
 
-    def _call(self, handler: Handler, event: dict[str, Any], name: str) -> tuple[Any, list[dict[str, Any]], float]:
+    def _call(
+        self, injected: Handler | None, event: dict[str, Any], name: str
+    ) -> tuple[Any, list[dict[str, Any]], float]:
+        """Run the ``name`` function on ``event``: ``injected`` (a test's), else the real handler built for
+        ``config`` with a sink that collects its log records."""
+        records: list[dict[str, Any]] = []
+
+        def sink(function: str, fields: dict[str, Any]) -> None:
+            records.append({"fn": function, **fields})
+            if self.settings.verbose:
+                self.log(f"  {name} log: {json.dumps(records[-1], default=str)}")
+
+        if injected is not None:
+            handler = injected
+        elif name == "viewer-request":
+            handler = make_viewer_handler(self.config, log=sink)
+        else:
+            handler = make_origin_handler(self.config, log=sink)
         started = perf_counter()
-        with _captured_stdout() as lines:
-            result = handler(copy.deepcopy(event), None)
-        elapsed = _ms(started)
-        records = _json_lines(lines)
-        if self.settings.verbose:
-            for line in lines:
-                self.log(f"  {name} log: {line}")
-        return result, records, elapsed
+        result = handler(copy.deepcopy(event), None)
+        return result, records, _ms(started)
 
     def handle(self, method: str, path: str, header_pairs: list[tuple[str, str]], client_ip: str) -> EdgeResponse:
         """Run one viewer request through the distribution (no socket involved)."""

@@ -6,6 +6,7 @@ again. Requests go through ``RequestFlow`` (``imgedge.emulator.flow``); the demo
 
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
 import os
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edge.config import CONFIG_ENV_VAR, Config, load_config
+from edge.config import Config, load_config
 from edge.keys import namespace_warning
 from edge.rewrite import check_rendition
 from edge.store import s3_client as handler_s3_client
@@ -24,12 +25,10 @@ from imgedge import bucket as bucket_ops
 from imgedge.cache import ResponseCache
 from imgedge.cloudfront import S3Origin
 from imgedge.emulator.demo_api import DemoApi
-from imgedge.emulator.flow import Handler, RequestFlow, RequestRecord, uninstall_stdout_router
+from imgedge.emulator.flow import Handler, RequestFlow, RequestRecord
 from imgedge.emulator.settings import Settings
 from imgedge.samples import sample_originals
 from imgedge.server import EdgeRequestHandler, EdgeServer
-from origin_response.handler import handler as origin_response_handler
-from viewer_request.handler import handler as viewer_request_handler
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -51,7 +50,8 @@ class EmulatorError(Exception):
 class Emulator(RequestFlow, DemoApi):
     """CloudFront in front of S3 with the two imgedge functions; see the ``imgedge.emulator`` docstring.
 
-    ``viewer_handler`` and ``origin_handler`` default to the real handlers (tests inject broken ones).
+    ``viewer_handler`` and ``origin_handler`` default to the real handlers, built for the emulator's configuration
+    (``make_handler``; tests inject broken ones).
     ``log`` receives one line per request. Use as a context manager, or ``start()`` / ``stop()``.
     """
 
@@ -64,8 +64,8 @@ class Emulator(RequestFlow, DemoApi):
         log: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self._viewer_handler: Handler = viewer_handler or viewer_request_handler
-        self._origin_handler: Handler = origin_handler or origin_response_handler
+        self._viewer_handler: Handler | None = viewer_handler
+        self._origin_handler: Handler | None = origin_handler
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self.cache = ResponseCache()
         self.records: deque[RequestRecord] = deque(maxlen=500)
@@ -139,16 +139,17 @@ class Emulator(RequestFlow, DemoApi):
             raise
 
     def _start_config(self) -> None:
-        if self.settings.config_path is not None:
-            if not self.settings.config_path.is_file():
-                raise EmulatorError(f"configuration file {self.settings.config_path} does not exist")
-            self._set_env(CONFIG_ENV_VAR, str(self.settings.config_path.resolve()))
-        load_config.cache_clear()
+        path = self.settings.config_path
         try:
-            self.config = load_config()
+            if path is not None:
+                if not path.is_file():
+                    raise EmulatorError(f"configuration file {path} does not exist")
+                self.config = Config.from_mapping(json.loads(path.read_text(encoding="utf-8")))
+            else:
+                self.config = load_config()
             check_rendition(self.config)  # as the CDK props check it: the deployed configuration passed it
-        except ValueError as err:
-            raise EmulatorError(str(err)) from None
+        except (ValueError, OSError) as err:
+            raise EmulatorError(f"configuration: {err}") from None
 
     def _start_s3(self) -> None:
         if self.settings.bucket is None:
@@ -228,10 +229,8 @@ class Emulator(RequestFlow, DemoApi):
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-        uninstall_stdout_router()
         self._restore_env()
         handler_s3_client.cache_clear()
-        load_config.cache_clear()
 
     def __enter__(self) -> Emulator:
         self.start()
