@@ -117,7 +117,7 @@ def measure(photos: Sequence[Path], rounds: int) -> dict[tuple[str, str, int], C
     from edge.render.context import Context  # noqa: PLC0415
     from edge.render.decode import decode  # noqa: PLC0415
     from edge.render.encode import encode, save_options  # noqa: PLC0415
-    from edge.render.geometry import target_box  # noqa: PLC0415
+    from edge.render.geometry import plan_for  # noqa: PLC0415
     from edge.render.steps import apply_steps  # noqa: PLC0415
 
     config = Config()
@@ -144,7 +144,7 @@ def measure(photos: Sequence[Path], rounds: int) -> dict[tuple[str, str, int], C
     def stages(cell: Cell, data: bytes, spec: RenderSpec) -> None:
         ms, decoded = _cpu_ms(partial(decode, data, limits, spec))
         cell.samples["decode"].append(ms)
-        context = Context(target_box(*decoded.size, spec), spec.format, decoded.icc_profile, spec)
+        context = Context(plan_for(*decoded.size, spec), spec.format, decoded.icc_profile, spec)
         ms, final = _cpu_ms(partial(apply_steps, decoded.image, context))
         cell.samples["transform"].append(ms)
         ms, _ = _cpu_ms(partial(encode, final, spec.format, spec.quality))

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge.options import Fit, OutputFormat, RenderSpec
 from edge.render.crop import attention_box, entropy_box
-from edge.render.geometry import target_box
+from edge.render.geometry import plan_for
 
 SHAPES = ((300, 300), (400, 200), (200, 400), (640, 360), (360, 640))
 STRATEGIES = {"entropy": entropy_box, "attention": attention_box}
@@ -69,7 +69,7 @@ def main() -> int:
             opened.draft("RGB", (1600, 1600))
             source = opened.convert("RGB")
         for shape in SHAPES:
-            plan = target_box(*source.size, RenderSpec(shape[0], shape[1], Fit.COVER, OutputFormat.PNG, None))
+            plan = plan_for(*source.size, RenderSpec(shape[0], shape[1], Fit.COVER, OutputFormat.PNG, None))
             resized = source.resize(plan.resize, Image.Resampling.LANCZOS)
             cropped = plan.canvas
             if cropped == resized.size:

@@ -30,7 +30,7 @@ stem                      ``{stem}.{ext}`` a valid original path for some such `
 The URL length never decides: an original's key is at most ``MAX_ORIGINAL_KEY_BYTES`` (960) bytes, so its URI is
 at most 2,880 characters percent-encoded and the longest canonical query is a few hundred, far under the 8,192 of
 ``MAX_URL_LENGTH``. Presets add no key (a preset and its overrides may only use enabled parameters, so the URL that
-spells them out is accepted too); ``presets_only`` is enforced by the marker instead (``edge.produce``), because a
+spells them out is accepted too); ``presets_only`` is enforced by the marker instead (``edge.origin_flow``), because a
 key alone cannot say whether a preset produced it.
 """
 

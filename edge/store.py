@@ -21,7 +21,7 @@ from edge.errors import ImageTooLarge, StorageUnavailable
 from edge.faces import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT, RekognitionClient, RekognitionFaces
 from edge.keys import SOURCE_METADATA
 from edge.origins import store_target
-from edge.produce import Original
+from edge.ports import Original
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client

@@ -7,7 +7,8 @@ from typing import Any
 from edge.config import Config, load_config
 from edge.events import OriginResponse
 from edge.log import emit, with_metrics
-from edge.produce import Renderer, StoreFactory, handle_origin_response
+from edge.origin_flow import handle_origin_response
+from edge.ports import Renderer, StoreFactory
 from edge.render import Limits, render
 from edge.responses import without_object_metadata
 from edge.store import face_locator_for, store_for

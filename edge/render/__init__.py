@@ -16,7 +16,7 @@ from edge.render.decode import Limits as Limits
 from edge.render.decode import decode, pillow_errors, quiet_warnings, upright
 from edge.render.encode import MAX_SIDE, encode, holds
 from edge.render.faces import detection_jpeg
-from edge.render.geometry import target_box
+from edge.render.geometry import plan_for
 from edge.render.steps import apply_steps, normalise_mode
 from edge.watermarks import Watermark
 
@@ -76,7 +76,7 @@ def render(
 ) -> Rendered:
     """Render the original ``data`` as ``spec`` describes, within ``limits``.
 
-    The output is the first frame, upright (EXIF orientation applied), sized by ``geometry.target_box`` (never
+    The output is the first frame, upright (EXIF orientation applied), sized by ``geometry.plan_for`` (never
     enlarged), converted to sRGB, stripped of all metadata and encoded as ``spec.format``.
 
     Raises only ``EdgeError`` subclasses: ``ImageTooLarge`` (too many bytes, a header declaring too many
@@ -112,7 +112,7 @@ def render(
         start = time.perf_counter()
         with pillow_errors("transform"):
             size = (decoded.size[1], decoded.size[0]) if turned else decoded.size
-            plan = target_box(*size, spec)
+            plan = plan_for(*size, spec)
         check_output(spec, plan.canvas)
         context = Context(plan, spec.format, decoded.icc_profile, spec, watermark, orientation=decoded.orientation)
         if wants_faces and face_locator is not None:

@@ -14,7 +14,7 @@
    refuses more than ``2 * PIL.Image.MAX_IMAGE_PIXELS`` (about 179 MP) on its own: that is reported as
    ``ImageTooLarge`` too, so the effective pixel limit is the smaller of the two. Pillow's globals are never changed;
 4. for JPEG, asks libjpeg to DCT-scale while decoding (``Image.draft``) to the smallest 1/2, 1/4 or 1/8 scale
-   that is still at least ``DRAFT_GAP`` times the size the output needs (computed by ``geometry.target_box``
+   that is still at least ``DRAFT_GAP`` times the size the output needs (computed by ``geometry.plan_for``
    on the displayed size, mapped back through the EXIF orientation). Lossless JPEG (SOF3) cannot be scaled
    and is decoded at full size;
 5. decodes the first frame only (animated GIF, WebP and AVIF are never scanned for their frame count) with
@@ -39,7 +39,7 @@ from edge.config import Config
 from edge.errors import EdgeError, ImageTooLarge, InvalidImage, UnsupportedImage
 from edge.options import RenderSpec
 from edge.render import budget
-from edge.render.geometry import Size, oriented_size, target_box
+from edge.render.geometry import Size, oriented_size, plan_for
 
 #: The formats ``Image.open`` may identify; Pillow's other plugins (BMP, ICO, PSD, EPS...) are never tried.
 ACCEPTED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "GIF", "AVIF", "TIFF")
@@ -249,7 +249,7 @@ def draft_size(size: Size, spec: RenderSpec, orientation: int) -> Size | None:
     It is ``DRAFT_GAP`` times the resize ``spec`` needs; ``None`` when that is not at least half of ``size`` on
     both axes, i.e. when no DCT scale (1/2, 1/4, 1/8) could apply.
     """
-    needed = target_box(*size, spec).resize
+    needed = plan_for(*size, spec).resize
     wanted = oriented_size((math.ceil(needed[0] * DRAFT_GAP), math.ceil(needed[1] * DRAFT_GAP)), orientation)
     stored = oriented_size(size, orientation)
     if stored[0] < 2 * wanted[0] or stored[1] < 2 * wanted[1]:
@@ -262,7 +262,7 @@ def output_pixels(size: Size, spec: RenderSpec | None) -> int:
     orientation and ``rotate`` may swap it); the source's own pixels without a spec."""
     if spec is None:
         return size[0] * size[1]
-    return max(math.prod(target_box(*size, spec).canvas), math.prod(target_box(size[1], size[0], spec).canvas))
+    return max(math.prod(plan_for(*size, spec).canvas), math.prod(plan_for(size[1], size[0], spec).canvas))
 
 
 def check_memory(image: ImageFile.ImageFile, data: bytes, limits: Limits, spec: RenderSpec | None) -> None:

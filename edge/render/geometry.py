@@ -98,7 +98,7 @@ def _plain(size: Size) -> Plan:
     return Plan(resize=size, crop=(0, 0, *size), canvas=size, offset=(0, 0))
 
 
-def target_box(src_w: int, src_h: int, spec: RenderSpec) -> Plan:
+def plan_for(src_w: int, src_h: int, spec: RenderSpec) -> Plan:
     """The ``Plan`` that renders an upright ``src_w x src_h`` source as ``spec`` asks (see the module table).
 
     Raises ``ValueError`` when a size is not positive or the spec gives neither width nor height (a broken
@@ -158,7 +158,7 @@ def focus_crop(resized: Size, cropped: Size, focus: tuple[int, int]) -> Box:
 
     ``focus`` is ``(x, y)`` in percent of the resized image. The left edge is ``floor(x% * rw - cw / 2)``
     clamped to ``0 .. rw - cw`` (the top edge likewise), exactly, with fractions. So 0 keeps the left (top)
-    edge, 100 the right (bottom) one and 50 is the centred crop of ``target_box``: the nine compass gravities are
+    edge, 100 the right (bottom) one and 50 is the centred crop of ``plan_for``: the nine compass gravities are
     the focal points with coordinates 0, 50 and 100.
     """
     origin = []

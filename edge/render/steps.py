@@ -21,7 +21,7 @@ input itself when it has nothing to do. ``STEPS`` runs them in this order:
 6. ``pad``: places the image on a ``plan.canvas`` (``contain``) of the spec's background, else transparent.
 7. ``flatten``: composites alpha over the spec's background (any format), else over white for JPEG, which has
    no alpha; other formats keep it.
-8. ``watermark.apply_watermark``: the configured overlay, on every output above thumbnail resolution.
+8. ``overlay.apply_watermark``: the configured overlay, on every output above thumbnail resolution.
 9. ``strip_metadata``: drops ``info`` (EXIF, XMP, IPTC, ICC, comments, transparency keys), so the encoder
    writes none of it: the output is sRGB and carries no metadata.
 
@@ -39,7 +39,7 @@ from edge.options import OutputFormat
 from edge.render import crop as crop_position
 from edge.render import filters
 from edge.render.context import Context, Step
-from edge.render.watermark import apply_watermark
+from edge.render.overlay import apply_watermark
 
 #: Resampling filter of the final resize.
 RESAMPLE: Final = Image.Resampling.LANCZOS

@@ -19,7 +19,7 @@ from edge.marker import MARKER_HEADER
 from edge.options import Fit, OutputFormat, RenderSpec
 from edge.paths import encode_path
 from edge.render import Limits, render
-from edge.render.geometry import target_box
+from edge.render.geometry import plan_for
 from edge.signing import signed_query
 from edge.sizes import apply_size_policy, check_spec
 from imgedge import bucket as bucket_ops
@@ -411,7 +411,7 @@ def _output_size(spec: RenderSpec, source_size: tuple[int, int] | None) -> tuple
         src_w, src_h = source_size
         if spec.rotate in (90, 270):
             src_w, src_h = src_h, src_w
-        return target_box(src_w, src_h, spec).size
+        return plan_for(src_w, src_h, spec).size
     if spec.width is not None and spec.height is not None and spec.fit in _BOX_FITS:
         return spec.width, spec.height
     return None

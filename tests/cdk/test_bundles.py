@@ -193,7 +193,7 @@ def test_viewer_zip_is_exactly_what_its_handler_and_lazy_modes_import(viewer_tas
     assert {"edge.signing", "edge.secrets", "edge.origins"} <= set(lazy)
     loaded = loaded_project_modules(viewer_task, [handler_module, *lazy])
     assert_closure_matches(viewer_task, VIEWER_HANDLER, loaded)
-    assert not {"edge.produce", "edge.faces", "edge.watermarks", "edge.store", "edge.purge"} & set(loaded)
+    assert not {"edge.origin_flow", "edge.faces", "edge.watermarks", "edge.store", "edge.purge"} & set(loaded)
 
 
 def test_viewer_zip_runs_its_signing_and_origins_modes_alone(viewer_task: Path, tmp_path: Path) -> None:
@@ -344,7 +344,7 @@ def test_origin_zip_is_exactly_what_its_handler_imports(origin_task: Path) -> No
         loaded = loaded_project_modules(origin_task, [handler_module, *lazy], extra_paths=site_packages)
     assert_closure_matches(origin_task, ORIGIN_HANDLER, loaded)
     # The optional modes (faces, watermark) are part of its closure; the purge function's module is not.
-    assert {"edge.faces", "edge.watermarks", "edge.render.faces", "edge.render.watermark"} <= set(loaded)
+    assert {"edge.faces", "edge.watermarks", "edge.render.faces", "edge.render.overlay"} <= set(loaded)
     assert "edge.purge" not in loaded
 
 

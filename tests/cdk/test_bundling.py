@@ -34,7 +34,7 @@ def source_root(tmp_path: Path) -> Path:
             "edge/config.py": "import json\n",
             "edge/store.py": "import boto3\nfrom edge.config import json\n",
             "edge/purge.py": "",
-            "edge/produce.py": "",
+            "edge/origin_flow.py": "",
             "edge/py.typed": "",
             "edge/render/__init__.py": "import PIL\n",
             "imgedge/cli.py": "",
@@ -50,7 +50,7 @@ def source_root(tmp_path: Path) -> Path:
 
 
 def test_viewer_files_are_the_handlers_import_closure(source_root: Path) -> None:
-    # Modules the handler does not import (produce, purge, store, render) and the tools package stay out, as do
+    # Modules the handler does not import (origin_flow, purge, store, render) and the tools package stay out, as do
     # data and caches.
     assert sorted(viewer_files(source_root)) == [
         "edge/__init__.py", "edge/config.py", "viewer_request/__init__.py", "viewer_request/handler.py",
@@ -67,7 +67,7 @@ def test_origin_files_are_the_handlers_import_closure(source_root: Path) -> None
 def test_the_viewer_asset_leaves_out_the_origin_only_modules() -> None:
     # Read from the repository: the viewer handler never imports these (they serve origin-response).
     files = viewer_files(REPO_ROOT)
-    assert {"edge/produce.py", "edge/faces.py", "edge/watermarks.py", "edge/store.py", "edge/purge.py"}.isdisjoint(
+    assert {"edge/origin_flow.py", "edge/faces.py", "edge/watermarks.py", "edge/store.py", "edge/purge.py"}.isdisjoint(
         files
     )
     assert not [f for f in files if f.startswith(("edge/render/", "imgedge/"))]

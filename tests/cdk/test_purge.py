@@ -180,7 +180,7 @@ def test_purge_asset_is_exactly_what_its_handler_imports(synth_variant: Variant)
     loaded = loaded_project_modules(asset, [handler_module, *lazy], extra_paths=(site_packages,))
     assert_closure_matches(asset, PURGE_HANDLER, loaded)
     # (edge.rewrite belongs: edge.config imports it lazily to validate a watermark_rendition.)
-    assert not {"edge.store", "edge.produce", "edge.render", "edge.faces", "edge.watermarks"} & set(loaded)
+    assert not {"edge.store", "edge.origin_flow", "edge.render", "edge.faces", "edge.watermarks"} & set(loaded)
 
 
 @pytest.mark.parametrize("variant", ["purge", "prefixed"])

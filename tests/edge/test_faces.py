@@ -27,7 +27,8 @@ from edge.faces import (
 )
 from edge.keys import VariantKey, decode_key, encode_key
 from edge.options import Fit, Gravity, OutputFormat, RenderSpec
-from edge.produce import Original, handle_origin_response
+from edge.origin_flow import handle_origin_response
+from edge.ports import Original
 from edge.render import Limits, Rendered, render
 from edge.render.faces import face_box
 from edge.rewrite import rewrite

@@ -416,6 +416,7 @@ FACES_CONFIG = dataclasses.replace(CONFIG, faces_enabled=True)
     extended_render_specs(FACES_CONFIG), STEMS, st.sampled_from(["png", "jpg"]), st.sampled_from(["image/avif", "*/*"])
 )
 def test_extended_viewer_query_maps_back_to_the_same_key(spec: RenderSpec, stem: str, ext: str, accept: str) -> None:
+    assume("/" not in stem or stem[0] not in "123456789x")  # a spec-shaped first folder is refused (issue 12)
     variant = VariantKey(spec, stem)
     result = rewrite(encode_path(f"{stem}.{ext}"), viewer_query(spec, FACES_CONFIG), accept, FACES_CONFIG)
     assert result is not None

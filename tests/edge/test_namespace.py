@@ -29,8 +29,8 @@ from edge.errors import BadRequest
 from edge.events import OriginResponse
 from edge.keys import decode_key, is_spec_shaped, namespace_warning
 from edge.marker import marker_value
+from edge.origin_flow import handle_origin_response
 from edge.paths import encode_path, validate_original_path
-from edge.produce import handle_origin_response
 from edge.purge import purge
 from edge.render import Limits, render
 from edge.rewrite import rewrite

@@ -9,10 +9,11 @@ import pytest
 from edge.config import Config
 from edge.errors import ConfigError
 from edge.events import OriginResponse
+from edge.origin_flow import handle_origin_response
 from edge.origins import Origin, origin_for, parse_origins, route, store_target
-from edge.produce import Original, Renderer, Store, handle_origin_response
+from edge.ports import Original, Renderer, Store
 from tests.conftest import TEST_BUCKET, origin_event
-from tests.edge.test_produce import FakeRenderer, FakeStore
+from tests.edge.test_origin_flow import FakeRenderer, FakeStore
 
 AVATARS = {"prefix": "avatars/", "bucket": "acme-avatars", "region": "eu-west-1"}
 LOGOS = {"prefix": "orgs/logos/", "bucket": "acme-org-logos", "region": "us-west-2"}

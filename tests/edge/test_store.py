@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 
 from edge.config import Config
 from edge.errors import ImageTooLarge, StorageUnavailable
-from edge.produce import Original
+from edge.ports import Original
 from edge.store import S3Store, s3_client, store_for
 from tests.conftest import TEST_BUCKET
 

@@ -7,7 +7,7 @@ from edge.config import Config
 from edge.options import COMPASS_FOCUS, Fit, Gravity, OutputFormat, RenderSpec
 from edge.render import Limits
 from edge.render.crop import attention_box, entropy_box
-from edge.render.geometry import focus_crop, target_box
+from edge.render.geometry import focus_crop, plan_for
 from tests.edge.render.pixels import rendered_image
 
 LIMITS = Limits.from_config(Config())
@@ -69,7 +69,7 @@ def test_a_focal_point_centres_the_crop_on_it() -> None:
 
 @pytest.mark.parametrize(("resized", "cropped"), [((400, 200), (100, 200)), ((333, 777), (100, 101)), ((7, 9), (7, 9))])
 def test_compass_focal_points_are_the_compass_crops(resized: tuple[int, int], cropped: tuple[int, int]) -> None:
-    plan = target_box(*resized, RenderSpec(cropped[0], cropped[1], Fit.COVER, OutputFormat.PNG, None))
+    plan = plan_for(*resized, RenderSpec(cropped[0], cropped[1], Fit.COVER, OutputFormat.PNG, None))
     assert focus_crop(plan.resize, plan.canvas, COMPASS_FOCUS[Gravity.CENTRE]) == plan.crop
     assert focus_crop(resized, cropped, (0, 0))[:2] == (0, 0)
     assert focus_crop(resized, cropped, (100, 100))[2:] == resized

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edge.options import Fit, OutputFormat, RenderSpec
-from edge.render.geometry import Plan, oriented_size, target_box
+from edge.render.geometry import Plan, oriented_size, plan_for
 
 Size = tuple[int, int]
 
@@ -17,7 +17,7 @@ def spec(width: int | None, height: int | None, fit: Fit = Fit.INSIDE) -> Render
 
 
 def output_size(src: Size, width: int | None, height: int | None, fit: Fit = Fit.INSIDE) -> Size:
-    return target_box(*src, spec(width, height, fit)).size
+    return plan_for(*src, spec(width, height, fit)).size
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def test_one_dimension(src: Size, width: int | None, height: int | None, expecte
 @pytest.mark.parametrize("fit", list(Fit))
 @pytest.mark.parametrize(("width", "height"), [(300, None), (None, 300)])
 def test_one_dimension_ignores_the_fit(fit: Fit, width: int | None, height: int | None) -> None:
-    assert target_box(2560, 1600, spec(width, height, fit)) == target_box(2560, 1600, spec(width, height))
+    assert plan_for(2560, 1600, spec(width, height, fit)) == plan_for(2560, 1600, spec(width, height))
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_output_size_per_fit(fit: Fit, src: Size, box: Size, expected: Size) -> 
     ],
 )
 def test_plans(fit: Fit, src: Size, box: Size, expected: Plan) -> None:
-    assert target_box(*src, spec(*box, fit)) == expected
+    assert plan_for(*src, spec(*box, fit)) == expected
 
 
 @pytest.mark.parametrize(
@@ -113,16 +113,16 @@ def test_plans(fit: Fit, src: Size, box: Size, expected: Plan) -> None:
     ],
 )
 def test_contain_caps_the_padding_relative_to_the_image(src: Size, box: Size, canvas: Size) -> None:
-    plan = target_box(*src, spec(*box, Fit.CONTAIN))
+    plan = plan_for(*src, spec(*box, Fit.CONTAIN))
     assert plan.canvas == canvas
     assert plan.resize == src  # the image itself is unchanged
     assert plan.offset == ((canvas[0] - src[0]) // 2, (canvas[1] - src[1]) // 2)
 
 
 def test_padded_only_when_the_image_does_not_fill_the_canvas() -> None:
-    assert target_box(2560, 1600, spec(300, 300, Fit.CONTAIN)).padded
-    assert not target_box(2560, 1600, spec(300, 188, Fit.CONTAIN)).padded
-    assert not target_box(2560, 1600, spec(300, 300, Fit.COVER)).padded
+    assert plan_for(2560, 1600, spec(300, 300, Fit.CONTAIN)).padded
+    assert not plan_for(2560, 1600, spec(300, 188, Fit.CONTAIN)).padded
+    assert not plan_for(2560, 1600, spec(300, 300, Fit.COVER)).padded
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ def test_phone_portrait_width_applies_after_rotation() -> None:
 )
 def test_rejects_broken_inputs(src: Size, width: int | None, height: int | None) -> None:
     with pytest.raises(ValueError, match=r"must be positive|needs a width"):
-        target_box(*src, spec(width, height))
+        plan_for(*src, spec(width, height))
 
 
 SIDES = st.integers(min_value=1, max_value=20_000)
@@ -155,7 +155,7 @@ BOX = st.integers(min_value=1, max_value=4096)
 
 @given(src_w=SIDES, src_h=SIDES, width=BOX, height=BOX, fit=st.sampled_from(Fit))
 def test_invariants(src_w: int, src_h: int, width: int, height: int, fit: Fit) -> None:
-    plan = target_box(src_w, src_h, spec(width, height, fit))
+    plan = plan_for(src_w, src_h, spec(width, height, fit))
     rw, rh = plan.resize
     left, top, right, bottom = plan.crop
     cw, ch = plan.canvas

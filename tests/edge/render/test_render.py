@@ -19,7 +19,7 @@ from edge.config import Config
 from edge.errors import EdgeError, ImageTooLarge, InvalidImage, UnsupportedImage
 from edge.options import Fit, OutputFormat, RenderSpec
 from edge.render import Limits, Rendered, render
-from edge.render.geometry import target_box
+from edge.render.geometry import plan_for
 from tests.conftest import CORPUS_ABSENT, CorpusImage, corpus_images
 
 REPO = Path(__file__).resolve().parents[3]
@@ -122,7 +122,7 @@ def check_rendered(rendered: Rendered, spec: RenderSpec, size: tuple[int, int], 
 def test_corpus_renders(row: CorpusImage, fmt: OutputFormat, spec_name: str) -> None:
     spec = SPECS[spec_name](fmt)
     rendered = render(row.path.read_bytes(), spec, DEFAULT_LIMITS)
-    expected_size = target_box(*displayed_size(row), spec).size
+    expected_size = plan_for(*displayed_size(row), spec).size
     check_rendered(rendered, spec, expected_size, expected_mode(row, fmt))
     assert row.format.startswith(rendered.source_format)
     if spec.fit is Fit.COVER and min(displayed_size(row)) >= 200:
@@ -196,7 +196,7 @@ def test_every_fit_and_format(fit: Fit, fmt: OutputFormat, limits: Limits) -> No
     source.save(buffer, "PNG")
     spec = RenderSpec(100, 100, fit, fmt, quality(fmt))
     rendered = render(buffer.getvalue(), spec, limits)
-    size = target_box(400, 200, spec).size
+    size = plan_for(400, 200, spec).size
     padded = fit is Fit.CONTAIN and fmt is not OutputFormat.JPEG
     check_rendered(rendered, spec, size, "RGBA" if padded else "RGB")
     assert rendered.source_format == "PNG"

@@ -8,8 +8,9 @@ import pytest
 from PIL import Image, ImageCms
 
 from edge.options import Fit, OutputFormat, RenderSpec
+from edge.render import geometry
 from edge.render.context import Context
-from edge.render.geometry import Plan, target_box
+from edge.render.geometry import Plan
 from edge.render.steps import (
     STEPS,
     apply_steps,
@@ -157,7 +158,7 @@ def context(
 
 
 def plan_for(size: tuple[int, int], width: int, height: int | None, fit: Fit = Fit.INSIDE) -> Plan:
-    return target_box(*size, RenderSpec(width, height, fit, OutputFormat.PNG, None))
+    return geometry.plan_for(*size, RenderSpec(width, height, fit, OutputFormat.PNG, None))
 
 
 def solid(mode: str, colour: int | tuple[int, ...], size: tuple[int, int] = (8, 8)) -> Image.Image:

@@ -1,4 +1,4 @@
-"""edge.produce: the origin-response decision, with an in-memory store and renderer standing in for S3 and Pillow."""
+"""edge.origin_flow: the origin-response flow, with an in-memory store and renderer standing in for S3 and Pillow."""
 
 import base64
 import threading
@@ -9,22 +9,20 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from edge import produce
+from edge import watermark_source
 from edge.config import Config
 from edge.errors import EdgeError, ImageTooLarge, InvalidImage, StorageUnavailable, UnsupportedImage
 from edge.events import OriginResponse
 from edge.keys import decode_key
 from edge.options import Fit, FormatChoice, OutputFormat, RenderSpec
-from edge.produce import (
+from edge.origin_flow import (
     MISS_STATUSES,
-    Original,
-    Renderer,
     Result,
-    Store,
     candidate_keys,
     find_original,
     handle_origin_response,
 )
+from edge.ports import Original, Renderer, Store
 from edge.rewrite import rewrite
 from edge.variant_headers import inline_headers
 from edge.watermarks import Watermark
@@ -549,7 +547,7 @@ class WatermarkRenderer(FakeRenderer):
 
 
 def test_the_watermark_is_fetched_once_and_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(produce, "_WATERMARKS", {})
+    monkeypatch.setattr(watermark_source, "_WATERMARKS", {})
     config = Config(watermark="brand/logo.png", watermark_opacity=40, watermark_min_width=100)
     store = FakeStore(objects={"photos/cat.png": b"PNG original", "brand/logo.png": b"LOGO"})
     renderer = WatermarkRenderer()
@@ -566,7 +564,7 @@ def test_the_watermark_is_fetched_once_and_recorded(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_missing_watermark_is_a_503_and_nothing_is_stored(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(produce, "_WATERMARKS", {})
+    monkeypatch.setattr(watermark_source, "_WATERMARKS", {})
     harness = Harness(FakeStore(objects={"photos/cat.png": b"PNG original"}), WatermarkRenderer())
     result = harness.run(origin_event(404, URI, MARKER), Config(watermark="brand/logo.png"))
     assert result.response["status"] == "503"

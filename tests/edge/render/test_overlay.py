@@ -1,4 +1,4 @@
-"""edge.render.watermark: the overlay appears, by pixels, only where and when it should."""
+"""edge.render.overlay: the overlay appears, by pixels, only where and when it should."""
 
 import io
 
@@ -8,7 +8,7 @@ from PIL import Image
 from edge.config import Config
 from edge.options import Fit, Gravity, OutputFormat, RenderSpec
 from edge.render import Limits, render
-from edge.render.watermark import overlay_box
+from edge.render.overlay import overlay_box
 from edge.watermarks import Watermark
 from tests.edge.render.pixels import pixel, png_bytes
 

@@ -1,16 +1,15 @@
-"""The origin-response decision: pass a response through, or render the missing variant (pure).
+"""The origin-response flow: pass a response through, refuse it, or render, store and return the missing variant.
 
-S3 and Pillow arrive through the ``Store`` and ``Renderer`` protocols, so this module imports neither.
+S3 and Pillow arrive through the ports (``edge.ports``: ``Store``, ``Renderer``), so this module imports neither;
+the watermark comes from ``edge.watermark_source``, the redirect of an oversize variant from ``edge.redirects``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from time import perf_counter, time
-from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qsl
+from typing import TYPE_CHECKING, Any
 
 from edge import responses
 from edge.config import Config
@@ -24,29 +23,23 @@ from edge.keys import (
     decode_key,
     source_stem,
     variant_s3_key,
-    viewer_query,
 )
 from edge.marker import MARKER_HEADER, verify
 from edge.negotiate import choose_format
 from edge.options import FormatChoice, OutputFormat, RenderSpec
-from edge.origins import origin_for, route, store_target
+from edge.origins import route
 from edge.paths import encode_path
+from edge.ports import Original, Renderer, Store, StoreFactory
 from edge.query import parse_query
 from edge.reachability import check_reachable
-from edge.rewrite import rewrite
+from edge.redirects import redirect_without_marker
 from edge.signing import UnsignedMiss
 from edge.variant_headers import inline_headers, with_vary_accept
+from edge.watermark_source import watermark_for
 from edge.watermarks import Watermark
 
 if TYPE_CHECKING:
     from edge.render import Rendered
-
-
-class VariantTooLarge(BadRequest):
-    """A variant key requested directly whose variant is too large to return inline and whose stored copy no URL
-    viewer-request accepts can reach (a prefixed origin's key, its viewer URL refused)."""
-
-    default_reason = "variant too large to return inline: request it through its original's URL"
 
 
 # Statuses S3 answers for a missing key: 404 with s3:ListBucket, 403 without it (the OAI has none).
@@ -78,41 +71,6 @@ def served_object_conflict(event: OriginResponse, config: Config) -> NamespaceCo
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Original:
-    """An original read from the store: its S3 key, bytes and ETag; ``watermark_etag`` is set on the copy passed
-    to ``Store.put_variant`` when a watermark was overlaid (stored in the variant's metadata); ``variant_source``
-    is the object's ``edge.keys.SOURCE_METADATA`` when it has one, i.e. when it is a stored variant, not an
-    original (``_serve_miss`` refuses to render from it)."""
-
-    key: str
-    body: bytes
-    etag: str
-    watermark_etag: str | None = None
-    variant_source: str | None = None
-
-
-class Store(Protocol):
-    """Where originals are read and variants written (``edge.store.S3Store`` in production)."""
-
-    def get_original(self, key: str) -> Original | None:
-        """The original at ``key``, or ``None`` when there is none. Raises ``StorageUnavailable`` after bounded
-        retries, ``ImageTooLarge`` when the object exceeds the byte limit (before reading it)."""
-        ...
-
-    def put_variant(self, key: str, body: bytes, content_type: str, cache_control: str, source: Original) -> bool:
-        """Store a variant only if nothing exists at ``key``: ``True`` when written, ``False`` when an object was
-        already there (a concurrent render won). Raises ``StorageUnavailable``."""
-        ...
-
-
-class Renderer(Protocol):
-    """Renders original bytes as a spec (``edge.render.render`` with its limits bound); ``watermark`` is passed
-    only when the configuration names one."""
-
-    def __call__(self, data: bytes, spec: RenderSpec, /, watermark: Watermark | None = None) -> Rendered: ...
-
-
 def format_alternatives(spec: RenderSpec, marker: str | None, extension: str, config: Config) -> tuple[RenderSpec, ...]:
     """The specs to render instead, in order, when ``spec.format`` cannot hold the output's size
     (``OutputTooLarge``): ``spec`` in another format and its quality.
@@ -140,39 +98,6 @@ def format_alternatives(spec: RenderSpec, marker: str | None, extension: str, co
             quality = None if not fmt.lossy else config.default_quality[fmt.value] if default else spec.quality
             result.append(replace(spec, format=fmt, quality=quality))
     return tuple(result)
-
-
-# The watermark of each (bucket, key), fetched once per container: changing it means purging (see "Watermark" in
-# docs/url-api.md).
-_WATERMARKS: dict[tuple[str, str], Original] = {}
-
-
-def watermark_for(store: Store, config: Config, bucket: str | None) -> Watermark | None:
-    """The configured watermark, read from ``store`` once per container and bucket; ``None`` when none is
-    configured. Raises ``StorageUnavailable`` (503, never cached) when it is configured but missing, so no
-    variant is ever stored without it."""
-    if config.watermark is None:
-        return None
-    cache_key = (store_target(config.origins, config.bucket, None, bucket, None)[0] or "", config.watermark)
-    original = _WATERMARKS.get(cache_key)
-    if original is None:
-        original = store.get_original(config.watermark)
-        if original is None:
-            raise StorageUnavailable(detail=f"watermark {config.watermark} not found")
-        _WATERMARKS[cache_key] = original
-    return Watermark(
-        image=original.body,
-        etag=original.etag,
-        position=config.watermark_position,
-        margin=config.watermark_margin,
-        opacity=config.watermark_opacity,
-        width_percent=config.watermark_width,
-        min_width=config.watermark_min_width,
-    )
-
-
-# (bucket, region) of the event's S3 origin -> the store; configuration overrides are the factory's business.
-StoreFactory = Callable[[str | None, str | None], Store]
 
 
 @dataclass
@@ -389,34 +314,4 @@ def _serve_miss(
         # Exactly the URL the viewer asked for: its signature and preset still hold, and its cache behavior routes
         # it to this origin; the variant being stored now, S3 serves it.
         return responses.redirect(marker)
-    return _redirect_without_marker(event.uri, variant, encode_path(original.key), config)
-
-
-def _redirect_without_marker(uri: str, variant: VariantKey, original_uri: str, config: Config) -> dict[str, Any]:
-    """The redirect for an oversize variant whose request carries no usable marker (see the caller)."""
-    query = viewer_query(variant.spec, config)
-    refused = config.presets_only or not {name for name, _ in parse_qsl(query)} <= set(config.allowed_parameters)
-    if config.signature_mode != "off" or refused:
-        # The viewer URL would need a signature origin-response does not have, or viewer-request would refuse it
-        # (no preset under presets_only, a parameter allowed_parameters disables); the variant key itself is the
-        # same cache entry and, the variant being stored, is served by S3 -- when CloudFront fetches the key from
-        # the bucket it was stored in. A key's path matches no /<prefix>* behavior, so the key of a prefixed
-        # origin's variant comes back to this same miss: the original's URL (its behavior) without the refused
-        # format goes to the right bucket instead (edge.origins).
-        if origin_for(config.origins, uri) == origin_for(config.origins, variant.stem):
-            return responses.redirect(uri)
-        return responses.redirect(f"{original_uri}?{_accepted_query(original_uri, query, config)}")
-    return responses.redirect(f"{original_uri}?{query}")
-
-
-def _accepted_query(original_uri: str, query: str, config: Config) -> str:
-    """``query``, or ``query`` without ``format``, whichever viewer-request accepts for ``original_uri`` (without
-    ``format`` the browser's negotiation picks the format, a variant it can display). Raises ``VariantTooLarge``
-    when neither is accepted (no URL reaches this variant's bucket)."""
-    for candidate in (query, "&".join(part for part in query.split("&") if not part.startswith("format="))):
-        try:
-            if rewrite(original_uri, candidate, "", config) is not None:
-                return candidate
-        except BadRequest:
-            continue
-    raise VariantTooLarge()
+    return redirect_without_marker(event.uri, variant, encode_path(original.key), config)

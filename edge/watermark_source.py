@@ -1,0 +1,41 @@
+"""The configured watermark as origin-response reads it: fetched from the bucket once per container.
+
+``watermark_for`` turns the configuration's ``watermark`` key into the ``edge.watermarks.Watermark`` the renderer
+overlays (``edge.render.overlay``).
+"""
+
+from __future__ import annotations
+
+from edge.config import Config
+from edge.errors import StorageUnavailable
+from edge.origins import store_target
+from edge.ports import Original, Store
+from edge.watermarks import Watermark
+
+# The watermark of each (bucket, key), fetched once per container: changing it means purging (see "Watermark" in
+# docs/url-api.md).
+_WATERMARKS: dict[tuple[str, str], Original] = {}
+
+
+def watermark_for(store: Store, config: Config, bucket: str | None) -> Watermark | None:
+    """The configured watermark, read from ``store`` once per container and bucket; ``None`` when none is
+    configured. Raises ``StorageUnavailable`` (503, never cached) when it is configured but missing, so no
+    variant is ever stored without it."""
+    if config.watermark is None:
+        return None
+    cache_key = (store_target(config.origins, config.bucket, None, bucket, None)[0] or "", config.watermark)
+    original = _WATERMARKS.get(cache_key)
+    if original is None:
+        original = store.get_original(config.watermark)
+        if original is None:
+            raise StorageUnavailable(detail=f"watermark {config.watermark} not found")
+        _WATERMARKS[cache_key] = original
+    return Watermark(
+        image=original.body,
+        etag=original.etag,
+        position=config.watermark_position,
+        margin=config.watermark_margin,
+        opacity=config.watermark_opacity,
+        width_percent=config.watermark_width,
+        min_width=config.watermark_min_width,
+    )
