@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from hypothesis import settings
 
 from edge.config import CONFIG_ENV_VAR, Config, load_config
 
@@ -22,6 +23,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # As ./dev and cdk/app.py do: jsii's Node 20 end-of-life banner is silenced the documented way (before any test
 # imports aws_cdk, which starts the jsii runtime).
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+# Hypothesis: random examples on a developer's machine (new ones every run, failures kept in .hypothesis/), the
+# same examples on every CI run (HYPOTHESIS_PROFILE=ci, set by .ci/run), so that a landing never depends on luck.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpus"
 CORPUS_ABSENT = f"image corpus not found at {CORPUS_DIR} (it lives in ../shared/corpus beside the project)"
 

@@ -134,6 +134,14 @@ def test_originals_and_variants_never_meet(aws: None, layout: str, keys: list[st
                     assert status == 409, (key, query, s3_key, status)
                     assert response["headers"]["cache-control"][0]["value"] == "no-store"
                     continue
+                first = _first_candidate(_stem(key), before, config, upto=key.rpartition(".")[2])
+                if first is not None and first not in originals:
+                    # Default layout: a stored variant of another original (300/cat.jpg of cat.jpg) comes before
+                    # this original (300/cat.gif) in the candidate order: nothing renders from it (409, no-store).
+                    assert layout == "default"
+                    assert status == 409, (key, query, first, status)
+                    assert response["headers"]["cache-control"][0]["value"] == "no-store"
+                    continue
                 assert status in (200, 302), (key, query, s3_key, response.get("body"))
                 # Stored by origin-response (now, or by an earlier query mapping to the same key).
                 assert s3_key in _stored(client) - originals
@@ -186,9 +194,16 @@ def _is_variant_key(key: str, config: Config) -> bool:
     return True
 
 
-def _first_candidate(stem: str, stored: set[str], config: Config) -> str | None:
-    """The object origin-response reads as the original of ``stem`` without a marker (its candidate order)."""
-    extensions = [spelling for ext in config.source_extensions for spelling in (ext, ext.upper())]
+def _first_candidate(stem: str, stored: set[str], config: Config, upto: str | None = None) -> str | None:
+    """The object origin-response reads as the original of ``stem``: without a marker, the first stored key in
+    the configured extension order (each in lower then upper case); with the marker's extension ``upto``, the
+    configured extensions before it, then that extension as written."""
+    if upto is None:
+        extensions = [spelling for ext in config.source_extensions for spelling in (ext, ext.upper())]
+    else:
+        order = list(config.source_extensions)
+        before = order[: order.index(upto.lower())] if upto.lower() in order else []
+        extensions = [*before, upto]
     return next((f"{stem}.{ext}" for ext in extensions if f"{stem}.{ext}" in stored), None)
 
 
