@@ -44,7 +44,7 @@ event = json.load(open(sys.argv[4]))
 request = event["Records"][0]["cf"]["request"]
 request["uri"], request["querystring"] = uri, query
 config = load_config()
-if config.url_dialects:
+if getattr(config, "url_dialects", ()):  # absent before the dialects existed (--root of an older tree)
     from edge.dialects import translate
 else:
     def translate(uri, query, config):
