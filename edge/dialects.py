@@ -76,7 +76,7 @@ _REFUSED_SEGMENTS = {
 #: Thumbor filters that do nothing in imgedge: it never enlarges, and always strips EXIF and converts to sRGB.
 _NO_OP_FILTERS = frozenset({"no_upscale", "strip_exif", "strip_icc"})
 #: Thumbor filters with no imgedge equivalent, with the reason.
-_REFUSED_FILTERS = {
+REFUSED_FILTERS = {
     "upscale": "imgedge never enlarges",
     "watermark": "the watermark is a deployment setting (watermark), not a URL option",
     "proportion": "give the scaled size instead",
@@ -334,8 +334,8 @@ def _thumbor_filter(
     name: str, argument: str, fit: str | None, fit_in: bool, native: list[tuple[str, str]]
 ) -> str | None:
     """Append the native parameters of one filter; returns the fit after it. Raises ``BadRequest``."""
-    if name in _REFUSED_FILTERS:
-        raise BadRequest(f"thumbor filter {name} is not supported: {_REFUSED_FILTERS[name]}")
+    if name in REFUSED_FILTERS:
+        raise BadRequest(f"thumbor filter {name} is not supported: {REFUSED_FILTERS[name]}")
     if (name in _NO_OP_FILTERS or name in ("grayscale", "stretch", "autojpg")) and argument:
         raise BadRequest(f"thumbor filter {name} takes no argument")
     if name in _NO_OP_FILTERS:

@@ -7,11 +7,11 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from edge.config import Config
-from edge.dialects import translate
+from edge.dialects import REFUSED_FILTERS, translate
 from edge.errors import BadRequest, ConfigError, EdgeError, Forbidden
 from edge.origins import Origin
 from edge.rewrite import rewrite
@@ -141,6 +141,25 @@ def test_unsupported_thumbor_construct_is_a_400_naming_it(uri: str, construct: s
     assert isinstance(result, tuple)
     assert result[0] == "BadRequest"
     assert construct in result[1]
+
+
+@given(
+    st.sampled_from(["", "fit-in/", "300x200/", "-300x0/right/", "x200/smart/"]),
+    st.sampled_from([*REFUSED_FILTERS, "upscale"]) | st.from_regex(r"[a-z_]{1,12}", fullmatch=True),
+    st.sampled_from(["", "1", "a,b"]),
+    st.booleans(),
+)
+def test_property_unsupported_thumbor_filter_is_a_400_naming_it(
+    prefix: str, name: str, argument: str, after: bool
+) -> None:
+    supported = {"format", "quality", "grayscale", "blur", "rotate", "fill", "stretch", "sharpen", "autojpg"}
+    supported |= {"background_color", "no_upscale", "strip_exif", "strip_icc"}
+    assume(name not in supported)
+    filters = f"filters:{name}({argument})" + (":grayscale()" if after else "")
+    result = dialect_outcome(f"/{prefix}{filters}/photos/cat.jpg")
+    assert isinstance(result, tuple)
+    assert result[0] == "BadRequest"
+    assert f"thumbor filter {name} " in result[1]
 
 
 @pytest.mark.parametrize(
