@@ -282,6 +282,8 @@ def _parse_filters(segment: str, filters: dict[str, str]) -> None:
         closing = text.find(")", opening)
         name = text[position:opening] if opening >= 0 else text[position:]
         if opening < 0 or closing < 0 or not _FILTER_NAME.fullmatch(name):
+            if name in REFUSED_FILTERS:  # watermark(bucket,folder/key.png,...): its "/" split the segment
+                raise BadRequest(f"thumbor filter {name} is not supported: {REFUSED_FILTERS[name]}")
             raise BadRequest("thumbor filters must be filters:name(arguments):name(arguments)")
         if name in filters:
             raise BadRequest(f"thumbor filter {name} given more than once")
@@ -401,13 +403,18 @@ def translate_sih(uri: str, querystring: str, config: Config) -> tuple[str, str]
     ``withoutEnlargement`` (true only: imgedge never enlarges)}, ``grayscale``/``greyscale``, ``toFormat`` (or the
     top-level ``outputFormat``), ``{jpeg,png,webp,avif}.quality``, ``flip``, ``flop``, ``rotate`` (null: nothing),
     ``blur`` (a sigma, rounded up), ``sharpen`` (true), ``flatten.background``. Raises ``BadRequest`` for anything
-    else, naming it.
+    else, naming it. A path whose base64 does not decode to text in ``{...}`` is returned unchanged.
     """
     text = uri[1:]
     try:
         raw = base64.b64decode(text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True)
-        request = json.loads(raw)
     except (binascii.Error, ValueError):
+        return uri, querystring  # not base64 (an extensionless path such as /eyes): not a SIH request
+    if not (raw.lstrip().startswith(b"{") and raw.rstrip().endswith(b"}")):
+        return uri, querystring
+    try:
+        request = json.loads(raw)
+    except ValueError:
         raise BadRequest("SIH request is not base64 of a JSON object") from None
     if not isinstance(request, dict):
         raise BadRequest("SIH request is not base64 of a JSON object")

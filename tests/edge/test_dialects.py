@@ -115,6 +115,7 @@ REFUSED_THUMBOR = [
     ("/origx200/photos/cat.jpg", "orig"),
     ("/300x200/filters:upscale()/photos/cat.jpg", "upscale"),
     ("/300x200/filters:watermark(bucket,key.png,0,0)/photos/cat.jpg", "watermark"),
+    ("/fit-in/400x400/filters:watermark(bucket,folder/key.png,0,0)/image.jpg", "watermark"),  # SIH filter.spec.ts
     ("/300x200/filters:proportion(0.3)/photos/cat.jpg", "proportion"),
     ("/300x200/filters:convolution(1;2;1,3)/photos/cat.jpg", "convolution"),
     ("/300x200/filters:equalize()/photos/cat.jpg", "equalize"),
@@ -378,10 +379,15 @@ def test_unsupported_sih_construct_is_a_400_naming_it(request_json: dict[str, ob
     assert construct in result[1]
 
 
-@pytest.mark.parametrize("path", ["/eyJub3QganNvbg", "/eyJrZXkiOiJhLmpwZyJ9XX19", "/" + "ey" + "A" * 5])
+@pytest.mark.parametrize("path", ["/eyJrZXkiOiB9", "/eyJrZXkiOiJhLmpwZyJ9XX19", "/eyAgfQ"])
 def test_malformed_sih_request_is_a_400(path: str) -> None:
     with pytest.raises(BadRequest, match="SIH"):
         translate(path, "", CONFIG)
+
+
+@pytest.mark.parametrize("path", ["/eyes", "/eyeball/x", "/eyJ", "/eyJub3QganNvbg"])
+def test_a_path_that_is_not_base64_json_is_not_a_sih_request(path: str) -> None:
+    assert translate(path, "", CONFIG) == (path, "")
 
 
 def test_sih_bucket_outside_the_origins_is_a_403() -> None:
