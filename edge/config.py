@@ -82,6 +82,8 @@ VARIANT_TAG_VALUE = "variant"
 DEFAULT_BACKGROUNDS: tuple[str, ...] = ("ffffff", "000000")
 #: Parameters a URL may add to or change in a preset by default: neither changes what the image shows.
 DEFAULT_PRESET_OVERRIDES: tuple[str, ...] = ("dpr", "format")
+#: The values of ``url_dialects`` (``edge.dialects`` translates each).
+URL_DIALECTS: tuple[str, ...] = ("thumbor", "sih", "query_aliases")
 #: ``signature_mode`` values (see ``edge.signing``).
 SIGNATURE_MODES: tuple[str, ...] = ("off", "required", "outside-presets")
 #: ``watermark_passthrough`` values: a request without image parameters gets the default rendition, or a 403.
@@ -194,6 +196,11 @@ class Config:
             an original under a folder named like a spec (``2024/``, ``300/``) shares the variants' namespace and
             is refused (see docs/url-api.md, "Variant keys"). A letter or ``_`` then letters, digits,
             ``_ . ~ -``; at most 63 characters; never spec-shaped (``x200``).
+        url_dialects: other URL spellings viewer-request translates into imgedge's own parameters before any
+            check (``edge.dialects``; docs/url-api.md, "URL dialects"): ``thumbor`` (thumbor/SIH paths such as
+            ``/fit-in/300x200/filters:format(webp)/photos/cat.jpg``), ``sih`` (SIH's base64 JSON requests),
+            ``query_aliases`` (``width``, ``height``, ``quality``, ``greyscale``). Default: none. ``thumbor`` needs
+            ``variant_prefix``: in the default layout its paths are variant keys.
     """
 
     size_policy: SizePolicy = SizePolicy.SNAP
@@ -241,6 +248,7 @@ class Config:
     vary_accept: bool = True
     origins: tuple[Origin, ...] = ()
     variant_prefix: str = ""
+    url_dialects: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -287,7 +295,15 @@ def _coerce(key: str, value: Any) -> Any:
     try:
         if key in enums:
             return enums[key](value)
-        if key in ("sizes", "qualities", "source_extensions", "preset_overrides", "allowed_parameters", "backgrounds"):
+        if key in (
+            "sizes",
+            "qualities",
+            "source_extensions",
+            "preset_overrides",
+            "allowed_parameters",
+            "backgrounds",
+            "url_dialects",
+        ):
             if not isinstance(value, list | tuple):
                 raise TypeError
             return tuple(value)
@@ -430,6 +446,7 @@ def _validate(config: Config) -> None:
     _require(isinstance(config.presets_only, bool), "presets_only", "must be true or false")
     _require(not config.presets_only or len(config.presets) > 0, "presets_only", "needs at least one preset")
     _validate_allowed_parameters(config)
+    _validate_url_dialects(config)
     backgrounds = config.backgrounds
     _require(isinstance(backgrounds, tuple) and len(backgrounds) <= 64
              and all(isinstance(b, str) and len(b) == 6 and all(c in "0123456789abcdef" for c in b)
@@ -503,6 +520,19 @@ def _validate_allowed_parameters(config: Config) -> None:
         for parameter in values:
             _require(parameter in allowed, "presets",
                      f"preset {name!r} uses {parameter}, which allowed_parameters does not enable")  # fmt: skip
+
+
+def _validate_url_dialects(config: Config) -> None:
+    dialects = config.url_dialects
+    _require(isinstance(dialects, tuple), "url_dialects", "must be a list of dialect names")
+    for dialect in dialects:
+        _require(dialect in URL_DIALECTS, "url_dialects",
+                 f"unknown dialect {dialect!r}: use " + ", ".join(URL_DIALECTS))  # fmt: skip
+        _require(dialects.count(dialect) == 1, "url_dialects", f"dialect {dialect!r} is listed twice")
+    # thumbor's /300x200/photos/cat.jpg is also the default layout's key of a stored JPEG variant: only under
+    # variant_prefix are the two namespaces apart.
+    _require("thumbor" not in dialects or bool(config.variant_prefix), "url_dialects",
+             "thumbor needs variant_prefix (its /300x200/cat.jpg is a variant key in the default layout)")  # fmt: skip
 
 
 def _validate_signature(config: Config) -> None:

@@ -39,9 +39,11 @@ def test_viewer_request_imports_neither_pillow_nor_boto3() -> None:
 # Modules the viewer-request function no longer loads at its cold start: signing and its Secrets Manager client
 # (with hashlib, hmac, datetime) load only when signature_mode is not off; the rest only on the requests or
 # configurations that need them (fractions with decimal at the first dpr or focus, unicodedata at the first
-# non-ASCII path, edge.origins with extra origins, the watermark with origin-response).
+# non-ASCII path, edge.origins with extra origins, the watermark with origin-response, edge.dialects with
+# url_dialects).
 VIEWER_COLD_START_EXCLUDED = (
     "edge.signing",
+    "edge.dialects",
     "edge.secrets",
     "edge.origins",
     "edge.watermarks",

@@ -2,7 +2,8 @@
 
 Imports neither boto3 nor Pillow (the viewer bundle must stay far under Lambda@Edge's 1 MB limit), and loads
 ``edge.signing`` (with hashlib, hmac and the Secrets Manager client) only when ``signature_mode`` is not ``off``:
-the cold start of the unsigned function pays for none of it.
+the cold start of the unsigned function pays for none of it. Likewise ``edge.dialects`` is loaded only when
+``url_dialects`` names a dialect.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def make_handler(
     an empty query string and the marker naming its original. Under ``config.signature_mode`` a request with a
     missing or bad ``s`` gets a 403 (``edge.signing``), and a 503 when the keys cannot be fetched. Under a
     watermark, a request without image parameters is rewritten to the default rendition or refused with a 403
-    (``edge.rewrite.unrendered``): the original is never forwarded as it is.
+    (``edge.rewrite.unrendered``): the original is never forwarded as it is. Under ``config.url_dialects`` the
+    URL is first translated into its native form (``edge.dialects.translate``), and everything after (rewrite,
+    signature, marker) sees only that form.
     """
 
     def handle(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -53,6 +56,10 @@ def make_handler(
         record: dict[str, Any] = {"uri": uri, "request_id": view.request_id}
         result: dict[str, Any]
         try:
+            if config.url_dialects:
+                from edge.dialects import translate  # noqa: PLC0415 (native-only deployments never load the dialects)
+
+                uri, querystring = translate(uri, querystring, config)
             target = rewrite(uri, querystring, view.accept, config)
             if target is not None and config.signature_mode != "off":
                 from edge import signing  # noqa: PLC0415 (only signed deployments pay for hashlib, hmac and the client)
@@ -65,8 +72,8 @@ def make_handler(
             if err.status >= 500:  # never the viewer's fault (e.g. no valid signing key): a line an alarm matches
                 record.update(level="error", detail=err.detail)
         else:
-            if target is None:
-                result = view.forwarded(drop_headers=_DROP_MARKER)
+            if target is None:  # a dialect may have rewritten the path (thumbor /unsafe/cat.jpg serves /cat.jpg)
+                result = view.forwarded(uri=None if uri == view.uri else uri, drop_headers=_DROP_MARKER)
                 record["action"] = "pass"
             else:
                 result = view.forwarded(

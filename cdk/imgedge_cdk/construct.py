@@ -129,7 +129,7 @@ class ImageEdge(Construct):
         if web_acl_arn is None and props.waf == "create":
             self.web_acl = ImageEdgeWebAcl(
                 self, "WebAcl", rate_limit=props.waf_rate_limit, logging=props.waf_logging,
-                log_retention_days=props.log_retention_days,
+                log_retention_days=props.log_retention_days, url_dialects=props.url_dialects,
             )  # fmt: skip
             web_acl_arn = self.web_acl.arn
         elif web_acl_arn is None and props.waf != "none":

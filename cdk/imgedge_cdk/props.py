@@ -456,6 +456,15 @@ class ImageEdgeProps:
             default="empty",
         ),
     )
+    url_dialects: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Other URL spellings viewer-request translates into imgedge's parameters before every check: "
+            "`thumbor` (thumbor/SIH paths; needs `variant_prefix`), `sih` (SIH base64 JSON requests), "
+            "`query_aliases` (`width`, `height`, `quality`, `greyscale`); see [URL dialects](url-api.md#url-dialects).",
+            default="`[]`",
+        ),
+    )
     signature_mode: str = field(
         default="off",
         metadata=_doc(
@@ -580,7 +589,7 @@ CONFIG_KEYS: tuple[str, ...] = (
     "watermark_passthrough", "watermark_rendition",
     "signature_mode", "signature_secret_id", "signature_secret_region", "signature_secret_ttl",
     "faces_enabled", "faces_region", "faces_min_confidence", "variant_prefix",
-    "vary_accept",
+    "vary_accept", "url_dialects",
 )  # fmt: skip
 """The props that are also ``edge.config.Config`` keys (same name, same meaning)."""
 
@@ -816,6 +825,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "variant_expiry_days": _parse_optional_int,
     "purge_on_change": _parse_bool,
     "variant_prefix": _parse_str,
+    "url_dialects": _parse_str_tuple,
     "signature_mode": _parse_str,
     "signature_secret_id": _parse_optional_str,
     "signature_secret_region": _parse_str,

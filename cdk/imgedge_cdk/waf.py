@@ -26,6 +26,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from edge.dialects import QUERY_ALIASES
 from edge.query import PARAMETERS
 
 MANAGED_RULE_GROUPS: tuple[str, ...] = (
@@ -41,6 +42,12 @@ WAF_LOG_EXPIRY_DAYS = 90
 IMAGE_QUERY_REGEX = "(?:^|&)(?:" + "|".join(PARAMETERS) + ")="
 # A first path segment shaped like a variant spec (`/300/`, `/x200/`, `/300x200-contain/`): a direct variant key.
 SPEC_PATH_REGEX = "^/x?[1-9][0-9]*(?:[-x/])"
+# With url_dialects (edge.dialects), the dialect spellings that can render: the query aliases (`width=`), a thumbor
+# path (after an optional `unsafe/`: `fit-in/`, a size `300x200/`, `-300x/`, or `filters:`; thumbor's other
+# leading options are refused or need a size after them), and a SIH base64 JSON path (`/eyJ...`, no dot).
+ALIAS_QUERY_REGEX = "(?:^|&)(?:" + "|".join(QUERY_ALIASES) + ")="
+THUMBOR_PATH_REGEX = "^/(?:unsafe/)?(?:fit-in/|-?[0-9]*x-?[0-9]*/|filters:)"
+SIH_PATH_REGEX = "^/ey[^.]*$"
 _URL_DECODE = [wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="URL_DECODE")]
 _NO_TRANSFORMATION = [wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")]
 
@@ -82,9 +89,11 @@ def _regex(pattern: str, field: wafv2.CfnWebACL.FieldToMatchProperty) -> wafv2.C
     )
 
 
-def render_capable_statement() -> wafv2.CfnWebACL.StatementProperty:
+def render_capable_statement(url_dialects: tuple[str, ...] = ()) -> wafv2.CfnWebACL.StatementProperty:
     """Matches the requests that can cause a render: an image parameter in the query string, a spec-shaped first
-    path segment, or a method other than GET and HEAD. Cache hits of plain originals never match."""
+    path segment, or a method other than GET and HEAD, and with ``url_dialects`` the spellings of each dialect
+    enabled (``ALIAS_QUERY_REGEX``, ``THUMBOR_PATH_REGEX``, ``SIH_PATH_REGEX``): a dialect is no way around the
+    rate rule. Cache hits of plain originals never match."""
     not_get_or_head = wafv2.CfnWebACL.StatementProperty(
         not_statement=wafv2.CfnWebACL.NotStatementProperty(
             statement=wafv2.CfnWebACL.StatementProperty(
@@ -92,13 +101,20 @@ def render_capable_statement() -> wafv2.CfnWebACL.StatementProperty:
             )
         )
     )
+    query = wafv2.CfnWebACL.FieldToMatchProperty(query_string={})
+    path = wafv2.CfnWebACL.FieldToMatchProperty(uri_path={})
+    dialects = [
+        _regex(pattern, field)
+        for dialect, pattern, field in (
+            ("query_aliases", ALIAS_QUERY_REGEX, query),
+            ("thumbor", THUMBOR_PATH_REGEX, path),
+            ("sih", SIH_PATH_REGEX, path),
+        )
+        if dialect in url_dialects
+    ]
     return wafv2.CfnWebACL.StatementProperty(
         or_statement=wafv2.CfnWebACL.OrStatementProperty(
-            statements=[
-                _regex(IMAGE_QUERY_REGEX, wafv2.CfnWebACL.FieldToMatchProperty(query_string={})),
-                _regex(SPEC_PATH_REGEX, wafv2.CfnWebACL.FieldToMatchProperty(uri_path={})),
-                not_get_or_head,
-            ]
+            statements=[_regex(IMAGE_QUERY_REGEX, query), _regex(SPEC_PATH_REGEX, path), not_get_or_head, *dialects]
         )
     )
 
@@ -107,7 +123,8 @@ class ImageEdgeWebAcl(Construct):
     """A CLOUDFRONT web ACL: default allow, three AWS managed rule groups and a per-IP rate limit on renders.
 
     ``rate_limit`` is render-capable requests per client IP per 5-minute window (validated by ``ImageEdgeProps``).
-    ``logging`` is ``off``, ``cloudwatch`` or ``s3``; ``log_retention_days`` the log group's retention.
+    ``logging`` is ``off``, ``cloudwatch`` or ``s3``; ``log_retention_days`` the log group's retention;
+    ``url_dialects`` the enabled dialects, whose spellings the rate rule counts too.
     ``arn`` is what ``cloudfront.Distribution(web_acl_id=...)`` takes for WAFv2; ``metric_name`` the ACL's
     CloudWatch ``WebACL`` dimension.
     """
@@ -121,6 +138,7 @@ class ImageEdgeWebAcl(Construct):
         metric_prefix: str = "imgedge",
         logging: str = "off",
         log_retention_days: int = 30,
+        url_dialects: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         ip_reputation, common, bad_inputs = MANAGED_RULE_GROUPS
@@ -133,7 +151,7 @@ class ImageEdgeWebAcl(Construct):
                     limit=rate_limit,
                     aggregate_key_type="IP",
                     evaluation_window_sec=RATE_WINDOW_SECONDS,
-                    scope_down_statement=render_capable_statement(),
+                    scope_down_statement=render_capable_statement(url_dialects),
                 )
             ),
             visibility_config=_visibility(f"{metric_prefix}-{RATE_RULE_NAME}"),

@@ -71,8 +71,8 @@ def test_the_viewer_asset_leaves_out_the_origin_only_modules() -> None:
         files
     )
     assert not [f for f in files if f.startswith(("edge/render/", "imgedge/"))]
-    # ... and carries the modules of the optional modes it imports lazily (signing, extra origins).
-    assert {"edge/signing.py", "edge/secrets.py", "edge/origins.py"} <= set(files)
+    # ... and carries the modules of the optional modes it imports lazily (signing, extra origins, dialects).
+    assert {"edge/signing.py", "edge/secrets.py", "edge/origins.py", "edge/dialects.py"} <= set(files)
 
 
 def test_the_source_root_is_where_the_packages_are_imported_from() -> None:

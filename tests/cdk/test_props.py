@@ -205,3 +205,14 @@ def test_a_watermark_rendition_the_viewer_would_refuse_fails_synthesis() -> None
             watermark="brand/logo.png", size_policy="strict", sizes=(320, 640), watermark_rendition="w=1280"
         ).to_config()
     assert ImageEdgeProps(watermark="brand/logo.png", sizes=(320, 640, 1280)).to_config().watermark == "brand/logo.png"
+
+
+def test_url_dialects_parse_from_context_and_reach_the_config() -> None:
+    props = props_from_context({"url_dialects": "thumbor,sih,query_aliases", "variant_prefix": "_v"})
+    assert props.url_dialects == ("thumbor", "sih", "query_aliases")
+    assert props.to_config().url_dialects == ("thumbor", "sih", "query_aliases")
+    assert ImageEdgeProps().to_config().url_dialects == ()
+    with pytest.raises(PropsError, match="url_dialects"):
+        props_from_context({"url_dialects": "thumbor"})  # needs variant_prefix
+    with pytest.raises(PropsError, match="unknown dialect 'imgix'"):
+        props_from_context({"url_dialects": '["imgix"]'})

@@ -13,6 +13,7 @@ from edge.query import PARAMETERS
 from imgedge_cdk.application import build_app
 from imgedge_cdk.construct import ImageEdge
 from imgedge_cdk.props import ImageEdgeProps, PropsError
+from imgedge_cdk.waf import render_capable_statement
 from tests.cdk.conftest import NO_BUNDLING, WEB_ACL_ARN, Synthesized
 
 Variant = Callable[[str], Synthesized]
@@ -113,6 +114,33 @@ def test_rate_rule_counts_only_requests_that_can_render(default_app: Synthesized
     methods = method["NotStatement"]["Statement"]["OrStatement"]["Statements"]
     assert sorted(m["ByteMatchStatement"]["SearchString"] for m in methods) == ["GET", "HEAD"]
     assert all(m["ByteMatchStatement"]["PositionalConstraint"] == "EXACTLY" for m in methods)
+
+
+def test_rate_rule_counts_the_spellings_of_the_enabled_dialects() -> None:
+    def patterns(dialects: tuple[str, ...]) -> list[re.Pattern[str]]:
+        statement: Any = render_capable_statement(dialects)  # jsii structs: fields typed as unions with tokens
+        found = statement.or_statement.statements
+        return [re.compile(s.regex_match_statement.regex_string) for s in found if s.regex_match_statement]
+
+    def counted(dialects: tuple[str, ...], uri: str, query: str = "") -> bool:
+        return any(p.search(query) or p.search(uri) for p in patterns(dialects))
+
+    assert len(patterns(())) == 2  # the native query and the spec path: what the default app deploys
+    assert not counted((), "/fit-in/300x200/cat.jpg", "width=300")
+    everything = ("thumbor", "sih", "query_aliases")
+    for uri, query in [
+        ("/photos/cat.jpg", "width=300"),
+        ("/photos/cat.jpg", "utm=1&quality=50"),
+        ("/fit-in/300x200/filters:format(webp)/photos/cat.jpg", ""),
+        ("/unsafe/-300x-200/photos/cat.jpg", ""),
+        ("/300x0/smart/photos/cat.jpg", ""),
+        ("/filters:grayscale()/photos/cat.jpg", ""),
+        ("/eyJrZXkiOiAiYS5qcGcifQ==", ""),
+    ]:
+        assert counted(everything, uri, query), (uri, query)
+    for uri in ("/photos/cat.jpg", "/top/news.jpg", "/eyJ.jpg", "/fit-in.jpg"):
+        assert not counted(everything, uri), uri
+    assert not counted(("sih",), "/fit-in/300x200/cat.jpg", "width=3")
 
 
 def test_rate_limit_is_the_setting(synth_variant: Variant) -> None:
