@@ -198,12 +198,15 @@ def test_viewer_zip_is_exactly_what_its_handler_and_lazy_modes_import(viewer_tas
 
 def test_viewer_zip_runs_its_signing_and_origins_modes_alone(viewer_task: Path, tmp_path: Path) -> None:
     # Independently of the closure: run the handler with every optional mode on (signing required, an extra
-    # origin): the unsigned request is refused (403) by the signing module, after every module of the modes loaded.
+    # origin, every URL dialect): the unsigned request is refused (403) by the signing module, after every module
+    # of the modes loaded.
     config = json.loads((viewer_task / CONFIG_FILE_NAME).read_text())
     config.update(
         signature_mode="required",
         signature_secret_id="imgedge/signing",
         origins=[{"prefix": "avatars/", "bucket": "acme-avatars", "region": "eu-west-1"}],
+        url_dialects=["thumbor", "sih", "query_aliases"],
+        variant_prefix="_v",
     )
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
@@ -217,7 +220,7 @@ def test_viewer_zip_runs_its_signing_and_origins_modes_alone(viewer_task: Path, 
     loaded = loaded_project_modules(
         viewer_task, [handler_module], then=run, env={"IMGEDGE_CONFIG": str(config_file), "PATH": os.defpath}
     )
-    assert {"edge.signing", "edge.secrets", "edge.origins"} <= set(loaded)
+    assert {"edge.signing", "edge.secrets", "edge.origins", "edge.dialects"} <= set(loaded)
     assert_closure_matches(viewer_task, VIEWER_HANDLER, loaded)
 
 
