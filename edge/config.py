@@ -84,10 +84,25 @@ DEFAULT_BACKGROUNDS: tuple[str, ...] = ("ffffff", "000000")
 DEFAULT_PRESET_OVERRIDES: tuple[str, ...] = ("dpr", "format")
 #: The values of ``url_dialects`` (``edge.dialects`` translates each).
 URL_DIALECTS: tuple[str, ...] = ("thumbor", "sih", "query_aliases")
-#: ``signature_mode`` values (see ``edge.signing``).
-SIGNATURE_MODES: tuple[str, ...] = ("off", "required", "outside-presets")
 #: ``watermark_passthrough`` values: a request without image parameters gets the default rendition, or a 403.
 WATERMARK_PASSTHROUGH: tuple[str, ...] = ("rendition", "deny")
+
+
+class SignatureMode(StrEnum):
+    """Which requests need a signed URL (``edge.signing``).
+
+    - ``off``: none.
+    - ``required``: every request with image parameters.
+    - ``outside-presets``: every request with image parameters but ``preset=`` (with the overrides allowed).
+    """
+
+    OFF = "off"
+    REQUIRED = "required"
+    OUTSIDE_PRESETS = "outside-presets"
+
+
+#: ``signature_mode`` values, as written in the configuration.
+SIGNATURE_MODES: tuple[str, ...] = tuple(mode.value for mode in SignatureMode)
 
 
 class SizePolicy(StrEnum):
@@ -238,7 +253,7 @@ class Config:
     watermark_min_width: int = 400
     watermark_passthrough: str = "rendition"
     watermark_rendition: str = "w=1280&h=1280&fit=inside"
-    signature_mode: str = "off"
+    signature_mode: SignatureMode = SignatureMode.OFF
     signature_secret_id: str | None = None
     signature_secret_region: str = "us-east-1"  # noqa: S105 (a region name, not a password)
     signature_secret_ttl: int = 300
@@ -287,6 +302,7 @@ class Config:
 def _coerce(key: str, value: Any) -> Any:
     enums: dict[str, type[StrEnum]] = {
         "size_policy": SizePolicy,
+        "signature_mode": SignatureMode,
         "default_format": FormatChoice,
         "watermark_position": Gravity,
     }
@@ -536,11 +552,12 @@ def _validate_url_dialects(config: Config) -> None:
 
 
 def _validate_signature(config: Config) -> None:
-    _require(config.signature_mode in SIGNATURE_MODES, "signature_mode", "must be off, required or outside-presets")
+    _require(isinstance(config.signature_mode, SignatureMode), "signature_mode",
+             "must be off, required or outside-presets")  # fmt: skip
     secret = config.signature_secret_id
     _require(secret is None or (isinstance(secret, str) and secret.isprintable() and 0 < len(secret) <= 2048),
              "signature_secret_id", "must be null or a secret name or ARN")  # fmt: skip
-    _require(config.signature_mode == "off" or secret is not None, "signature_secret_id",
+    _require(config.signature_mode is SignatureMode.OFF or secret is not None, "signature_secret_id",
              "is required when signature_mode is not off")  # fmt: skip
     region = config.signature_secret_region
     _require(isinstance(region, str) and region.replace("-", "").isalnum() and 0 < len(region) <= 64,

@@ -45,6 +45,18 @@ class Forbidden(EdgeError):
     default_reason = "forbidden"
 
 
+class UnsignedMiss(Forbidden):
+    """origin-response: a missing variant requested without viewer-request's marker while signatures are on
+    (someone asked for a variant key directly, skipping the signature check). Never cached: the same cache key
+    serves the legitimate, signed request."""
+
+    default_reason = "signature required"
+
+    @property
+    def cacheable(self) -> bool:
+        return False
+
+
 class OriginalNotFound(EdgeError):
     """No original exists for the requested variant."""
 

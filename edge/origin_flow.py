@@ -12,8 +12,16 @@ from time import perf_counter, time
 from typing import TYPE_CHECKING, Any
 
 from edge import responses
-from edge.config import Config
-from edge.errors import BadRequest, EdgeError, NamespaceConflict, OriginalNotFound, OutputTooLarge, StorageUnavailable
+from edge.config import Config, SignatureMode
+from edge.errors import (
+    BadRequest,
+    EdgeError,
+    NamespaceConflict,
+    OriginalNotFound,
+    OutputTooLarge,
+    StorageUnavailable,
+    UnsignedMiss,
+)
 from edge.events import OriginResponse, header_value
 from edge.faces import FaceDetectionUnavailable, FaceOutcome
 from edge.keys import (
@@ -33,7 +41,6 @@ from edge.ports import Original, Renderer, Store, StoreFactory
 from edge.query import parse_query
 from edge.reachability import check_reachable
 from edge.redirects import redirect_without_marker
-from edge.signing import UnsignedMiss
 from edge.variant_headers import inline_headers, with_vary_accept
 from edge.watermark_source import watermark_for
 from edge.watermarks import Watermark
@@ -248,7 +255,7 @@ def _serve_miss(
 ) -> dict[str, Any]:
     check_reachable(variant, config)
     marker = event.request_header(MARKER_HEADER)
-    if marker is None and config.signature_mode != "off":
+    if marker is None and config.signature_mode is not SignatureMode.OFF:
         # Only viewer-request sets the marker, after checking the signature: an unmarked miss is a variant key
         # requested directly, which must not render unsigned (stored variants are still served by S3).
         raise UnsignedMiss()

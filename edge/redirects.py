@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from edge import responses
-from edge.config import Config
+from edge.config import Config, SignatureMode
 from edge.errors import BadRequest
 from edge.keys import VariantKey, viewer_query
 from edge.origins import origin_for
@@ -26,7 +26,7 @@ def redirect_without_marker(uri: str, variant: VariantKey, original_uri: str, co
     """The redirect for an oversize variant whose request carries no usable marker (see the caller)."""
     query = viewer_query(variant.spec, config)
     refused = config.presets_only or not {name for name, _ in parse_qsl(query)} <= set(config.allowed_parameters)
-    if config.signature_mode != "off" or refused:
+    if config.signature_mode is not SignatureMode.OFF or refused:
         # The viewer URL would need a signature origin-response does not have, or viewer-request would refuse it
         # (no preset under presets_only, a parameter allowed_parameters disables); the variant key itself is the
         # same cache entry and, the variant being stored, is served by S3 -- when CloudFront fetches the key from

@@ -44,7 +44,7 @@ from functools import cache
 from typing import ClassVar
 from urllib.parse import unquote_plus
 
-from edge.config import Config
+from edge.config import Config, SignatureMode
 from edge.errors import EdgeError, Forbidden
 from edge.query import query_values
 from edge.rewrite import rewrite
@@ -74,18 +74,6 @@ class BadSignature(Forbidden):
     """The ``s`` parameter does not match the request."""
 
     default_reason = "invalid signature"
-
-
-class UnsignedMiss(Forbidden):
-    """origin-response: a missing variant requested without viewer-request's marker while signatures are on
-    (someone asked for a variant key directly, skipping the signature check). Never cached: the same cache key
-    serves the legitimate, signed request."""
-
-    default_reason = "signature required"
-
-    @property
-    def cacheable(self) -> bool:
-        return False
 
 
 class SignatureExpired(Forbidden):
@@ -192,9 +180,9 @@ def expiry_parameter(querystring: str) -> int | None:
 
 def needs_signature(querystring: str, config: Config) -> bool:
     """Whether a request with image parameters must be signed under ``config.signature_mode``."""
-    if config.signature_mode == "required":
+    if config.signature_mode is SignatureMode.REQUIRED:
         return True
-    if config.signature_mode == "outside-presets":
+    if config.signature_mode is SignatureMode.OUTSIDE_PRESETS:
         return "preset" not in query_values(querystring)
     return False
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from time import perf_counter
 
-from edge.config import load_config
+from edge.config import SignatureMode, load_config
 from edge.errors import EdgeError
 from edge.events import ViewerRequest
 from edge.log import emit
@@ -61,7 +61,7 @@ def make_handler(
 
                 uri, querystring = translate(uri, querystring, config)
             target = rewrite(uri, querystring, view.accept, config)
-            if target is not None and config.signature_mode != "off":
+            if target is not None and config.signature_mode is not SignatureMode.OFF:
                 from edge import signing  # noqa: PLC0415 (only signed deployments pay for hashlib, hmac and the client)
 
                 signing.check(uri, querystring, config, signing_keys or signing.keys_for(config))

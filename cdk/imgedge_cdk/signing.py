@@ -10,7 +10,7 @@ else. A secret named rather than given by ARN is matched with Secrets Manager's 
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 
-from edge.config import Config
+from edge.config import Config, SignatureMode
 
 
 def secret_arn(secret_id: str, region: str) -> str:
@@ -22,7 +22,7 @@ def secret_arn(secret_id: str, region: str) -> str:
 
 def signing_policies(config: Config) -> dict[str, iam.PolicyDocument] | None:
     """The viewer role's inline policy for reading the signing secret, or ``None`` when signing is off."""
-    if config.signature_mode == "off" or config.signature_secret_id is None:
+    if config.signature_mode is SignatureMode.OFF or config.signature_secret_id is None:
         return None
     statement = iam.PolicyStatement(
         sid="ReadSigningSecret",

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from edge import watermark_source
-from edge.config import Config
+from edge.config import Config, SignatureMode
 from edge.errors import EdgeError, ImageTooLarge, InvalidImage, StorageUnavailable, UnsupportedImage
 from edge.events import OriginResponse
 from edge.keys import decode_key
@@ -356,7 +356,7 @@ def test_oversize_variant_is_stored_and_the_viewer_redirected(harness: Harness) 
 
 def test_oversize_redirects_to_exactly_the_url_the_marker_records(harness: Harness) -> None:
     harness.renderer.size = 2000
-    config = Config(max_response_bytes=1000, signature_mode="required", signature_secret_id="imgedge/keys")
+    config = Config(max_response_bytes=1000, signature_mode=SignatureMode.REQUIRED, signature_secret_id="imgedge/keys")
     marker = "/photos/cat.png?w=290&s=AAAAAAAAAAAAAAAAAAAAAA&utm_source=x"
     result = harness.run(origin_event(404, URI, marker), config)
     assert result.response["status"] == "302"

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from edge.config import Config
-from edge.errors import BadRequest, ConfigError
+from edge.config import Config, SignatureMode
+from edge.errors import BadRequest, ConfigError, UnsignedMiss
 from edge.rewrite import rewrite
 from edge.signing import (
     SIGNATURE_LENGTH,
@@ -18,7 +18,6 @@ from edge.signing import (
     SignatureExpired,
     SignatureKeysUnavailable,
     SignatureRequired,
-    UnsignedMiss,
     check,
     expiry_parameter,
     parse_secret,
@@ -31,9 +30,11 @@ from edge.signing import (
 
 KEY = b"k" * 32
 OLD = b"o" * 32
-REQUIRED = Config(signature_mode="required", signature_secret_id="imgedge/signing")
+REQUIRED = Config(signature_mode=SignatureMode.REQUIRED, signature_secret_id="imgedge/signing")
 PRESETS = Config(
-    signature_mode="outside-presets", signature_secret_id="imgedge/signing", presets={"thumb": {"w": "200", "h": "200"}}
+    signature_mode=SignatureMode.OUTSIDE_PRESETS,
+    signature_secret_id="imgedge/signing",
+    presets={"thumb": {"w": "200", "h": "200"}},
 )
 
 
