@@ -256,7 +256,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--widths", default="640", help="comma-separated widths")
     parser.add_argument("--photos", type=int, default=4, help="first N photo rows of the manifest")
     parser.add_argument("--qualities", default=",".join(map(str, DEFAULT_QUALITIES)), help="URL qualities")
-    parser.add_argument("--variants", default="shipping,ssim-cdef3-dq6", help=f"AVIF variants of {', '.join(AVIF_VARIANTS)}")
+    parser.add_argument(
+        "--variants", default="shipping,ssim-cdef3-dq6", help=f"AVIF variants of {', '.join(AVIF_VARIANTS)}"
+    )
     parser.add_argument("--sharp", default="sharp-e4,sharp-e3", help="sharp AVIF efforts (sharp-e4, sharp-e3)")
     parser.add_argument("--anchor", default="sharp-e3", help="AVIF anchor configuration")
     parser.add_argument(
