@@ -39,18 +39,24 @@ aom speed 6 like ours (load average 3-5: the machine was shared, CPU times are p
 | ``tune=ssimulacra2``                          |      +5.4 %   |             +1.4 %  |                    1.03x |
 | sharp effort 4 (aom speed 5, its default)     |      -6.1 %   |             -5.8 %  |                    3.36x |
 
-- No speed-6 setting reached both BD-rates <= 0 at <= 1.0x sharp's CPU. ``tune=ssim`` (0.2.0) is the cheapest and
-  best on DSSIM, the SSIM-type metric it was tuned on, and needs 6.8 % more bytes than sharp at equal SSIMULACRA2.
-  ``tune=iq`` with aom's default sharpness 7 lowered to 0 needs the fewest bytes at equal SSIMULACRA2 of the
-  speed-6 settings for 3 % more CPU than sharp (16 % more than ``tune=ssim``); it is 5.2 % smaller than
-  ``tune=ssim`` at equal SSIMULACRA2 and 3.3 % larger at equal DSSIM.
+After the change, ``./dev bench --rd --photos 8`` (its default sweep, the new settings sampled at other libavif
+qualities; load 6.4 falling to 3.1) printed +0.5 % / +0.8 % at 1.05x for the shipping settings, and -2.4 % / +6.9 %
+at 0.89x for 0.2.0's. At 1280 px (4 photos, qualities 30-90) ``tune=iq, sharpness=0`` gives -0.2 % / +1.4 % at 1.08x
+sharp's CPU (``tune=ssim``...: -2.3 % / +6.2 % at 0.93x; ``tune=iq``: +1.7 % / +3.8 %); with both encoders given the
+same pixels (``--encoder-only``, imgedge's 640 px render as the source and the reference, 8 photos) +0.2 % / +0.3 %
+at 1.07x (``tune=ssim``...: -2.3 % / +8.2 % at 0.90x).
+
+- No speed-6 setting reached both BD-rates <= 0 at <= 1.0x sharp's CPU. ``tune=ssim``... (0.2.0) is the
+  cheapest of these and the best on DSSIM, the SSIM-type metric it was tuned on, and needs 6.8 % more bytes than
+  sharp at equal SSIMULACRA2. ``tune=iq`` with aom's default sharpness 7 lowered to 0 needs the fewest bytes at
+  equal SSIMULACRA2 of the speed-6 settings, for 3-8 % more CPU than sharp (16 % more than ``tune=ssim``...); it
+  is 5.2 % smaller than ``tune=ssim``... at equal SSIMULACRA2 and 3.3 % larger at equal DSSIM.
 - Per photo (SSIMULACRA2) ``tune=iq, sharpness=0`` is within -2.8..+1.9 % of sharp on 7 of 8 photos; on
-  ``photo-saw`` it is +9.2 %: there sharp's output is closer to the reference even at q95 (SSIMULACRA2 81.8
-  against 78.7 for 1.1x our bytes), a gap in the resize more than in the encoder (``benchmarks/RESULTS.md``,
-  "AVIF rate-distortion").
+  ``photo-saw`` it is +9.2 %, and +0.8 % with the encoders given the same pixels: the gap there is in the resize,
+  not in the encoder (``benchmarks/RESULTS.md``, "AVIF rate-distortion").
 - Tried and not better at speed 6: sharpness 1 or 3 (+3.4 / +2.9 % SSIMULACRA2 on 4 photos, against +1.6 % for 0);
   ``deltaq-mode`` 0 or 3 (+4.0 / +5.5 %); ``enable-cdef=3``, ``deltaq-mode=6`` and ``enable-chroma-deltaq`` with
-  ``tune=iq`` give the bytes of ``tune=iq`` alone (iq already sets them); ``tune=ssimulacra2`` with sharpness 0
+  ``tune=iq`` give output byte-identical to ``tune=iq`` alone; ``tune=ssimulacra2`` with sharpness 0
   or 3. Speed 5 with ``tune=iq``: -2.1 % SSIMULACRA2 BD-rate for 3.5x sharp effort 3's CPU.
 - ``avif_quality`` is the identity: with this tuning libavif's quality q gives, on the mean of the 8 photos, the
   SSIMULACRA2 that 0.2.0's tuning gave at URL quality q (needed libavif quality 26 / 34 / 44 / 55 / 64 / 74 / 84 / 93
