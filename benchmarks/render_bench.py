@@ -4,6 +4,7 @@ One command (docs/performance.md calls it through ``./dev bench``)::
 
     python benchmarks/render_bench.py            # default run, about 10 minutes on 2 cores
     python benchmarks/render_bench.py --quick    # about 2 minutes: 3 photos, 1 round, a smaller AVIF curve
+    python benchmarks/render_bench.py --rd ...   # quality sweeps and BD-rates instead (rd_bench.py, issue 19)
 
 It prepares what it needs on first use: ``pyvips``, ``pyvips-binary`` and ``numpy`` (pinned, pip into the
 running interpreter's environment; ``pillow-avif-plugin`` too, for the AVIF encoder curve) and sharp (pinned by
@@ -59,6 +60,9 @@ PY_REQUIREMENTS = {
     "pyvips": "pyvips==3.2.0",
     "pyvips-binary": "pyvips-binary==8.18.7",
     "pillow-avif-plugin": "pillow-avif-plugin==1.6.0",
+    # The rate-distortion sweep (--rd, rd_bench.py); pyproject's ``bench`` extra pins the same.
+    "scipy": "scipy==1.17.1",
+    "ssimulacra2": "ssimulacra2==0.3.0",
 }
 WIDTHS = (300, 640, 1280)
 FORMATS = ("jpeg", "webp", "avif")
@@ -130,6 +134,7 @@ def _imgedge_renderer(settings: str) -> Renderer:
 
     ``shipping``: untouched. ``issue``: baseline JPEG, and AVIF at the issue's quality straight to libavif, speed 5,
     libavif's own aom tuning. ``custom``: the AVIF options of each job (``job["avif"]``) merged into the encoder's.
+    A job's ``quality`` replaces the configured default quality (the spec's, before ``avif_quality``).
     """
     # ``edge.render`` re-exports the function ``encode``, which shadows the submodule as a package attribute.
     encode_module = importlib.import_module("edge.render.encode")
@@ -162,7 +167,8 @@ def _imgedge_renderer(settings: str) -> Renderer:
     def run(data: bytes, fmt: str, width: int, job: dict[str, Any]) -> tuple[bytes, int, int]:
         overrides.clear()
         overrides.update(job.get("avif") or {})
-        spec = RenderSpec(width, None, Fit.INSIDE, OutputFormat(fmt), config.default_quality[fmt])
+        quality = job.get("quality") or config.default_quality[fmt]
+        spec = RenderSpec(width, None, Fit.INSIDE, OutputFormat(fmt), quality)
         rendered = render(data, spec, limits)
         LAST_STAGES.clear()
         LAST_STAGES.update(rendered.timings_ms)
@@ -1150,6 +1156,11 @@ def _cells_json(cells: dict[Key, Cell]) -> list[dict[str, Any]]:
 
 
 def main(argv: Sequence[str]) -> int:
+    if argv[:1] == ["--rd"]:  # the rate-distortion sweep: rd_bench.py's own options follow
+        ensure_python_packages(["numpy", "scipy", "ssimulacra2"])
+        import rd_bench  # noqa: PLC0415 (benchmarks/rd_bench.py, beside this script)
+
+        return rd_bench.main(list(argv[1:]))
     args = parse_args(argv)
     if args.worker:
         return worker_main(args.worker)

@@ -11,8 +11,8 @@ Defaults (``quality`` is ``RenderSpec.quality``, 1-100, for the lossy formats):
 |--------|----------------------------------------------------------------------------------------------|
 | JPEG   | ``quality``, 4:2:0 chroma, ``optimize=True`` (optimal Huffman tables), ``progressive=True``  |
 | WebP   | ``quality``, ``method=4`` (libwebp's default speed/size balance), lossy, lossless alpha      |
-| AVIF   | ``avif_quality(quality)``, 4:2:0 (4:0:0 for grey), 8-bit, ``speed=6``, full range, aom with  |
-|        | ``tune=ssim``, ``enable-cdef=3``, ``deltaq-mode=6`` (``AVIF_AOM_OPTIONS``)                   |
+| AVIF   | ``avif_quality(quality)`` (= ``quality``), 4:2:0 (4:0:0 for grey), 8-bit, ``speed=6``, full  |
+|        | range, aom with ``tune=iq``, ``sharpness=0`` (``AVIF_AOM_OPTIONS``)                          |
 | PNG    | ``compress_level=6``, ``optimize=False``; ``quality`` must be ``None``                       |
 
 Why these (measured with Pillow 13.0.0 on 2 cores, q=80 JPEG/WebP, q=50 AVIF, the corpus photos
@@ -25,26 +25,42 @@ Why these (measured with Pillow 13.0.0 on 2 cores, q=80 JPEG/WebP, q=50 AVIF, th
   41-61 ms. Speed 6 is the knee.
 - WebP ``method=4`` took 5-7 ms at 300 px and 81-102 ms at 1280 px.
 
-AVIF tuning (``AVIF_AOM_OPTIONS``, ``avif_quality``): measured on the 8 corpus photos at 300 / 640 / 1280 px
-through ``render()``, one thread, CPU time, with ``benchmarks/render_bench.py``'s DSSIM and its sharp 0.35.5 cells
-(q50 4:2:0, aom speed 5 through libheif):
+AVIF tuning (``AVIF_AOM_OPTIONS``, ``avif_quality``), chosen by rate-distortion on SSIMULACRA2 and DSSIM (issue
+19), measured 2026-12-06 with ``./dev bench --rd`` (``benchmarks/rd_bench.py``: quality sweeps 25-95 through
+``render()``, one thread pinned, CPU time of each call; BD-rate from PCHIP of log bytes over the common score range,
+per photo, then the mean; SSIMULACRA2 from the ``ssimulacra2`` 0.3.0 package) against sharp 0.35.5 at effort 3,
+aom speed 6 like ours (load average 3-5: the machine was shared, CPU times are per process):
 
-- libavif 1.4 tunes aom with ``tune=iq`` when given no tune (quantisation matrices, sharpness 7, variance
-  boost). ``tune=ssim`` with adaptive CDEF (``enable-cdef=3``) and aom's variance boost (``deltaq-mode=6``,
-  more bits for flat areas) is 1.7 / 2.4 / 3.4 % lower in DSSIM at equal bytes, and takes about 10 % less CPU
-  time. Per photo it is better at equal bytes on 6 or 7 of the 8 photos at each width and at most 1.9 % worse
-  on the others. Tried, none better than this: ``tune=ssim`` alone, or with quantisation matrices, chroma
-  delta-q, sharpness 1-3 or ``deltaq-mode=3``; ``tune=psnr``; ``tune=ssimulacra2``; ``tune=iq`` with a weaker
-  variance boost, none, less sharpness or other CDEF or quantisation-matrix settings.
-- The tuning spends more bytes at the same quantiser, so ``avif_quality`` maps the spec's quality onto
-  libavif's (``AVIF_QUALITY_KNOTS``: ``q - 10`` from 40 to 70, linear to 0 and to 100 at the ends) to keep the
-  bytes of libavif's default tuning: from q20 to q85 0.97-1.06x its bytes at 0.93-1.005x its DSSIM, at q90-95
-  1.06-1.09x its bytes at 0.93-0.97x its DSSIM; q100 is unchanged. Grey photos (4:0:0) at q50: 1.07-1.08x
-  the bytes at 0.87-0.89x the DSSIM.
-- At q50 (libavif's 40) against sharp: DSSIM x1e3 91.2 / 69.0 / 50.7 against 97.1 / 70.3 / 51.3, 1.036 / 1.030
-  / 1.016x its bytes, 0.27 / 0.22 / 0.22x its CPU time. libavif's defaults at q50 gave 96.1 / 72.6 / 52.3 at
-  0.995 / 0.997 / 1.021x its bytes. Speed 5 with this tuning: 0.82 / 0.75x sharp's time at 640 / 1280 px;
-  speed 7: 10-12 % more DSSIM. Speed 6 stays the knee.
+| aom options at speed 6, 640 px, 8 photos      | BD-rate DSSIM | BD-rate SSIMULACRA2 | CPU at equal SSIMULACRA2 |
+|-----------------------------------------------|--------------:|--------------------:|-------------------------:|
+| ``tune=ssim, enable-cdef=3, deltaq-mode=6``   |      -2.7 %   |             +6.8 %  |                    0.89x |
+| ``tune=iq`` (libavif 1.4's default)           |      +1.4 %   |             +2.1 %  |                    1.02x |
+| ``tune=iq, sharpness=0`` (shipping)           |      +0.3 %   |             +0.8 %  |                    1.03x |
+| ``tune=ssimulacra2``                          |      +5.4 %   |             +1.4 %  |                    1.03x |
+| sharp effort 4 (aom speed 5, its default)     |      -6.1 %   |             -5.8 %  |                    3.36x |
+
+After the change, ``./dev bench --rd --photos 8`` (its default sweep, the new settings sampled at other libavif
+qualities; load 6.4 falling to 3.1) printed +0.5 % / +0.8 % at 1.05x for the shipping settings, and -2.4 % / +6.9 %
+at 0.89x for 0.2.0's. At 1280 px (4 photos, qualities 30-90) ``tune=iq, sharpness=0`` gives -0.2 % / +1.4 % at 1.08x
+sharp's CPU (``tune=ssim``...: -2.3 % / +6.2 % at 0.93x; ``tune=iq``: +1.7 % / +3.8 %); with both encoders given the
+same pixels (``--encoder-only``, imgedge's 640 px render as the source and the reference, 8 photos) +0.2 % / +0.3 %
+at 1.07x (``tune=ssim``...: -2.3 % / +8.2 % at 0.90x).
+
+- No speed-6 setting reached both BD-rates <= 0 at <= 1.0x sharp's CPU. ``tune=ssim``... (0.2.0) is the
+  cheapest of these and the best on DSSIM, the SSIM-type metric it was tuned on, and needs 6.8 % more bytes than
+  sharp at equal SSIMULACRA2. ``tune=iq`` with aom's default sharpness 7 lowered to 0 needs the fewest bytes at
+  equal SSIMULACRA2 of the speed-6 settings, for 3-8 % more CPU than sharp (16 % more than ``tune=ssim``...); it
+  is 5.2 % smaller than ``tune=ssim``... at equal SSIMULACRA2 and 3.3 % larger at equal DSSIM.
+- Per photo (SSIMULACRA2) ``tune=iq, sharpness=0`` is within -2.8..+1.9 % of sharp on 7 of 8 photos; on
+  ``photo-saw`` it is +9.2 %, and +0.8 % with the encoders given the same pixels: the gap there is in the resize,
+  not in the encoder (``benchmarks/RESULTS.md``, "AVIF rate-distortion").
+- Tried and not better at speed 6: sharpness 1 or 3 (+3.4 / +2.9 % SSIMULACRA2 on 4 photos, against +1.6 % for 0);
+  ``deltaq-mode`` 0 or 3 (+4.0 / +5.5 %); ``enable-cdef=3``, ``deltaq-mode=6`` and ``enable-chroma-deltaq`` with
+  ``tune=iq`` give output byte-identical to ``tune=iq`` alone; ``tune=ssimulacra2`` with sharpness 0
+  or 3. Speed 5 with ``tune=iq``: -2.1 % SSIMULACRA2 BD-rate for 3.5x sharp effort 3's CPU.
+- ``avif_quality`` is the identity: with this tuning libavif's quality q gives, on the mean of the 8 photos, the
+  SSIMULACRA2 that 0.2.0's tuning gave at URL quality q (needed libavif quality 26 / 34 / 44 / 55 / 64 / 74 / 84 / 93
+  for URL quality 25 / 35 / ... / 95), so a URL quality looks as it did, for fewer bytes.
 """
 
 import io
@@ -60,9 +76,9 @@ AVIF_SPEED: Final = 6
 #: libavif's encoder; ``AVIF_AOM_OPTIONS`` are aom's.
 AVIF_CODEC: Final = "aom"
 #: aom's options (``aomenc`` names, set through libavif on the colour and the alpha planes).
-AVIF_AOM_OPTIONS: Final = (("tune", "ssim"), ("enable-cdef", "3"), ("deltaq-mode", "6"))
+AVIF_AOM_OPTIONS: Final = (("tune", "iq"), ("sharpness", "0"))
 #: ``(spec quality, libavif quality)`` points of ``avif_quality``, linear in between.
-AVIF_QUALITY_KNOTS: Final = ((0, 0), (40, 30), (70, 60), (100, 100))
+AVIF_QUALITY_KNOTS: Final = ((0, 0), (100, 100))
 #: libwebp method (0 fastest .. 6 smallest).
 WEBP_METHOD: Final = 4
 #: zlib level of PNG output.
