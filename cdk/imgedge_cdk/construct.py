@@ -54,6 +54,7 @@ from imgedge_cdk.bundling import (
 )
 from imgedge_cdk.faces import grant_detect_faces
 from imgedge_cdk.grants import nag_resource, variant_objects, write_statements
+from imgedge_cdk.log_buckets import log_bucket
 from imgedge_cdk.origins import ExtraOrigins
 from imgedge_cdk.props import ImageEdgeProps, PriceClass
 from imgedge_cdk.purge import PurgeOnChange
@@ -71,7 +72,6 @@ ORIGIN_TIMEOUT_S = 30
 # origin-response turns into the image (a cached 403 would pin a miss), 5xx must never pin an outage.
 NO_ERROR_CACHING_STATUSES = (403, 500, 502, 503, 504)
 ACCESS_LOG_EXPIRY_DAYS = 90
-ACCESS_LOG_NONCURRENT_EXPIRY_DAYS = 1
 
 _PRICE_CLASSES = {
     PriceClass.PRICE_CLASS_100: cloudfront.PriceClass.PRICE_CLASS_100,
@@ -220,24 +220,11 @@ class ImageEdge(Construct):
 
     def _create_logs_bucket(self) -> s3.Bucket:
         # CloudFront standard logs are delivered with ACLs, so this bucket keeps ACLs enabled (owner preferred).
-        # Versioned, like the WAF log bucket: a deleted or overwritten log file stays recoverable for a day (the
-        # noncurrent expiry), which is what an incident review needs; the logs themselves expire after 90 days.
-        return s3.Bucket(
+        return log_bucket(
             self,
             "AccessLogsBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            expiry_days=ACCESS_LOG_EXPIRY_DAYS,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-            versioned=True,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireLogs",
-                    expiration=Duration.days(ACCESS_LOG_EXPIRY_DAYS),
-                    noncurrent_version_expiration=Duration.days(ACCESS_LOG_NONCURRENT_EXPIRY_DAYS),
-                )
-            ],
-            removal_policy=RemovalPolicy.RETAIN,
         )
 
     def _bucket(self) -> s3.IBucket:

@@ -20,7 +20,7 @@ Logging (``logging``): ``cloudwatch`` sends WAF logs to a log group ``aws-waf-lo
 retention; ``s3`` to a bucket ``aws-waf-logs-<account>-<stack>`` (WAF requires the ``aws-waf-logs-`` prefix).
 """
 
-from aws_cdk import Acknowledgment, ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Aws, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
@@ -28,6 +28,7 @@ from constructs import Construct
 
 from edge.dialects import QUERY_ALIASES
 from edge.query import PARAMETERS
+from imgedge_cdk.log_buckets import log_bucket
 
 MANAGED_RULE_GROUPS: tuple[str, ...] = (
     "AWSManagedRulesAmazonIpReputationList",
@@ -202,23 +203,12 @@ class ImageEdgeWebAcl(Construct):
 
     def _log_to_s3(self) -> None:
         name = f"{WAF_LOG_PREFIX}{Aws.ACCOUNT_ID}-{Stack.of(self).stack_name.lower()}"
-        bucket = s3.Bucket(
+        bucket = log_bucket(
             self,
             "LogBucket",
             bucket_name=name,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            expiry_days=WAF_LOG_EXPIRY_DAYS,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=True,
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireLogs",
-                    expiration=Duration.days(WAF_LOG_EXPIRY_DAYS),
-                    noncurrent_version_expiration=Duration.days(1),
-                )
-            ],
-            removal_policy=RemovalPolicy.RETAIN,
         )
         Validations.of(bucket).acknowledge(
             Acknowledgment(

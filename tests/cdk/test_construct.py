@@ -9,7 +9,8 @@ from aws_cdk.assertions import Match
 from edge.config import Config
 from edge.marker import MARKER_HEADER
 from imgedge_cdk.bundling import ORIGIN_HANDLER, VIEWER_HANDLER
-from imgedge_cdk.construct import ACCESS_LOG_EXPIRY_DAYS, ACCESS_LOG_NONCURRENT_EXPIRY_DAYS
+from imgedge_cdk.construct import ACCESS_LOG_EXPIRY_DAYS
+from imgedge_cdk.log_buckets import LOG_NONCURRENT_EXPIRY_DAYS
 from tests.cdk.conftest import Synthesized
 
 
@@ -357,7 +358,7 @@ def test_access_log_bucket_is_versioned_and_expires_old_versions(synth_variant: 
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     (rule,) = props["LifecycleConfiguration"]["Rules"]
     assert rule["ExpirationInDays"] == ACCESS_LOG_EXPIRY_DAYS
-    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": ACCESS_LOG_NONCURRENT_EXPIRY_DAYS}
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": LOG_NONCURRENT_EXPIRY_DAYS}
     # It is still where the image bucket and the distribution log to.
     (logs_id,) = buckets
     image_bucket = next(v for k, v in synth.resources("AWS::S3::Bucket").items() if k.startswith("ImageEdgeBucket"))
