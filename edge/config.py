@@ -73,7 +73,9 @@ DEFAULT_SIZES: tuple[int, ...] = (
     3840,
 )
 DEFAULT_QUALITIES: tuple[int, ...] = (30, 40, 50, 60, 70, 80, 90, 100)
-DEFAULT_SOURCE_EXTENSIONS: tuple[str, ...] = ("jpg", "jpeg", "png", "webp", "avif", "gif", "tif", "tiff")
+DEFAULT_SOURCE_EXTENSIONS: tuple[str, ...] = (
+    "jpg", "jpeg", "png", "webp", "avif", "gif", "tif", "tiff", "heic", "heif",
+)  # fmt: skip
 # The object tag origin-response puts on every variant it stores when ``tag_variants`` is on, so that an S3
 # lifecycle rule filtered on it can expire variants without ever touching an original.
 VARIANT_TAG_KEY = "imgedge"

@@ -137,15 +137,19 @@ SOURCE_ROOT = find_source_root()
 
 
 def origin_requirements(source_root: Path = SOURCE_ROOT) -> tuple[str, ...]:
-    """The pip requirements of the origin-response asset: the pinned Pillow and the local boto3 version.
+    """The pip requirements of the origin-response asset: the pinned Pillow and pillow-heif (HEIF originals), and
+    the local boto3 version.
 
-    The Pillow pin comes from ``source_root/pyproject.toml`` when it exists (a clone), else from the installed
-    imgedge metadata. Raises ``BundlingError`` when neither pins Pillow.
+    The pins come from ``source_root/pyproject.toml`` when it exists (a clone), else from the installed imgedge
+    metadata. Raises ``BundlingError`` when neither pins them.
     """
     pyproject = source_root / "pyproject.toml"
-    pillow = pinned_version("pillow", pyproject) if pyproject.is_file() else installed_pin("pillow")
+    pins = {
+        package: pinned_version(package, pyproject) if pyproject.is_file() else installed_pin(package)
+        for package in ("pillow", "pillow-heif")
+    }
     boto3 = importlib.metadata.version("boto3")
-    return (f"pillow=={pillow}", f"boto3=={boto3}")
+    return (f"pillow=={pins['pillow']}", f"pillow-heif=={pins['pillow-heif']}", f"boto3=={boto3}")
 
 
 def handler_files(handler: str, source_root: Path = SOURCE_ROOT) -> dict[str, Path]:

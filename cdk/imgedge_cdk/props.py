@@ -168,7 +168,7 @@ class ImageEdgeProps:
         default=_DEFAULT_CONFIG.source_extensions,
         metadata=_doc(
             "Extensions an original may have, in the order they are tried.",
-            default="`jpg,jpeg,png,webp,avif,gif,tif,tiff`",
+            default="`jpg,jpeg,png,webp,avif,gif,tif,tiff,heic,heif`",
         ),
     )
     max_source_bytes: int = field(

@@ -5,9 +5,10 @@
 1. refuses more than ``limits.max_source_bytes`` bytes (``ImageTooLarge``) and an empty input
    (``UnsupportedImage``);
 2. identifies the format with ``Image.open(..., formats=ACCEPTED_FORMATS)``: JPEG (and its MPO flavour), PNG,
-   WebP, GIF, AVIF and TIFF. Anything else, such as SVG, HEIC or an HTML page, is ``UnsupportedImage``
-   (415); data that starts with the signature of an accepted format but whose header does not parse
-   (truncated or corrupt) is ``InvalidImage`` (422);
+   WebP, GIF, AVIF, TIFF and HEIF/HEIC (iPhone photos: through the ``pillow-heif`` plugin, registered on the
+   first HEIF original, so no other request pays for its import). Anything else, such as SVG or an HTML page,
+   is ``UnsupportedImage`` (415); data that starts with the signature of an accepted format but whose header
+   does not parse (truncated or corrupt) is ``InvalidImage`` (422);
 3. refuses a header whose ``width * height`` exceeds ``limits.max_source_pixels`` (``ImageTooLarge``) before
    any pixel is decoded, and (after step 4's drafting) one whose render would not fit the memory budget of
    ``limits.memory_mb`` (``edge.render.budget``). Pillow's own bomb check still runs inside ``Image.open`` and
@@ -42,7 +43,9 @@ from edge.render import budget
 from edge.render.geometry import Size, oriented_size, plan_for
 
 #: The formats ``Image.open`` may identify; Pillow's other plugins (BMP, ICO, PSD, EPS...) are never tried.
-ACCEPTED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "GIF", "AVIF", "TIFF")
+ACCEPTED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "GIF", "AVIF", "TIFF", "HEIF")
+# What Image.open may try for data that does not start like HEIF (the HEIF plugin is registered only for HEIF).
+_NOT_HEIF_FORMATS: Final = tuple(fmt for fmt in ACCEPTED_FORMATS if fmt != "HEIF")
 #: JPEG files are decoded at no less than this multiple of the size the output needs, so the final
 #: high-quality resize still has pixels to filter (the same gap ``Image.thumbnail`` uses by default).
 DRAFT_GAP: Final = 2.0
@@ -51,6 +54,9 @@ _JPEG_FORMATS: Final = frozenset({"JPEG", "MPO"})
 # Leading bytes of the accepted formats (AVIF: an ISO-BMFF ``ftyp`` box whose major brand is avif or avis).
 _SIGNATURES: Final = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 _AVIF_BRANDS: Final = (b"avif", b"avis")
+# HEIF: an ISO-BMFF ``ftyp`` box whose major brand is one of HEIF's (HEVC-coded images and sequences, and the
+# generic image brands iPhones and libheif write).
+_HEIF_BRANDS: Final = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 #: The 422 reason of an AVIF original libavif's parser refuses (see ``open_image``).
 AVIF_PARSE_REASON = (
     "AVIF original cannot be parsed: corrupt, or written by an encoder libavif's strict parser rejects"
@@ -162,9 +168,12 @@ def open_image(data: bytes, limits: Limits) -> ImageFile.ImageFile:
         raise ImageTooLarge(detail=f"{len(data)} bytes > max_source_bytes {limits.max_source_bytes}")
     if not data:
         raise UnsupportedImage(detail="empty original")
+    heif = is_heif(data)
+    if heif:
+        _register_heif()
     with quiet_warnings(), pillow_errors("open"):
         try:
-            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+            image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS if heif else _NOT_HEIF_FORMATS)
         except Image.DecompressionBombError as exc:
             raise ImageTooLarge(detail=f"open: {exc}") from exc
         except UnidentifiedImageError as exc:
@@ -186,6 +195,25 @@ def open_image(data: bytes, limits: Limits) -> ImageFile.ImageFile:
         return image
 
 
+def is_heif(data: bytes) -> bool:
+    """True when ``data`` starts like a HEIF/HEIC file (an ``ftyp`` box with a HEIF major brand)."""
+    return data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
+
+
+_heif_registered = False
+
+
+def _register_heif() -> None:
+    """Register pillow-heif's HEIF opener with Pillow, once per process (its import costs a cold start only
+    when a HEIF original arrives)."""
+    global _heif_registered  # noqa: PLW0603 (a once-per-process registration)
+    if not _heif_registered:
+        from pillow_heif import register_heif_opener  # noqa: PLC0415 (lazy: only HEIF originals load libheif)
+
+        register_heif_opener()
+        _heif_registered = True
+
+
 def is_avif(data: bytes) -> bool:
     """True when ``data`` starts like an AVIF file (an ``ftyp`` box with an AVIF major brand)."""
     return data[4:8] == b"ftyp" and data[8:12] in _AVIF_BRANDS
@@ -197,7 +225,7 @@ def has_accepted_signature(data: bytes) -> bool:
         return True
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return True
-    return is_avif(data)
+    return is_avif(data) or is_heif(data)
 
 
 def read_orientation(image: Image.Image) -> int:

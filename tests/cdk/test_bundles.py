@@ -318,6 +318,17 @@ def test_bundled_pillow_can_encode_avif(origin_dir: Path) -> None:
     assert (origin_dir / "PIL" / "AvifImagePlugin.py").is_file()
 
 
+def test_bundled_pillow_heif_decodes_heic_for_cpython_313(origin_dir: Path) -> None:
+    # HEIF originals: the pinned pillow-heif, its cp313 extension and the libheif/libde265 it loads, for x86_64.
+    version = pinned_version("pillow-heif", REPO_ROOT / "pyproject.toml")
+    assert (origin_dir / f"pillow_heif-{version}.dist-info").is_dir()
+    (extension,) = origin_dir.glob("_pillow_heif.*.so")
+    assert extension.name == "_pillow_heif.cpython-313-x86_64-linux-gnu.so"
+    libraries = list((origin_dir / "pillow_heif.libs").glob("*.so*"))
+    assert {"libheif", "libde265"} <= {library.name.split("-")[0] for library in libraries}
+    assert all(_elf_machine(library) == ELF_MACHINE_X86_64 for library in libraries)
+
+
 def test_bundled_boto3_is_pinned_to_the_local_version(origin_dir: Path) -> None:
     boto3_requirement = [r for r in origin_requirements() if r.startswith("boto3==")]
     (version,) = [r.split("==")[1] for r in boto3_requirement]

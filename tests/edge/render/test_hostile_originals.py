@@ -79,6 +79,8 @@ def mutations(data: bytes, seed: str) -> Iterator[tuple[str, bytes]]:
 
 
 CORPUS = corpus_images()
+#: The manifest predates HEIF support (pillow-heif): its "unreadable" HEIC files now render.
+HEIF_SUFFIXES = (".heic", ".heif")
 
 
 @pytest.mark.parametrize(
@@ -89,7 +91,9 @@ CORPUS = corpus_images()
 def test_corpus_file_and_its_mutations_end_as_a_variant_or_a_4xx(item: CorpusImage) -> None:
     data = item.path.read_bytes()
     original = attempt(data, "corpus")
-    if "unreadable" in item.format or item.path.name.startswith("invalid-"):
+    if ("unreadable" in item.format and not item.path.name.endswith(HEIF_SUFFIXES)) or item.path.name.startswith(
+        "invalid-"
+    ):
         assert isinstance(original, EdgeError)
     for kind, mutated in mutations(data, item.path.name):
         attempt(mutated, kind)
