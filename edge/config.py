@@ -218,6 +218,14 @@ class Config:
             ``/fit-in/300x200/filters:format(webp)/photos/cat.jpg``), ``sih`` (SIH's base64 JSON requests),
             ``query_aliases`` (``width``, ``height``, ``quality``, ``greyscale``). Default: none. ``thumbor`` needs
             ``variant_prefix``: in the default layout its paths are variant keys.
+        client_hints: accept ``w=auto`` and ``dpr=auto``, filled in by viewer-request from the ``Sec-CH-Width``,
+            ``Sec-CH-Viewport-Width`` and ``Sec-CH-DPR`` request headers (``edge.hints``), and name those headers
+            in ``Vary`` on every variant response (``edge.variant_headers``). Off by default: ``auto`` is then a
+            400 like any other non-number. Needs ``size_policy`` ``snap`` or ``any`` (under ``strict`` a hinted
+            width would be a 400). ``auto`` is refused on URLs that need a signature (``edge.signing``).
+        client_hints_fallback_width: the CSS width ``w=auto`` stands for when the request has neither width hint
+            (Safari, Firefox): default 640, multiplied by ``dpr`` like any ``w``; at most ``max_dimension``
+            when ``client_hints`` is on.
     """
 
     size_policy: SizePolicy = SizePolicy.SNAP
@@ -266,6 +274,8 @@ class Config:
     origins: tuple[Origin, ...] = ()
     variant_prefix: str = ""
     url_dialects: tuple[str, ...] = ()
+    client_hints: bool = False
+    client_hints_fallback_width: int = 640
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -453,6 +463,7 @@ def _validate(config: Config) -> None:
     )
     _require(isinstance(config.tag_variants, bool), "tag_variants", "must be true or false")
     _require(isinstance(config.vary_accept, bool), "vary_accept", "must be true or false")
+    _validate_client_hints(config)
     _require(isinstance(config.presets, Mapping) and len(config.presets) <= 1000, "presets",
              "must be an object of at most 1000 presets")  # fmt: skip
     for name, values in config.presets.items():
@@ -496,6 +507,17 @@ def _validate(config: Config) -> None:
             key,
             "must be null or a name",
         )
+
+
+def _validate_client_hints(config: Config) -> None:
+    _require(isinstance(config.client_hints, bool), "client_hints", "must be true or false")
+    _require(not (config.client_hints and config.size_policy is SizePolicy.STRICT), "client_hints",
+             "needs size_policy snap or any (under strict a hinted width would be a 400)")  # fmt: skip
+    fallback = config.client_hints_fallback_width
+    _require(_is_int(fallback) and 1 <= fallback <= 16384, "client_hints_fallback_width",
+             "must be an integer from 1 to 16384")  # fmt: skip
+    _require(not config.client_hints or fallback <= config.max_dimension, "client_hints_fallback_width",
+             "must be at most max_dimension when client_hints is on")  # fmt: skip
 
 
 def _validate_variant_prefix(config: Config) -> None:

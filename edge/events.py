@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping
 from functools import cache
 
+from edge.hints import ClientHints
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -40,6 +42,11 @@ def header_value(headers: Mapping[str, list[dict[str, str]]], name: str) -> str 
 def header_values(headers: Mapping[str, list[dict[str, str]]], name: str) -> list[str]:
     """Every value of header ``name`` (any case), in order."""
     return [entry.get("value", "") for entry in headers.get(name.lower(), [])]
+
+
+def _last_value(headers: Mapping[str, list[dict[str, str]]], name: str) -> str | None:
+    entries = headers.get(name)
+    return entries[-1].get("value", "") if entries else None
 
 
 class _CloudFrontEvent:
@@ -86,6 +93,17 @@ class ViewerRequest(_CloudFrontEvent):
         if len(entries) == 1:  # what browsers send: the join of one value is that value
             return entries[0].get("value", "")
         return ", ".join(entry.get("value", "") for entry in entries)
+
+    @property
+    def client_hints(self) -> ClientHints:
+        """The ``Sec-CH-Width``, ``Sec-CH-Viewport-Width`` and ``Sec-CH-DPR`` values (``edge.hints``); of a
+        repeated header the last one counts (RFC 8942 hints are single-valued; MDN: "the last occurrence is used")."""
+        headers: Mapping[str, list[dict[str, str]]] = self._cf["request"].get("headers", {})
+        return ClientHints(
+            width=_last_value(headers, "sec-ch-width"),
+            viewport_width=_last_value(headers, "sec-ch-viewport-width"),
+            dpr=_last_value(headers, "sec-ch-dpr"),
+        )
 
     def forwarded(
         self,

@@ -114,6 +114,7 @@ def parse_query(
     preset_overrides: Collection[str] = (),
     presets_only: bool = False,
     allowed_parameters: Collection[str] = PARAMETERS,
+    fill: Callable[[Mapping[str, str]], dict[str, str]] | None = None,
 ) -> RequestedOptions | None:
     """Parse a raw query string (no leading ``?``).
 
@@ -121,7 +122,8 @@ def parse_query(
     parameters are ignored, so they never reach the cache key. ``preset=NAME`` starts from the values of
     ``presets[NAME]``; the URL may add or change only the parameters in ``preset_overrides``. With
     ``presets_only``, a request without ``preset`` is refused. A parameter not in ``allowed_parameters`` is
-    refused, whatever its value.
+    refused, whatever its value. ``fill`` (``edge.hints.resolve`` under ``client_hints``) may replace values
+    after the preset is expanded and before they are validated (``w=auto`` and ``dpr=auto``).
 
     Raises ``BadRequest`` with a one-line reason for: a parameter not enabled, given twice or empty, a value
     outside its grammar (see ``options_from_values``), an unknown preset, a parameter a preset does not let the
@@ -143,6 +145,8 @@ def parse_query(
         values = {**presets[preset], **values}
     elif presets_only:
         raise BadRequest("only presets are allowed: use preset=NAME")
+    if fill is not None:
+        values = fill(values)
     return options_from_values(values, preset)
 
 

@@ -1,9 +1,11 @@
 """The whole viewer-request decision: from URI, query and ``Accept`` to a variant key (pure)."""
 
 from dataclasses import dataclass
+from functools import partial
 
 from edge.config import Config
 from edge.errors import BadRequest, ConfigError, Forbidden
+from edge.hints import ClientHints, resolve
 from edge.keys import JPEG_DEFAULT_BACKGROUND, InvalidVariantKey, VariantKey, decode_key, encode_key, is_variant_path
 from edge.negotiate import choose_format
 from edge.options import COMPASS_FOCUS, Fit, Gravity, OutputFormat, RenderSpec
@@ -35,7 +37,9 @@ class Rewrite:
     variant: VariantKey
 
 
-def rewrite(uri: str, querystring: str, accept: str, config: Config) -> Rewrite | None:
+def rewrite(
+    uri: str, querystring: str, accept: str, config: Config, hints: ClientHints | None = None
+) -> Rewrite | None:
     """Decide what a viewer request maps to.
 
     Returns ``None`` when the query has none of the imgedge parameters and no watermark is configured (serve the
@@ -47,12 +51,17 @@ def rewrite(uri: str, querystring: str, accept: str, config: Config) -> Rewrite 
     before the size policy; width and height snap independently; ``fit`` only matters (and is only kept) with
     both, and the crop position only with ``fit=cover``. Equivalent spellings become one spec: a focal point on
     a compass point is that gravity, a vertical flip is a 180-degree rotation plus a mirror, a white background
-    is JPEG's default.
+    is JPEG's default. Under ``config.client_hints``, ``hints`` (the request's hint headers) fill in ``w=auto``
+    and ``dpr=auto`` (``edge.hints.resolve``); without the setting, or with ``hints`` ``None``, ``auto`` is the
+    400 any other non-number is.
     """
     if len(uri) + 1 + len(querystring) >= MAX_URL_LENGTH:
         raise BadRequest("URL too long")
+    fill = None
+    if hints is not None and config.client_hints:
+        fill = partial(resolve, hints=hints, config=config)
     requested = parse_query(
-        querystring, config.presets, config.preset_overrides, config.presets_only, config.allowed_parameters
+        querystring, config.presets, config.preset_overrides, config.presets_only, config.allowed_parameters, fill
     )
     if requested is None:
         return None if config.watermark is None else unrendered(uri, accept, config)

@@ -14,6 +14,8 @@ spelled:
 
 - then the line ``original {uri}``: the original's canonical URI, so a signature binds the original's extension
   (``/photos/cat.jpg`` and ``/photos/cat.png`` share their variant keys, never a signature);
+- ``w=auto`` and ``dpr=auto`` (``client_hints``) are never signed: a URL that needs a signature and uses them
+  is a 400 (``refuse_auto``), because the width would come from headers the viewer chooses;
 - then, when the URL has an ``exp`` parameter (an expiry, Unix seconds), the line ``exp {seconds}``: the expiry is
   signed with the rest, and a request at or after it is a 403 (``SignatureExpired``).
 
@@ -45,7 +47,8 @@ from typing import ClassVar
 from urllib.parse import unquote_plus
 
 from edge.config import Config, SignatureMode
-from edge.errors import EdgeError, Forbidden
+from edge.errors import BadRequest, EdgeError, Forbidden
+from edge.hints import AUTO_SIGNED, asks_for_hints
 from edge.query import query_values
 from edge.rewrite import rewrite
 from edge.secrets import get_secret_string
@@ -134,7 +137,9 @@ def verify(keys: Sequence[bytes], message: str, given: str) -> bool:
 
 def signing_message(uri: str, querystring: str, config: Config) -> str | None:
     """The message a URL's signature covers (see the module docs), or ``None`` when the URL has no image
-    parameters (nothing to sign). Raises ``BadRequest`` as ``rewrite`` does."""
+    parameters (nothing to sign). Raises ``BadRequest`` as ``rewrite`` does, and for ``w=auto`` or ``dpr=auto``
+    (``refuse_auto``)."""
+    refuse_auto(querystring)
     keys: list[str] = []
     original = ""
     for accept in REFERENCE_ACCEPTS:
@@ -148,6 +153,18 @@ def signing_message(uri: str, querystring: str, config: Config) -> str | None:
     if expires is not None:
         lines.append(f"exp {expires}")
     return "\n".join(lines)
+
+
+def refuse_auto(querystring: str) -> None:
+    """Raise ``BadRequest`` (``edge.hints.AUTO_SIGNED``) when the query has ``w=auto`` or ``dpr=auto``.
+
+    A signature pins what a URL renders; with ``auto`` the width comes from request headers the viewer chooses,
+    so one signed URL would render every allowed size (every width up to ``max_dimension`` under ``any``). So a
+    URL that needs a signature may not use ``auto`` at all, whatever its ``s``; a request that needs none
+    (``outside-presets`` with ``preset=``, e.g. ``preset=hero&dpr=auto``) may, under ``client_hints``.
+    """
+    if asks_for_hints(query_values(querystring)):
+        raise BadRequest(AUTO_SIGNED)
 
 
 def _single_parameter(querystring: str, parameter: str) -> str | None:
@@ -197,11 +214,13 @@ def check(
     """Enforce ``config.signature_mode`` on a viewer request that ``rewrite`` accepted with image parameters.
 
     ``keys`` is called only when a signature must be checked; ``clock`` (Unix seconds, default ``time.time``)
-    only when the URL has ``exp``. Raises ``SignatureRequired``, ``BadSignature`` or, for a valid signature whose
+    only when the URL has ``exp``. Raises ``BadRequest`` for ``w=auto``/``dpr=auto`` (``refuse_auto``), then
+    ``SignatureRequired``, ``BadSignature`` or, for a valid signature whose
     ``exp`` is not after ``clock()``, ``SignatureExpired`` (403), or ``SignatureKeysUnavailable`` (503, from ``keys``).
     """
     if not needs_signature(querystring, config):
         return
+    refuse_auto(querystring)
     given = signature_parameter(querystring)
     if not given:
         raise SignatureRequired()

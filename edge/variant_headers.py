@@ -20,6 +20,21 @@ Akamai, by contrast, does not cache a response whose ``Vary`` names anything but
 (https://techdocs.akamai.com/property-mgr/docs/rm-vary-header): behind such a CDN, turn ``Config.vary_accept``
 off.
 
+``Vary`` on the client hints: with ``Config.client_hints``, ``w=auto`` and ``dpr=auto`` make one viewer URL
+answer different widths depending on ``Sec-CH-Width``, ``Sec-CH-Viewport-Width`` and ``Sec-CH-DPR``
+(``edge.hints``), so a shared cache keyed on that URL needs them in ``Vary`` as well. They are named on
+**every** variant response while the setting is on, not only on responses to a URL with ``auto``:
+origin-response runs once per variant key (a CloudFront miss), and CloudFront then serves that one object, with
+the headers of whichever request filled its cache, to every viewer URL that rewrites to the key. ``?w=auto``
+with a 828 px hint and a plain ``?w=828`` share ``/828/...``; if the key were filled by ``?w=828`` and the hint
+``Vary`` followed the marker's query, every later ``?w=auto`` viewer would get a response without it, and a proxy
+would hand one screen's width to all. Naming the hints on every variant makes the header depend on the
+configuration alone, never on the order of requests. The cost falls only on caches downstream of CloudFront,
+which keep one copy of a non-``auto`` URL per hint value they see (browsers that send no hints all share one);
+CloudFront's own hit ratio is unchanged, as for ``Accept`` above (it acts on no ``Vary`` value but ``*``, which
+is never sent). Behind Akamai-like CDNs, which cache nothing that varies on more than ``Accept-Encoding``, leave
+``client_hints`` off.
+
 Validators: an inline render carries the ``ETag`` S3 gives the object the same bytes are stored as, and a
 ``Last-Modified``, so that a browser revalidates a fresh render exactly as it revalidates the stored copy. For a
 single-part ``PutObject`` stored unencrypted or with SSE-S3 the ETag is the MD5 digest of the body in lowercase
@@ -35,6 +50,7 @@ import time
 from collections.abc import Mapping
 
 from edge.config import Config
+from edge.hints import HINT_HEADERS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -63,24 +79,34 @@ def http_date(epoch_seconds: float) -> str:
 def inline_headers(body: bytes, modified: float, config: Config) -> dict[str, str]:
     """The headers of an inline variant of ``body``, beyond Content-Type and Cache-Control: ``ETag`` (see
     ``entity_tag``), ``Last-Modified`` (``modified``, epoch seconds: take it after the variant was stored, so it
-    is not earlier than the stored object's) and, with ``config.vary_accept``, ``Vary: Accept``."""
+    is not earlier than the stored object's) and ``Vary`` (``vary_values``) unless it would be empty."""
     headers = {"ETag": entity_tag(body), "Last-Modified": http_date(modified)}
-    if config.vary_accept:
-        headers[VARY] = ACCEPT
+    vary = vary_values(config)
+    if vary:
+        headers[VARY] = ", ".join(vary)
     return headers
 
 
+def vary_values(config: Config) -> tuple[str, ...]:
+    """The request headers every variant response names in ``Vary``: ``Accept`` with ``config.vary_accept``,
+    then the hint headers (``edge.hints.HINT_HEADERS``) with ``config.client_hints``."""
+    return (ACCEPT,) * config.vary_accept + HINT_HEADERS * config.client_hints
+
+
 def with_vary_accept(response: Mapping[str, Any], config: Config) -> dict[str, Any]:
-    """A copy of an origin response for a variant key (S3's 200 or 304) with ``Accept`` added to its ``Vary``
-    (kept once, after any values the origin sent); unchanged when ``config.vary_accept`` is off."""
+    """A copy of an origin response for a variant key (S3's 200 or 304) with ``vary_values`` added to its
+    ``Vary`` (each kept once, case-insensitively, after any values the origin sent; nothing added to ``*``);
+    unchanged when ``vary_values`` is empty."""
     result = dict(response)
-    if not config.vary_accept:
+    vary = vary_values(config)
+    if not vary:
         return result
     headers: dict[str, list[dict[str, str]]] = dict(result.get("headers", {}))
     sent = ",".join(entry.get("value", "") for entry in headers.get("vary", []))
     values = [value.strip() for value in sent.split(",") if value.strip()]
-    if not any(value == "*" or value.lower() == ACCEPT.lower() for value in values):
-        values.append(ACCEPT)
+    if "*" not in values:
+        present = {value.lower() for value in values}
+        values.extend(name for name in vary if name.lower() not in present)
     headers["vary"] = [{"key": VARY, "value": ", ".join(values)}]
     result["headers"] = headers
     return result

@@ -45,7 +45,8 @@ def make_handler(
     watermark, a request without image parameters is rewritten to the default rendition or refused with a 403
     (``edge.rewrite.unrendered``): the original is never forwarded as it is. Under ``config.url_dialects`` the
     URL is first translated into its native form (``edge.dialects.translate``), and everything after (rewrite,
-    signature, marker) sees only that form.
+    signature, marker) sees only that form. Under ``config.client_hints`` the request's hint headers fill in
+    ``w=auto`` and ``dpr=auto`` (``edge.hints``); the marker keeps the query as written.
     """
 
     def handle(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -60,7 +61,7 @@ def make_handler(
                 from edge.dialects import translate  # noqa: PLC0415 (native-only deployments never load the dialects)
 
                 uri, querystring = translate(uri, querystring, config)
-            target = rewrite(uri, querystring, view.accept, config)
+            target = rewrite(uri, querystring, view.accept, config, view.client_hints if config.client_hints else None)
             if target is not None and config.signature_mode is not SignatureMode.OFF:
                 from edge import signing  # noqa: PLC0415 (only signed deployments pay for hashlib, hmac and the client)
 

@@ -524,6 +524,22 @@ class ImageEdgeProps:
             default="`true`",
         ),
     )
+    client_hints: bool = field(
+        default=_DEFAULT_CONFIG.client_hints,
+        metadata=_doc(
+            "Accept `w=auto` and `dpr=auto`, filled in from the `Sec-CH-Width`, `Sec-CH-Viewport-Width` and "
+            "`Sec-CH-DPR` request headers, and name them in `Vary` on every variant response; needs `size_policy` "
+            "`snap` or `any` (see [Client hints](url-api.md#client-hints-wauto-and-dprauto)).",
+            default="`false`",
+        ),
+    )
+    client_hints_fallback_width: int = field(
+        default=_DEFAULT_CONFIG.client_hints_fallback_width,
+        metadata=_doc(
+            "The CSS width `w=auto` stands for when the request has no width hint (multiplied by `dpr`).",
+            default="`640`",
+        ),
+    )
     purge_on_change: bool = field(
         default=False,
         metadata=_doc(
@@ -589,7 +605,7 @@ CONFIG_KEYS: tuple[str, ...] = (
     "watermark_passthrough", "watermark_rendition",
     "signature_mode", "signature_secret_id", "signature_secret_region", "signature_secret_ttl",
     "faces_enabled", "faces_region", "faces_min_confidence", "variant_prefix",
-    "vary_accept", "url_dialects",
+    "vary_accept", "url_dialects", "client_hints", "client_hints_fallback_width",
 )  # fmt: skip
 """The props that are also ``edge.config.Config`` keys (same name, same meaning)."""
 
@@ -834,6 +850,8 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "faces_region": _parse_str,
     "faces_min_confidence": lambda v: float(_parse_str(v)) if isinstance(v, str) else v,
     "vary_accept": _parse_bool,
+    "client_hints": _parse_bool,
+    "client_hints_fallback_width": _parse_int,
 }
 
 SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ImageEdgeProps))

@@ -9,6 +9,7 @@ import pytest
 
 from edge.config import Config, SignatureMode
 from edge.errors import BadRequest, ConfigError, UnsignedMiss
+from edge.hints import AUTO_SIGNED
 from edge.rewrite import rewrite
 from edge.signing import (
     SIGNATURE_LENGTH,
@@ -267,3 +268,19 @@ def test_key_cache_drops_its_keys_when_a_rotated_secret_is_invalid() -> None:
         cache()
     clock.now += 6
     assert cache() == (b"n" * 32,)
+
+
+def test_auto_is_refused_on_urls_that_need_a_signature() -> None:
+    hinted = Config(
+        signature_mode=SignatureMode.OUTSIDE_PRESETS,
+        signature_secret_id="imgedge/signing",
+        client_hints=True,
+        presets={"thumb": {"w": "200"}},
+    )
+    for query in ("w=auto", "w=300&dpr=auto", f"w=auto&s={'A' * 22}"):
+        with pytest.raises(BadRequest) as raised:
+            check("/a.jpg", query, hinted, lambda: [KEY])
+        assert raised.value.reason == AUTO_SIGNED
+        with pytest.raises(BadRequest, match="not allowed on URLs that need a signature"):
+            signed_query("/a.jpg", query, KEY, hinted)
+    check("/a.jpg", "preset=thumb&dpr=auto", hinted, lambda: [KEY])  # needs no signature: allowed

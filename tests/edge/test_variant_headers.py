@@ -29,3 +29,14 @@ def test_with_vary_accept_leaves_the_input_unchanged_and_respects_a_star() -> No
     bare: dict[str, object] = {"status": "200", "headers": {}}
     assert with_vary_accept(bare, Config())["headers"] == {"vary": [{"key": "Vary", "value": "Accept"}]}
     assert bare["headers"] == {}
+
+
+def test_client_hints_add_the_hint_headers_to_every_vary() -> None:
+    hinted = Config(client_hints=True)
+    expected = "Accept, Sec-CH-Width, Sec-CH-Viewport-Width, Sec-CH-DPR"
+    assert inline_headers(b"", 0, hinted)["Vary"] == expected
+    assert inline_headers(b"", 0, Config(client_hints=True, vary_accept=False))["Vary"] == expected[len("Accept, ") :]
+    response = {"status": "200", "headers": {"vary": [{"key": "Vary", "value": "Origin, sec-ch-dpr"}]}}
+    assert with_vary_accept(response, hinted)["headers"]["vary"] == [
+        {"key": "Vary", "value": "Origin, sec-ch-dpr, Accept, Sec-CH-Width, Sec-CH-Viewport-Width"}
+    ]

@@ -399,3 +399,23 @@ def test_widths_above_the_original_each_store_the_original_size_under_their_own_
         assert decoded(response).size == (1600, 1000)
         bodies[width] = s3.get_object(Bucket=TEST_BUCKET, Key=f"{width}/photos/wide.webp")["Body"].read()
     assert len(set(bodies.values())) == 1  # identical copies, one per key
+
+
+@pytest.mark.parametrize("marker", ["/photos/cat.png?w=auto", "/photos/cat.png?w=828", None])
+def test_client_hints_vary_on_renders_and_hits_whatever_the_marker(
+    s3: S3Client, use_config: ConfigSetter, marker: str | None
+) -> None:
+    # CloudFront keeps one object per key, filled by whichever URL came first: ?w=auto and ?w=828 share it.
+    hinted = "Accept, Sec-CH-Width, Sec-CH-Viewport-Width, Sec-CH-DPR"
+    use_config(client_hints=True)
+    put(s3, "photos/cat.png", image_bytes())
+    inline = handler(origin_event(403, "/828/photos/cat.webp", marker), None)
+    assert (inline["status"], header(inline, "vary")) == ("200", hinted)
+    hit = handler(origin_event(200, "/828/photos/cat.webp", marker), None)
+    assert header(hit, "vary") == hinted
+
+
+def test_without_client_hints_vary_names_no_hint(s3: S3Client) -> None:
+    put(s3, "photos/cat.png", image_bytes())
+    inline = handler(origin_event(403, "/828/photos/cat.webp", "/photos/cat.png?w=828"), None)
+    assert header(inline, "vary") == "Accept"

@@ -336,3 +336,46 @@ def test_integers_of_thousands_of_digits_are_a_rewrite_or_a_400(query: str, reas
     else:
         assert response["status"] == "400"
         assert response["body"] == reason + "\n"
+
+
+HINT_HEADERS = {"Sec-CH-Width": "828", "Sec-CH-DPR": "2.625", "Sec-CH-Viewport-Width": "412"}
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "key"),
+    [
+        ("w=auto", HINT_HEADERS, "/828/photos/cat.avif"),
+        ("w=auto", {"Sec-CH-Viewport-Width": "412", "Sec-CH-DPR": "2.625"}, "/1280/photos/cat.avif"),
+        ("w=auto", {}, "/640/photos/cat.avif"),
+        ("w=300&dpr=auto", HINT_HEADERS, "/900/photos/cat.avif"),
+        ("w=300", HINT_HEADERS, "/300/photos/cat.avif"),
+    ],
+)
+def test_client_hints_fill_in_auto(use_config: ConfigSetter, query: str, headers: dict[str, str], key: str) -> None:
+    use_config(client_hints=True)
+    request = run("/photos/cat.jpg", query, accept=CHROME_ACCEPT, headers=headers)
+    assert request["uri"] == key
+    # The marker keeps the query as written; the hint headers travel on untouched.
+    assert request["headers"][MARKER_HEADER] == [{"key": MARKER_HEADER, "value": f"/photos/cat.jpg?{query}"}]
+    for name, value in headers.items():
+        assert request["headers"][name.lower()] == [{"key": name, "value": value}]
+
+
+def test_repeated_hint_header_uses_the_last_value(use_config: ConfigSetter) -> None:
+    use_config(client_hints=True)
+    event = viewer_event("/photos/cat.jpg", "w=auto", accept=CHROME_ACCEPT)
+    event["Records"][0]["cf"]["request"]["headers"]["sec-ch-width"] = [
+        {"key": "Sec-CH-Width", "value": "300"},
+        {"key": "Sec-CH-Width", "value": "500"},
+    ]
+    assert handler(event, None)["uri"] == "/500/photos/cat.avif"
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [("w=auto", "w must be a positive integer"), ("w=300&dpr=auto", "dpr must be a decimal number")],
+)
+def test_without_client_hints_auto_is_a_400(query: str, reason: str) -> None:
+    response = run("/photos/cat.jpg", query, headers=HINT_HEADERS)
+    assert response["status"] == "400"
+    assert response["body"] == reason + "\n"
