@@ -419,3 +419,27 @@ def test_without_client_hints_vary_names_no_hint(s3: S3Client) -> None:
     put(s3, "photos/cat.png", image_bytes())
     inline = handler(origin_event(403, "/828/photos/cat.webp", "/photos/cat.png?w=828"), None)
     assert header(inline, "vary") == "Accept"
+
+
+# --- outputs an encoder cannot hold (issue 14) ---------------------------------------------------------------
+
+
+def test_a_negotiated_format_that_cannot_hold_the_output_falls_back_and_says_so(s3: S3Client) -> None:
+    # A 100 x 20000 page screenshot asked for at its own width: WebP stops at 16383 px a side.
+    put(s3, "photos/page.png", image_bytes(size=(100, 20000), mode="RGB"))
+    response = handler(origin_event(403, "/100/photos/page.webp", "/photos/page.png?w=100"), None)
+    assert response["status"] == "200"
+    assert header(response, "content-type") == "image/png"  # the original's family, which can hold it
+    image = decoded(response)
+    assert (image.format, image.size) == ("PNG", (100, 20000))
+    stored = s3.head_object(Bucket=TEST_BUCKET, Key="100/photos/page.webp")
+    assert stored["ContentType"] == "image/png"  # served from S3 later with the type of its bytes
+
+
+def test_an_explicit_format_that_cannot_hold_the_output_is_a_422_naming_the_limit(s3: S3Client) -> None:
+    put(s3, "photos/page.png", image_bytes(size=(100, 20000), mode="RGB"))
+    response = handler(origin_event(403, "/100/photos/page.webp", "/photos/page.png?w=100&format=webp"), None)
+    assert response["status"] == "422"
+    assert "webp limit of 16383 px" in response["body"]
+    assert "corrupt" not in response["body"]  # the original is fine; the encoder has a limit
+    assert s3.list_objects_v2(Bucket=TEST_BUCKET, Prefix="100/")["KeyCount"] == 0
