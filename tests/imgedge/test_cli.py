@@ -9,6 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pillow_heif
 import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
@@ -161,6 +162,16 @@ def test_upload_sets_content_types_and_refuses_overwrite(s3: S3Client, samples: 
     forced = run("upload", files[0], "--prefix", "photos", "--force", *BUCKET)
     assert forced.exit_code == 0
     assert "imgedge purge" in forced.stderr
+
+
+def test_upload_accepts_a_heic_with_its_type(s3: S3Client, tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(Image.new("RGB", (64, 48), (200, 30, 30))).save(buffer, quality=80)
+    phone = tmp_path / "IMG_0001.HEIC"
+    phone.write_bytes(buffer.getvalue())
+    result = run("upload", str(phone), "--prefix", "photos", *BUCKET)
+    assert result.exit_code == 0, result.output
+    assert s3.head_object(Bucket=TEST_BUCKET, Key="photos/IMG_0001.HEIC")["ContentType"] == "image/heif"
 
 
 def test_upload_refuses_non_images_and_variant_folders(s3: S3Client, samples: dict[str, Path], tmp_path: Path) -> None:
