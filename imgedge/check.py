@@ -17,7 +17,9 @@ and compares what comes back with what the edge pair promises:
 - with a signing key: an unsigned render is refused (403) and a signed one works;
 - with a WAF probe: the probe request is refused (403).
 
-A check whose inputs are missing (no path, no key, no probe) is ``skipped``, never passed.
+A check whose inputs are missing (no path, no key, no probe) is ``skipped``, never passed. With the originals
+bucket named (``versioning_check``, read with the caller's AWS credentials), an unversioned bucket is a
+``warning``: a risk, never a failed run.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Outcome(StrEnum):
     PASS = "pass"  # noqa: S105 (an outcome, not a password)
     FAIL = "fail"
     SKIP = "skipped"
+    WARN = "warning"  # a risk the operator chose or must fix, not a broken deployment: never fails the run
 
 
 @dataclass(frozen=True)
@@ -287,4 +290,18 @@ def _check_marker(checker: _Checker, path: str, width: int, signing_key: bytes |
         "viewer marker ignored",
         marked.status == 200 and marked.content_type == "image/png" and marked.body == unmarked.body,
         f"forged {MARKER_HEADER}: {_describe(marked)}",
+    )
+
+
+def versioning_check(bucket: str, status: str | None) -> Check:
+    """The row for the originals bucket's versioning, from S3's ``GetBucketVersioning`` ``Status`` (``None`` when
+    versioning was never enabled): a pass when ``Enabled``, else a warning naming what to do (the bucket holds
+    the only copy of every original; the stack's outputs say how to turn versioning on for an imported bucket)."""
+    if status == "Enabled":
+        return Check("originals bucket versioned", Outcome.PASS, f"s3://{bucket}: versioning Enabled")
+    return Check(
+        "originals bucket versioned",
+        Outcome.WARN,
+        f"s3://{bucket}: versioning {status or 'never enabled'}: an overwritten or deleted original cannot be"
+        " recovered (aws s3api put-bucket-versioning --versioning-configuration Status=Enabled)",
     )

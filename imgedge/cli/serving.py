@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from edge.paths import encode_path
+from imgedge import bucket as bucket_ops
 from imgedge import check as check_ops
-from imgedge.cli.options import config_option, info, load_cli_config, signing_key, signing_key_options
+from imgedge.cli.options import config_option, info, load_cli_config, s3_errors, signing_key, signing_key_options
 from imgedge.emulator import Emulator, EmulatorError, Settings
 
 
@@ -96,6 +97,7 @@ def _interrupt(signum: int, frame: object) -> None:
 @click.option("-w", "--width", type=int, default=300, show_default=True, help="A width the size policy keeps.")
 @click.option("--waf-probe", help="A path and query your web ACL blocks (e.g. '/x.jpg?w=<script>'); expected 403.")
 @click.option("--signing-key", "use_signing", is_flag=True, help="Check signing with the key of the options below.")
+@click.option("--bucket", help="The originals bucket: warn when its versioning is off (needs AWS credentials).")
 @signing_key_options
 @config_option
 def check(
@@ -103,6 +105,7 @@ def check(
     path: str | None,
     width: int,
     waf_probe: str | None,
+    bucket: str | None,
     use_signing: bool,
     key_file: Path | None,
     secret_id: str | None,
@@ -120,10 +123,19 @@ def check(
         results = check_ops.run_checks(base_url, path, width=width, signing_key=key, config=config, waf_probe=waf_probe)
     except OSError as err:
         raise click.ClickException(f"cannot reach {base_url}: {err}") from None
+    if bucket is not None:
+        with s3_errors(bucket):
+            status = bucket_ops.s3_client().get_bucket_versioning(Bucket=bucket).get("Status")
+        results.append(check_ops.versioning_check(bucket, status))
     table = Table(title=f"imgedge check {base_url}", title_justify="left")
     for column in ("check", "result", "detail"):
         table.add_column(column)
-    styles = {check_ops.Outcome.PASS: "green", check_ops.Outcome.FAIL: "bold red", check_ops.Outcome.SKIP: "yellow"}
+    styles = {
+        check_ops.Outcome.PASS: "green",
+        check_ops.Outcome.FAIL: "bold red",
+        check_ops.Outcome.SKIP: "yellow",
+        check_ops.Outcome.WARN: "bold yellow",
+    }
     for result in results:
         table.add_row(result.name, f"[{styles[result.outcome]}]{result.outcome.value}[/]", result.detail)
     Console(highlight=False, width=160).print(table)

@@ -6,12 +6,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+import boto3
 import pytest
 from click.testing import CliRunner
 
 from edge import signing
 from edge.config import Config, SignatureMode
-from imgedge.check import Answer, Check, Fetch, Outcome, http_get, run_checks
+from imgedge.check import Answer, Check, Fetch, Outcome, http_get, run_checks, versioning_check
 from imgedge.cli import cli
 from imgedge.emulator import Emulator, Settings
 from tests.imgedge.conftest import CHROME_ACCEPT, fetch
@@ -142,3 +143,33 @@ def test_cli_prints_the_table_and_gates_on_failures(emulator: Emulator, tmp_path
     unreachable = runner.invoke(cli, ["check", "http://127.0.0.1:9", "--path", LANDSCAPE], catch_exceptions=False)
     assert unreachable.exit_code == 1
     assert "cannot reach" in unreachable.output
+
+
+def test_versioning_of_the_originals_bucket_is_a_pass_or_a_warning() -> None:
+    assert versioning_check("photos", "Enabled").outcome is Outcome.PASS
+    for status in (None, "Suspended"):
+        row = versioning_check("photos", status)
+        assert row.outcome is Outcome.WARN
+        assert "put-bucket-versioning" in row.detail
+
+
+def test_cli_warns_about_an_unversioned_bucket_without_failing(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The check reads the bucket with the caller's AWS configuration: here the emulator's own S3 (moto's server).
+    assert emulator.s3_endpoint is not None
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.s3_endpoint)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    runner = CliRunner()
+    args = ["check", emulator.url, "--path", LANDSCAPE, "--bucket", emulator.bucket]
+    unversioned = runner.invoke(cli, args, catch_exceptions=False)
+    assert unversioned.exit_code == 0, unversioned.output
+    assert re.search(r"originals bucket versioned\s+│\s+warning", unversioned.output), unversioned.output
+    client = boto3.client("s3", region_name="us-east-1", endpoint_url=emulator.s3_endpoint)
+    client.put_bucket_versioning(Bucket=emulator.bucket, VersioningConfiguration={"Status": "Enabled"})
+    try:
+        versioned = runner.invoke(cli, args, catch_exceptions=False)
+        assert re.search(r"originals bucket versioned\s+│\s+pass", versioned.output), versioned.output
+    finally:
+        client.put_bucket_versioning(Bucket=emulator.bucket, VersioningConfiguration={"Status": "Suspended"})
