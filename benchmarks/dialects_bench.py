@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from viewer_child import run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 _SIH_REQUEST = {"bucket": "images", "key": "photos/cat.jpg", "edits": {"resize": {"width": 300}, "toFormat": "webp"}}
@@ -73,18 +72,10 @@ print(json.dumps({"median_us": walls[n // 2] / 1000, "p99_us": walls[int(n * 0.9
 
 def run_case(root: Path, dialects: list[str] | None, uri: str, query: str, events: int) -> dict[str, object]:
     """Time one case in a fresh interpreter on the source tree ``root``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        config: dict[str, object] = {"bucket": "images"}
-        if dialects is not None:
-            config.update(url_dialects=dialects, variant_prefix="_v")
-        path = Path(tmp) / "config.json"
-        path.write_text(json.dumps(config), encoding="utf-8")
-        env = {**os.environ, "PYTHONPATH": str(root), "IMGEDGE_CONFIG": str(path)}
-        event = ROOT / "tests" / "events" / "viewer-request.json"
-        args = [sys.executable, "-c", _CHILD, uri, query, str(events), str(event)]
-        output = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=True).stdout
-    result: dict[str, object] = json.loads(output)
-    return result
+    config: dict[str, object] = {"bucket": "images"}
+    if dialects is not None:
+        config.update(url_dialects=dialects, variant_prefix="_v")
+    return run_child(root, config, _CHILD, [uri, query, str(events)])
 
 
 def main() -> int:

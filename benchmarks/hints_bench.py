@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from viewer_child import run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 _HINTS = {"Sec-CH-Width": "828", "Sec-CH-DPR": "2.625", "Sec-CH-Viewport-Width": "412"}
@@ -41,8 +40,8 @@ _CHILD = r"""
 import io, json, sys, time
 from viewer_request.handler import handler
 
-query, n, hints = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[4])
-event = json.load(open(sys.argv[3]))
+query, n, hints = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+event = json.load(open(sys.argv[4]))
 request = event["Records"][0]["cf"]["request"]
 request["uri"], request["querystring"] = "/photos/cat.jpg", query
 request["headers"]["accept"] = [{"key": "Accept", "value": "image/avif,image/webp,image/apng,*/*;q=0.8"}]
@@ -70,18 +69,10 @@ print(json.dumps({"median_us": walls[n // 2] / 1000, "p99_us": walls[int(n * 0.9
 
 def run_case(root: Path, client_hints: bool, query: str, hints: dict[str, str], events: int) -> dict[str, object]:
     """Time one case in a fresh interpreter on the source tree ``root``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        config: dict[str, object] = {"bucket": "images"}
-        if client_hints:
-            config["client_hints"] = True
-        path = Path(tmp) / "config.json"
-        path.write_text(json.dumps(config), encoding="utf-8")
-        env = {**os.environ, "PYTHONPATH": str(root), "IMGEDGE_CONFIG": str(path)}
-        event = ROOT / "tests" / "events" / "viewer-request.json"
-        args = [sys.executable, "-c", _CHILD, query, str(events), str(event), json.dumps(hints)]
-        output = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=True).stdout
-    result: dict[str, object] = json.loads(output)
-    return result
+    config: dict[str, object] = {"bucket": "images"}
+    if client_hints:
+        config["client_hints"] = True
+    return run_child(root, config, _CHILD, [query, str(events), json.dumps(hints)])
 
 
 def main() -> int:
