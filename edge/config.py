@@ -25,7 +25,10 @@ from edge.query import PARAMETERS, PRESET_NAME, PRESET_PARAMETERS, options_from_
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    Built = TypeVar("Built")
 
     from edge.origins import Origin
 
@@ -629,3 +632,18 @@ def load_config() -> Config:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read configuration {path}: {exc}") from None
     return Config.from_mapping(data)
+
+
+def per_configuration(build: Callable[[Config], Built]) -> Callable[[], Built]:
+    """A function returning ``build(load_config())``, built again only when ``load_config`` returns another
+    configuration (a test, or a changed ``$IMGEDGE_CONFIG``): a Lambda container composes its handler once, at its
+    first event, not on every one."""
+    built: list[tuple[Config, Built]] = []
+
+    def current() -> Built:
+        config = load_config()
+        if not built or built[0][0] is not config:
+            built[:] = [(config, build(config))]
+        return built[0][1]
+
+    return current

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from edge.config import Config, load_config
+from edge.config import Config, per_configuration
 from edge.events import OriginResponse
 from edge.log import emit, with_metrics
 from edge.origin_flow import handle_origin_response
@@ -49,5 +49,9 @@ def make_handler(
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """Lambda's entry point and the composition root: the handler of the bundled configuration (``load_config``,
-    read once per container) with S3, Pillow, Rekognition and stdout logging."""
-    return make_handler(load_config())(event, context)
+    read once per container), composed once for it (``per_configuration``), with S3, Pillow, Rekognition and
+    stdout logging."""
+    return _handler_of_the_container()(event, context)
+
+
+_handler_of_the_container = per_configuration(make_handler)

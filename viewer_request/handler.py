@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from time import perf_counter
 
-from edge.config import SignatureMode, load_config
+from edge.config import SignatureMode, per_configuration
 from edge.errors import EdgeError
 from edge.events import ViewerRequest
 from edge.log import emit
@@ -91,5 +91,9 @@ def make_handler(
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """Lambda's entry point and the composition root: the handler of the bundled configuration (``load_config``,
-    read once per container), logging to stdout and fetching signing keys from Secrets Manager."""
-    return make_handler(load_config())(event, context)
+    read once per container), composed once for it (``per_configuration``), logging to stdout and fetching signing
+    keys from Secrets Manager."""
+    return _handler_of_the_container()(event, context)
+
+
+_handler_of_the_container = per_configuration(make_handler)

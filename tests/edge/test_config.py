@@ -17,11 +17,13 @@ from edge.config import (
     Config,
     SizePolicy,
     load_config,
+    per_configuration,
 )
 from edge.errors import ConfigError
 from edge.options import FormatChoice
 from edge.query import PARAMETERS
 from edge.rewrite import check_rendition
+from tests.conftest import ConfigSetter
 
 
 @pytest.fixture
@@ -397,3 +399,17 @@ def test_allowed_parameters_default_to_every_parameter_and_round_trip() -> None:
 def test_bad_allowed_parameters_name_the_key_and_the_entry(data: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         Config.from_mapping(data)
+
+
+def test_per_configuration_builds_once_per_loaded_configuration(use_config: ConfigSetter) -> None:
+    builds: list[Config] = []
+
+    def build(config: Config) -> int:
+        builds.append(config)
+        return len(builds)
+
+    current = per_configuration(build)
+    assert current() == current() == 1  # the container's first event composes it, later ones reuse it
+    use_config(error_max_age=5)  # another configuration (as a test or a changed $IMGEDGE_CONFIG gives)
+    assert current() == current() == 2
+    assert builds[1].error_max_age == 5
