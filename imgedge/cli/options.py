@@ -5,7 +5,6 @@ failure (exit 1).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,13 +15,14 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from edge.config import Config, load_config
+from edge.config import Config
 from edge.errors import BadRequest, ConfigError
 from edge.options import Fit, Gravity
-from edge.rewrite import Rewrite, check_rendition, rewrite
+from edge.rewrite import Rewrite, rewrite
 from imgedge import bucket as bucket_ops
 from imgedge import signing_keys
 from imgedge import targets as targets_ops
+from imgedge.local_config import load_local_config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -129,16 +129,9 @@ def signing_key(key_file: Path | None, secret_id: str | None, secret_region: str
 
 
 def load_cli_config(path: Path | None) -> Config:
-    """The configuration from ``path``, else as the functions load it; checked as the CDK props check it
-    (``check_rendition``: the watermark's default rendition is a URL the edge accepts)."""
+    """``load_local_config(path)``, its errors a one-line usage failure."""
     try:
-        if path is not None:
-            config = Config.from_mapping(json.loads(path.read_text(encoding="utf-8")))
-        else:
-            load_config.cache_clear()
-            config = load_config()
-        check_rendition(config)
-        return config
+        return load_local_config(path)
     except (ConfigError, ValueError, OSError) as err:
         raise click.ClickException(f"configuration: {err}") from None
 

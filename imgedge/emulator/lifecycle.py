@@ -6,7 +6,6 @@ again. Requests go through ``RequestFlow`` (``imgedge.emulator.flow``); the demo
 
 from __future__ import annotations
 
-import json
 import logging
 import mimetypes
 import os
@@ -17,9 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edge.config import Config, load_config
+from edge.config import Config
 from edge.keys import namespace_warning
-from edge.rewrite import check_rendition
 from edge.store import s3_client as handler_s3_client
 from imgedge import bucket as bucket_ops
 from imgedge.cache import ResponseCache
@@ -27,6 +25,7 @@ from imgedge.cloudfront import S3Origin
 from imgedge.emulator.demo_api import DemoApi
 from imgedge.emulator.flow import Handler, RequestFlow, RequestRecord
 from imgedge.emulator.settings import Settings
+from imgedge.local_config import load_local_config
 from imgedge.samples import sample_originals
 from imgedge.server import EdgeRequestHandler, EdgeServer
 
@@ -139,15 +138,8 @@ class Emulator(RequestFlow, DemoApi):
             raise
 
     def _start_config(self) -> None:
-        path = self.settings.config_path
         try:
-            if path is not None:
-                if not path.is_file():
-                    raise EmulatorError(f"configuration file {path} does not exist")
-                self.config = Config.from_mapping(json.loads(path.read_text(encoding="utf-8")))
-            else:
-                self.config = load_config()
-            check_rendition(self.config)  # as the CDK props check it: the deployed configuration passed it
+            self.config = load_local_config(self.settings.config_path)
         except (ValueError, OSError) as err:
             raise EmulatorError(f"configuration: {err}") from None
 
