@@ -26,19 +26,20 @@ from imgedge_cdk.stack import ImageEdgeStack
 CDK_JSON = REPO_ROOT / "cdk.json"
 DEFAULT_OUTDIR = REPO_ROOT / "cdk.out"
 DEFAULT_STACK_NAME = "ImgEdge"
-APP_SETTINGS: dict[str, str] = {
-    "account": "AWS account to deploy to (default: `CDK_DEFAULT_ACCOUNT`, set by the CLI from your credentials; "
-    "unset synthesizes an account-agnostic template).",
-    "stack_name": "CloudFormation stack name.",
-    "bundling": "`local` (pip on this machine, no Docker) or `docker` (pip in the SAM Python 3.13 image).",
+APP_SETTINGS: dict[str, tuple[str, str]] = {
+    "account": (
+        "from credentials",
+        "AWS account to deploy to (default: `CDK_DEFAULT_ACCOUNT`, set by the CLI from your credentials; "
+        "unset synthesizes an account-agnostic template).",
+    ),
+    "stack_name": (f"`{DEFAULT_STACK_NAME}`", "CloudFormation stack name."),
+    "bundling": (
+        "`local`",
+        "`local` (pip on this machine, no Docker) or `docker` (pip in the SAM Python 3.13 image).",
+    ),
 }
-"""Context keys of the app itself (not construct settings), with their docs."""
-APP_SETTING_DEFAULTS: dict[str, str] = {
-    "account": "from credentials",
-    "stack_name": f"`{DEFAULT_STACK_NAME}`",
-    "bundling": "`local`",
-}
-"""How each app key's default reads in the settings table."""
+"""Context keys of the app itself (not construct settings): how the default reads in the settings table, and the
+meaning."""
 
 
 def settings_table() -> str:
@@ -46,7 +47,7 @@ def settings_table() -> str:
     ``| Key | Default | Meaning |``, generated from ``APP_SETTINGS`` and the props' field metadata.
     docs/configuration.md holds exactly this table (``python3 cdk/app.py --settings-table`` prints it)."""
     rows = ["| Key | Default | Meaning |", "|---|---|---|"]
-    rows += [f"| `{key}` | {APP_SETTING_DEFAULTS[key]} | {doc} |" for key, doc in APP_SETTINGS.items()]
+    rows += [f"| `{key}` | {default} | {doc} |" for key, (default, doc) in APP_SETTINGS.items()]
     rows += [f"| `{f.name}` | {f.metadata['default']} | {f.metadata['doc']} |" for f in fields(ImageEdgeProps)]
     return "\n".join(rows) + "\n"
 
