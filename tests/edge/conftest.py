@@ -22,6 +22,9 @@ SEGMENT_CHARS = st.one_of(
 )
 SEGMENTS = st.text(SEGMENT_CHARS, min_size=1, max_size=12)
 STEMS = st.lists(SEGMENTS, min_size=1, max_size=4).map("/".join).filter(_valid_key)
+#: Stems of originals viewer-request resizes: none whose first folder could be a spec (starts with 1-9 or x), which
+#: the default layout refuses as a variant path (issue 12).
+ORIGINAL_STEMS = STEMS.filter(lambda stem: "/" not in stem or stem[0] not in "123456789x")
 
 
 @st.composite
