@@ -168,7 +168,7 @@ def measure(photos: Sequence[Path], rounds: int) -> dict[tuple[str, str, int], C
             for fmt in FORMATS:
                 for width in WIDTHS:
                     cell = cells.setdefault((name, fmt, width), Cell())
-                    spec = RenderSpec(width, None, Fit.INSIDE, OutputFormat(fmt), config.default_quality[fmt])
+                    spec = RenderSpec(width, None, Fit.INSIDE, OutputFormat(fmt), config.sizing.default_quality[fmt])
                     for block in order:
                         block(cell, data, spec)
     return cells

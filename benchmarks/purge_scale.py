@@ -49,12 +49,13 @@ def _seed(client: Any, config: Config, folders: list[str]) -> None:
 
     for index, folder in enumerate(folders):
         other = f"photos/other-{index}.jpg"
-        if config.variant_prefix:
-            put(f"{config.variant_prefix}/photos/other-{index}/{folder}.avif", other)
+        if config.storage.variant_prefix:
+            put(f"{config.storage.variant_prefix}/photos/other-{index}/{folder}.avif", other)
         else:
             put(f"{folder}/photos/other-{index}.avif", other)
     for spec in TARGET_SPECS:
-        key = f"{config.variant_prefix}/photos/cat/{spec}.avif" if config.variant_prefix else f"{spec}/photos/cat.avif"
+        prefix = config.storage.variant_prefix
+        key = f"{prefix}/photos/cat/{spec}.avif" if prefix else f"{spec}/photos/cat.avif"
         put(key, TARGET)
 
 
@@ -71,7 +72,7 @@ def _measure(config: Config, folders: int, latency_s: float) -> tuple[Counter[st
                 time.sleep(latency_s)
 
         client.meta.events.register("before-call.s3.*", count)
-        original = validate_original_path("/" + TARGET, config.source_extensions)
+        original = validate_original_path("/" + TARGET, config.sources.source_extensions)
         started = time.perf_counter()
         proven, _unproven = find_variants(client, BUCKET, [original], config)
         return calls, time.perf_counter() - started, len(proven)
@@ -89,7 +90,7 @@ def main() -> None:
     print("| layout | S3 calls | of which | wall s | variants found |")
     print("|---|---|---|---|---|")
     for label, config in (("default (/300/photos/cat.avif)", Config()),
-                          ("variant_prefix=_v (/_v/photos/cat/300.avif)", Config(variant_prefix="_v"))):  # fmt: skip
+                          ("variant_prefix=_v (/_v/photos/cat/300.avif)", Config.of(variant_prefix="_v"))):  # fmt: skip
         calls, seconds, found = _measure(config, args.folders, args.latency_ms / 1000)
         detail = ", ".join(f"{name} {n:,}" for name, n in sorted(calls.items()))
         print(f"| {label} | {sum(calls.values()):,} | {detail} | {seconds:.2f} | {found} |")

@@ -167,7 +167,7 @@ def _imgedge_renderer(settings: str) -> Renderer:
     def run(data: bytes, fmt: str, width: int, job: dict[str, Any]) -> tuple[bytes, int, int]:
         overrides.clear()
         overrides.update(job.get("avif") or {})
-        quality = job.get("quality") or config.default_quality[fmt]
+        quality = job.get("quality") or config.sizing.default_quality[fmt]
         spec = RenderSpec(width, None, Fit.INSIDE, OutputFormat(fmt), quality)
         rendered = render(data, spec, limits)
         LAST_STAGES.clear()

@@ -33,7 +33,7 @@ def main() -> None:
     photo.save(buffer, "PNG")
     logo = io.BytesIO()
     Image.new("RGBA", (200, 100), (255, 0, 255, 255)).save(logo, "PNG")
-    defaults = Config()
+    defaults = Config().watermarking
     mark = Watermark(
         logo.getvalue(), "etag", defaults.watermark_position, defaults.watermark_margin,
         defaults.watermark_opacity, defaults.watermark_width, defaults.watermark_min_width,

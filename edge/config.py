@@ -1,11 +1,16 @@
-"""The configuration shared by both edge functions.
+"""The configuration shared by the edge functions, each setting declared once.
 
 Lambda@Edge has no environment variables, so the configuration is a JSON file bundled with the functions
 (``imgedge-config.json`` at the bundle root, written by the CDK app from its construct properties). ``load_config``
-reads it once per container; every key is optional and has the documented default below. Locally, the
-``IMGEDGE_CONFIG`` environment variable may name another file (it is never set at the edge).
+reads it once per container; every key is optional and has its declared default. Locally, the ``IMGEDGE_CONFIG``
+environment variable may name another file (it is never set at the edge).
 
-``Config.from_mapping`` validates every key and raises ``ConfigError`` naming the first bad one.
+Each setting is one field of a frozen section (``Sizing``, ``UrlPolicy``, ``Sources``, ``Storage``, ``Responses``,
+``Limits``, ``Signing``, ``Faces``, ``Watermarking``), declared with ``setting()``: its type, default, one-line
+meaning and value checks. Everything else is derived from those declarations: the flat JSON keys (a setting's
+name), ``Config.from_mapping``'s coercion, the docs' tables, and the CDK construct's properties and context keys
+(``imgedge_cdk.props``). Checks spanning settings live in the section's ``_check_together``, or in ``Config``
+when they span sections. Every failure is a ``ConfigError`` naming the key.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
@@ -26,11 +31,18 @@ from edge.query import PARAMETERS, PRESET_NAME, PRESET_PARAMETERS, options_from_
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar
+    from typing import Any, TypeVar, dataclass_transform
 
     Built = TypeVar("Built")
 
     from edge.origins import Origin
+
+else:
+
+    def dataclass_transform(**_: object) -> Callable[[type], type]:
+        """At run time a no-op: the viewer never imports ``typing`` (type checkers read the real one)."""
+        return lambda cls: cls
+
 
 CONFIG_FILE_NAME = "imgedge-config.json"
 CONFIG_ENV_VAR = "IMGEDGE_CONFIG"
@@ -123,222 +135,686 @@ class SizePolicy(StrEnum):
     ANY = "any"
 
 
-@dataclass(frozen=True)
-class Config:
-    """Validated configuration; every field has a safe default.
+class _Record:
+    """An immutable record with ``__slots__``: fields are set once in ``__init__``; assigning raises."""
 
-    Attributes:
-        size_policy: ``snap`` (default), ``strict`` or ``any``; see ``SizePolicy``.
-        sizes: allowed widths and heights in pixels, for ``snap`` and ``strict``.
-        max_dimension: the largest width or height a URL may ask for, in every policy (4096); above it is a 400.
-        qualities: allowed quality values; a requested ``q`` snaps up to the next one (capped at the largest).
-        default_quality: quality per lossy format when the URL gives none (avif 50, webp 80, jpeg 80);
-            each must be in ``qualities``.
-        default_format: ``auto`` (negotiate from Accept) or a fixed output format.
-        source_extensions: extensions an original may have, in the order origin-response tries them; when two
-            originals differ only by extension, the earliest in this order wins.
-        max_source_bytes: originals larger than this are refused (422) without being read in full.
-        max_source_pixels: originals whose header declares more pixels are refused (422) before decoding.
-        memory_mb: the origin-response function's configured memory in MB (default 1536, the CDK app's default;
-            the CDK app writes the deployed value). ``edge.render.budget`` derives the memory budget of one render
-            from it, and originals whose decode and working copies would not fit are refused (422) before decoding.
-        cache_control: ``Cache-Control`` of stored and served variants.
-        error_max_age: seconds a 4xx answer (bad URL, bad original) may be cached.
-        missing_max_age: seconds a 404 for a missing original may be cached.
-        max_response_bytes: the budget of an inline origin-response (Lambda@Edge allows 1 MB for headers and
-            body; the base64 body counts in full). Larger variants are stored and the viewer is redirected.
-        bucket: S3 bucket of originals and variants; ``None`` takes it from the CloudFront origin of the event.
-        region: the bucket's region; ``None`` takes it from the event's origin.
-        s3_max_attempts: attempts per S3 call (botocore standard retry mode, with backoff). With the timeouts
-            below, a GET and a PUT that both exhaust their retries take about 26 s, inside the 30 s
-            Lambda@Edge origin-response timeout.
-        s3_connect_timeout: seconds to connect to S3.
-        s3_read_timeout: seconds to wait for S3 to answer.
-        tag_variants: tag stored variants ``imgedge=variant`` (needs s3:PutObjectTagging; the CDK app turns it
-            on with the variant-expiry lifecycle rule).
-        presets: named parameter sets used as ``?preset=NAME``: name (``[a-z0-9][a-z0-9_-]{0,63}``) to a
-            mapping of URL parameters to values (strings, numbers or booleans), each validated as a URL would be;
-            a preset must give ``w`` or ``h``. A preset expands to the parameters it stands for, so it shares
-            its variant key with the spelled-out URL.
-        preset_overrides: the parameters a URL may add to or change in a preset (default ``dpr``, ``format``);
-            any other parameter next to ``preset`` is a 400.
-        presets_only: refuse (400) every image request that does not use ``preset`` (the strongest abuse guard:
-            the variants are then only those of the presets). origin-response then renders only requests that
-            carry viewer-request's marker; a variant key requested directly keeps the origin's 403/404.
-        allowed_parameters: the URL parameters that are enabled (default: all of ``edge.query.PARAMETERS``); a
-            disabled one in a URL is a 400, a preset may not use one, and ``edge.sizes.variant_bound`` counts
-            only the default of a disabled group. ``w`` or ``h`` must be enabled, and ``preset`` with
-            ``presets_only``.
-        backgrounds: the ``background`` colours a URL may ask for (``rrggbb``, lowercase); others are a 400.
-        watermark: the S3 key (in the bucket of the originals) of an image overlaid on every variant that shows
-            the source above thumbnail resolution (see ``watermark_min_width``); ``None`` (default) for none.
-            Fetched once per container. With a watermark, an original is never served unrendered: a request
-            without image parameters gets what ``watermark_passthrough`` says (``edge.rewrite.unrendered``).
-        watermark_position: where it goes: a compass gravity (default ``southeast``) or ``centre``.
-        watermark_margin: px between the watermark and the edges it is placed against (default 16).
-        watermark_opacity: percent, 1-100 (default 60).
-        watermark_width: the watermark's width as a percentage of the output's width (default 20); it is never
-            enlarged beyond its own size.
-        watermark_min_width: the thumbnail bound T in px (default 400). An output gets no watermark only when
-            the *whole* upright source, at the output's scale (per axis for ``fill``; before the crop, without
-            ``contain``'s padding), is narrower and shorter than T: then it shows nothing a whole-source
-            thumbnail under T x T does not. Every other output is watermarked, whatever its own size (a narrow
-            full-resolution strip or tile is). ``edge.watermarks.Watermark.covers``.
-        watermark_passthrough: what a request without image parameters gets when a watermark is configured:
-            ``rendition`` (default; the ``watermark_rendition``) or ``deny`` (403). A path that is a variant key
-            or whose extension is not one of ``source_extensions`` is served as it is.
-        watermark_rendition: the image parameters of that default rendition, as a query string (default
-            ``w=1280&h=1280&fit=inside``: fit inside 1280 x 1280, never enlarged, metadata stripped); it must be
-            a query viewer-request accepts under this configuration (``preset=NAME`` with ``presets_only``), and
-            maps to that query's variant key. Under ``signature_mode`` the bare URL needs its ``s`` as well.
-        signature_mode: signed URLs (``edge.signing``): ``off`` (default), ``required`` (every request with image
-            parameters needs a valid ``s``, else 403) or ``outside-presets`` (only requests without ``preset``).
-        signature_secret_id: name or ARN of the AWS Secrets Manager secret holding the signing key(s); required
-            when ``signature_mode`` is not ``off``.
-        signature_secret_region: the secret's region (default ``us-east-1``).
-        signature_secret_ttl: seconds the keys are cached per container before being fetched again (default 300).
-        faces_enabled: allow ``gravity=face`` (``edge.faces``: Amazon Rekognition DetectFaces, called from
-            origin-response). Off by default, and then ``gravity=face`` is a 400 (never silently another crop,
-            which would be cached under the ``face`` key); a preset may use it only when on.
-        faces_region: the region of the Rekognition endpoint (default ``us-east-1``).
-        faces_min_confidence: faces with a lower ``Confidence`` (percent, 0-100; default 90) are ignored.
-        vary_accept: send ``Vary: Accept`` on every variant response (inline renders and variants served back
-            from S3), so that a shared cache between CloudFront and the viewer keeps the formats ``format=auto``
-            negotiates apart. CloudFront itself keys on the rewritten URI and does not split its cache on it.
-            Turn it off when a CDN in front refuses to cache responses that vary on ``Accept`` (Akamai does).
-        origins: several buckets (``edge.origins``): a list of ``{"prefix": "avatars/", "bucket": ..., "region": ...}``;
-            an original whose key starts with a prefix lives in that bucket under its full key (prefix included),
-            and its variants (``{spec}/{full key}``) in the same bucket. Prefixes are non-empty, end with ``/`` and
-            do not overlap. Other keys use ``bucket``/the event's origin. Default: none.
-        variant_prefix: the one top-level folder every variant is stored under (``edge.keys``: ``_v`` gives
-            ``/_v/photos/cat/300.avif``); nothing under it is ever an original, and every original keeps its own
-            key, whatever its folders are named. Empty (default): today's layout ``/300/photos/cat.avif``, where
-            an original under a folder named like a spec (``2024/``, ``300/``) shares the variants' namespace and
-            is refused (see docs/url-api.md, "Variant keys"). A letter or ``_`` then letters, digits,
-            ``_ . ~ -``; at most 63 characters; never spec-shaped (``x200``).
-        url_dialects: other URL spellings viewer-request translates into imgedge's own parameters before any
-            check (``edge.dialects``; docs/url-api.md, "URL dialects"): ``thumbor`` (thumbor/SIH paths such as
-            ``/fit-in/300x200/filters:format(webp)/photos/cat.jpg``), ``sih`` (SIH's base64 JSON requests),
-            ``query_aliases`` (``width``, ``height``, ``quality``, ``greyscale``). Default: none. ``thumbor`` needs
-            ``variant_prefix``: in the default layout its paths are variant keys.
-        client_hints: accept ``w=auto`` and ``dpr=auto``, filled in by viewer-request from the ``Sec-CH-Width``,
-            ``Sec-CH-Viewport-Width`` and ``Sec-CH-DPR`` request headers (``edge.hints``), and name those headers
-            in ``Vary`` on every variant response (``edge.variant_headers``). Off by default: ``auto`` is then a
-            400 like any other non-number. Needs ``size_policy`` ``snap`` or ``any`` (under ``strict`` a hinted
-            width would be a 400). ``auto`` is refused on URLs that need a signature (``edge.signing``).
-        client_hints_fallback_width: the CSS width ``w=auto`` stands for when the request has neither width hint
-            (Safari, Firefox): default 640, multiplied by ``dpr`` like any ``w``; at most ``max_dimension``
-            when ``client_hints`` is on.
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+
+class Check(_Record):
+    """One value check of a setting: ``test(value)`` is true for a valid value; ``message`` says what is valid."""
+
+    __slots__ = ("message", "test")
+    test: Callable[[Any], bool]
+    message: str
+
+    def __init__(self, test: Callable[[Any], bool], message: str) -> None:
+        object.__setattr__(self, "test", test)
+        object.__setattr__(self, "message", message)
+
+
+class Setting(_Record):
+    """One declared setting (made by ``setting()``): its name (the JSON key), default, one-line meaning (``doc``,
+    Markdown, the docs' tables), checks, how the default reads in the docs (``shown``, when the value itself would
+    not read well) and what sets it in a deployment (``set_by``, when the CDK construct writes it itself: it is then
+    not a construct property or a context key)."""
+
+    __slots__ = ("checks", "default", "doc", "name", "set_by", "shown")
+    name: str
+    default: Any
+    doc: str
+    checks: tuple[Check, ...]
+    shown: str | None
+    set_by: str | None
+
+    def __init__(
+        self, default: object, doc: str, checks: tuple[Check, ...], shown: str | None, set_by: str | None
+    ) -> None:
+        frozen = MappingProxyType(dict(default)) if isinstance(default, Mapping) else default
+        for slot, value in (("name", ""), ("default", frozen), ("doc", doc), ("checks", checks),
+                            ("shown", shown), ("set_by", set_by)):  # fmt: skip
+            object.__setattr__(self, slot, value)
+
+    def __repr__(self) -> str:
+        return f"Setting({self.name!r}, default={self.default!r})"
+
+
+def setting(
+    *, default: object, doc: str, check: Check | tuple[Check, ...], shown: str | None = None, set_by: str | None = None
+) -> Any:
+    """Declare one setting of a section (``class Sizing(_Section): sizes: tuple[int, ...] = setting(...)``): its
+    default, its one-line meaning and the checks its value must pass, in order (see ``Setting``)."""
+    return Setting(default, doc, check if isinstance(check, tuple) else (check,), shown, set_by)
+
+
+def section_fields(section: type[Any]) -> tuple[Setting, ...]:
+    """The settings a section declares, in declaration order."""
+    declared: tuple[Setting, ...] = section._settings
+    return declared
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _integer(low: int, high: int | None = None) -> Check:
+    if high is None:
+        return Check(lambda v: _is_int(v) and v >= low,
+                     "must be a positive integer" if low == 1 else "must be a non-negative integer")  # fmt: skip
+    return Check(lambda v: _is_int(v) and low <= v <= high, f"must be an integer from {low} to {high}")
+
+
+def _seconds(high: float) -> Check:
+    return Check(lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= high,
+                 f"must be a number of seconds from 0 to {high:g}")  # fmt: skip
+
+
+def _member(kind: type[StrEnum], message: str) -> Check:
+    return Check(lambda v: isinstance(v, kind), message)
+
+
+def _optional_name(limit: int, message: str) -> Check:
+    return Check(lambda v: v is None or (isinstance(v, str) and v.isprintable() and 0 < len(v) <= limit), message)
+
+
+def _names(allowed: tuple[str, ...], what: str) -> Check:
+    return Check(lambda v: isinstance(v, tuple) and all(item in allowed for item in v) and len(set(v)) == len(v),
+                 f"must be distinct {what}")  # fmt: skip
+
+
+def _ascending(low: int, high: int | None = None) -> tuple[Check, Check]:
+    listed = Check(lambda v: isinstance(v, tuple) and len(v) > 0 and all(_is_int(i) for i in v),
+                   "must be a non-empty list of integers")  # fmt: skip
+    if high is None:
+        return listed, Check(lambda v: list(v) == sorted(set(v)), "must be strictly increasing")
+    return listed, Check(lambda v: list(v) == sorted(set(v)) and v[0] >= low and v[-1] <= high,
+                         f"must be strictly increasing, from {low} to {high}")  # fmt: skip
+
+
+_FLAG = Check(lambda v: isinstance(v, bool), "must be true or false")
+_REGION = Check(lambda v: isinstance(v, str) and v.replace("-", "").isalnum() and 0 < len(v) <= 64,
+                "must be an AWS region such as us-east-1")  # fmt: skip
+# One folder name that viewer URIs carry as is (unreserved characters) and that no spec token can be (a spec
+# starts with a digit, or with "x" and a digit).
+_VARIANT_PREFIX = r"(?!x[0-9])[A-Za-z_][A-Za-z0-9_.~-]{0,62}"
+
+
+def _require(condition: bool, key: str, message: str) -> None:
+    if not condition:
+        raise ConfigError(f"configuration key {key!r}: {message}")
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(setting,))
+class _Section:
+    """A group of settings, declared as annotated class attributes made by ``setting()``. An instance holds one value
+    per setting (keyword arguments, each defaulting to its declaration), is immutable and compares by value.
+
+    On construction every setting's checks run, in declaration order, then the section's own ``_check_together``
+    (checks that span its settings). Raises ``ConfigError`` naming the first bad key. No dataclass machinery: a
+    section class costs the viewer's cold start nothing beyond its own body.
     """
 
-    size_policy: SizePolicy = SizePolicy.SNAP
-    sizes: tuple[int, ...] = DEFAULT_SIZES
-    max_dimension: int = 4096
-    qualities: tuple[int, ...] = DEFAULT_QUALITIES
-    default_quality: Mapping[str, int] = field(
-        default_factory=lambda: MappingProxyType({"avif": 50, "webp": 80, "jpeg": 80})
+    _settings: tuple[Setting, ...] = ()
+
+    def __init_subclass__(cls) -> None:
+        declared = []
+        for name in cls.__dict__.get("__annotations__", {}):  # noqa: RUF063 (inspect is not imported at the edge)
+            item = cls.__dict__[name]
+            object.__setattr__(item, "name", name)
+            declared.append(item)
+            delattr(cls, name)
+        cls._settings = tuple(declared)
+
+    def __init__(self, **values: Any) -> None:
+        for item in self._settings:
+            object.__setattr__(self, item.name, values.pop(item.name, item.default))
+        if values:
+            raise TypeError(f"{type(self).__name__} has no setting {next(iter(values))!r}")
+        self._check()
+
+    def _check(self) -> None:
+        for item in self._settings:
+            value = getattr(self, item.name)
+            for check in item.checks:
+                _require(check.test(value), item.name, check.message)
+        self._check_together()
+
+    def _check_together(self) -> None:
+        """Checks spanning several settings of the section (none by default)."""
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with some settings changed, every check run again."""
+        return type(self)(**{**self.values(), **changes})
+
+    def values(self) -> dict[str, Any]:
+        """Every setting of the section by name."""
+        return {item.name: getattr(self, item.name) for item in self._settings}
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to {type(self).__name__}.{name}: a configuration is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete {type(self).__name__}.{name}: a configuration is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Section) and type(other) is type(self) and self.values() == other.values()
+
+    __hash__ = None  # type: ignore[assignment]  # holds mappings
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.values().items())
+        return f"{type(self).__name__}({shown})"
+
+
+class Sizing(_Section):
+    """Which widths, heights, qualities and formats a URL may ask for (``edge.sizes``, ``edge.negotiate``)."""
+
+    size_policy: SizePolicy = setting(
+        default=SizePolicy.SNAP,
+        doc="`snap` (round up to the next allowed size), `strict` (only `sizes`, else 400) or `any` (1 to "
+        "`max_dimension`).",
+        check=_member(SizePolicy, "must be snap, strict or any"),
     )
-    default_format: FormatChoice = FormatChoice.AUTO
-    source_extensions: tuple[str, ...] = DEFAULT_SOURCE_EXTENSIONS
-    max_source_bytes: int = 32 * 1024 * 1024
-    max_source_pixels: int = 100_000_000
-    memory_mb: int = 1536
-    cache_control: str = "public, max-age=31536000, immutable"
-    error_max_age: int = 60
-    missing_max_age: int = 60
-    max_response_bytes: int = 1_000_000
-    bucket: str | None = None
-    region: str | None = None
-    s3_max_attempts: int = 3
-    s3_connect_timeout: float = 1.0
-    s3_read_timeout: float = 3.0
-    tag_variants: bool = False
-    presets: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
-    preset_overrides: tuple[str, ...] = DEFAULT_PRESET_OVERRIDES
-    presets_only: bool = False
-    allowed_parameters: tuple[str, ...] = PARAMETERS
-    backgrounds: tuple[str, ...] = DEFAULT_BACKGROUNDS
-    watermark: str | None = None
-    watermark_position: Gravity = Gravity.SOUTHEAST
-    watermark_margin: int = 16
-    watermark_opacity: int = 60
-    watermark_width: int = 20
-    watermark_min_width: int = 400
-    watermark_passthrough: str = "rendition"
-    watermark_rendition: str = "w=1280&h=1280&fit=inside"
-    signature_mode: SignatureMode = SignatureMode.OFF
-    signature_secret_id: str | None = None
-    signature_secret_region: str = "us-east-1"  # noqa: S105 (a region name, not a password)
-    signature_secret_ttl: int = 300
-    faces_enabled: bool = False
-    faces_region: str = "us-east-1"
-    faces_min_confidence: float = 90.0
-    vary_accept: bool = True
-    origins: tuple[Origin, ...] = ()
-    variant_prefix: str = ""
-    url_dialects: tuple[str, ...] = ()
-    client_hints: bool = False
-    client_hints_fallback_width: int = 640
+    sizes: tuple[int, ...] = setting(
+        default=DEFAULT_SIZES,
+        doc="Allowed widths and heights in px, strictly increasing (for `snap` and `strict`).",
+        check=_ascending(1),
+        shown=f"{len(DEFAULT_SIZES)} sizes, {DEFAULT_SIZES[0]}…{DEFAULT_SIZES[-1]}",
+    )
+    max_dimension: int = setting(
+        default=4096,
+        doc="The largest width or height a URL may ask for, in every policy; above it is a 400.",
+        check=_integer(1, 16384),
+    )
+    qualities: tuple[int, ...] = setting(
+        default=DEFAULT_QUALITIES,
+        doc="Allowed `q` values; a requested quality snaps up to the next one.",
+        check=_ascending(1, 100),
+    )
+    default_quality: Mapping[str, int] = setting(
+        default={"avif": 50, "webp": 80, "jpeg": 80},
+        doc="Quality per lossy format when the URL gives none; each one of `qualities`.",
+        check=Check(
+            lambda v: isinstance(v, Mapping) and set(v) == {"avif", "webp", "jpeg"},
+            "must give exactly avif, webp and jpeg",
+        ),
+    )
+    default_format: FormatChoice = setting(
+        default=FormatChoice.AUTO,
+        doc="`auto` (negotiate from `Accept`) or a fixed `avif`, `webp`, `jpeg`, `png`.",
+        check=_member(FormatChoice, "must be auto, avif, webp, jpeg or png"),
+    )
+    client_hints: bool = setting(
+        default=False,
+        doc="Accept `w=auto` and `dpr=auto`, filled in from the `Sec-CH-Width`, `Sec-CH-Viewport-Width` and "
+        "`Sec-CH-DPR` request headers (`edge.hints`), and name them in `Vary` on every variant response; needs "
+        "`size_policy` `snap` or `any`; refused on URLs that need a signature (see [Client "
+        "hints](url-api.md#client-hints-wauto-and-dprauto)).",
+        check=_FLAG,
+    )
+    client_hints_fallback_width: int = setting(
+        default=640,
+        doc="The CSS width `w=auto` stands for when the request has no width hint (Safari, Firefox), multiplied by "
+        "`dpr`; at most `max_dimension` when `client_hints` is on.",
+        check=_integer(1, 16384),
+    )
+
+    def _check_together(self) -> None:
+        _require(self.sizes[0] >= 1 and self.sizes[-1] <= self.max_dimension, "sizes",
+                 "must lie between 1 and max_dimension")  # fmt: skip
+        for name, quality in self.default_quality.items():
+            _require(_is_int(quality) and quality in self.qualities, "default_quality",
+                     f"{name} quality {quality!r} must be one of qualities")  # fmt: skip
+        _require(not (self.client_hints and self.size_policy is SizePolicy.STRICT), "client_hints",
+                 "needs size_policy snap or any (under strict a hinted width would be a 400)")  # fmt: skip
+        _require(not self.client_hints or self.client_hints_fallback_width <= self.max_dimension,
+                 "client_hints_fallback_width", "must be at most max_dimension when client_hints is on")  # fmt: skip
+        object.__setattr__(self, "default_quality", MappingProxyType(dict(self.default_quality)))
+
+
+class UrlPolicy(_Section):
+    """Which URLs viewer-request accepts besides the sizes: presets, parameters, colours, other URL spellings."""
+
+    presets: Mapping[str, Mapping[str, str]] = setting(
+        default={},
+        doc="Named parameter sets for `?preset=NAME` (name `[a-z0-9][a-z0-9_-]{0,63}` to URL parameters, each "
+        "validated as a URL would be; `w` or `h` required); a preset shares its variant key with the spelled-out "
+        "URL. In the CDK context a JSON object: `-c "
+        '\'presets={"thumb":{"w":200,"h":200,"gravity":"attention"}}\'` (see [Presets](url-api.md#presets)).',
+        check=Check(lambda v: isinstance(v, Mapping) and len(v) <= 1000, "must be an object of at most 1000 presets"),
+        shown="none",
+    )
+    preset_overrides: tuple[str, ...] = setting(
+        default=DEFAULT_PRESET_OVERRIDES,
+        doc="Parameters a URL may add to or change in a preset; any other one next to `preset` is a 400.",
+        check=_names(PRESET_PARAMETERS, "URL parameter names (w, h, fit, q, format, dpr, ...)"),
+    )
+    presets_only: bool = setting(
+        default=False,
+        doc="Refuse (400) every image request that does not use `preset`; origin-response then renders only "
+        "requests marked by viewer-request.",
+        check=_FLAG,
+    )
+    allowed_parameters: tuple[str, ...] = setting(
+        default=PARAMETERS,
+        doc="URL parameters that are enabled (`w,h,fit,q,format,dpr` for resizing only); a disabled one in a URL is a "
+        "400 and a preset may not use it; see [Tightening the variant "
+        "bound](url-api.md#tightening-the-variant-bound).",
+        check=Check(lambda v: isinstance(v, tuple), "must be a list of URL parameter names"),
+        shown=f"all {len(PARAMETERS)} parameters",
+    )
+    backgrounds: tuple[str, ...] = setting(
+        default=DEFAULT_BACKGROUNDS,
+        doc="`background` colours a URL may ask for (`rrggbb`, lowercase); others are a 400.",
+        check=Check(
+            lambda v: (
+                isinstance(v, tuple)
+                and len(v) <= 64
+                and len(set(v)) == len(v)
+                and all(isinstance(b, str) and len(b) == 6 and all(c in "0123456789abcdef" for c in b) for b in v)
+            ),
+            "must be at most 64 distinct lowercase rrggbb colours",
+        ),
+    )
+    url_dialects: tuple[str, ...] = setting(
+        default=(),
+        doc="Other URL spellings viewer-request translates into imgedge's parameters before every check: `thumbor` "
+        "(thumbor/SIH paths; needs `variant_prefix`), `sih` (SIH base64 JSON requests), `query_aliases` "
+        "(`width`, `height`, `quality`, `greyscale`); see [URL dialects](url-api.md#url-dialects).",
+        check=Check(lambda v: isinstance(v, tuple), "must be a list of dialect names"),
+    )
+
+    def _check_together(self) -> None:
+        normalised = {name: MappingProxyType(_preset_values(name, values)) for name, values in self.presets.items()}
+        object.__setattr__(self, "presets", MappingProxyType(normalised))
+        _require(not self.presets_only or len(self.presets) > 0, "presets_only", "needs at least one preset")
+        allowed = self.allowed_parameters
+        for parameter in allowed:
+            _require(parameter in PARAMETERS, "allowed_parameters",
+                     f"unknown parameter {parameter!r} (known: {', '.join(PARAMETERS)})")  # fmt: skip
+            _require(allowed.count(parameter) == 1, "allowed_parameters", f"parameter {parameter!r} is listed twice")
+        _require("w" in allowed or "h" in allowed, "allowed_parameters", "must enable w or h")
+        _require(not self.presets_only or "preset" in allowed, "allowed_parameters",
+                 "must enable preset when presets_only is on")  # fmt: skip
+        for name, values in self.presets.items():
+            for parameter in values:
+                _require(parameter in allowed, "presets",
+                         f"preset {name!r} uses {parameter}, which allowed_parameters does not enable")  # fmt: skip
+        for dialect in self.url_dialects:
+            _require(dialect in URL_DIALECTS, "url_dialects",
+                     f"unknown dialect {dialect!r}: use " + ", ".join(URL_DIALECTS))  # fmt: skip
+            _require(self.url_dialects.count(dialect) == 1, "url_dialects", f"dialect {dialect!r} is listed twice")
+
+
+def _parse_origins(value: object) -> tuple[Origin, ...]:
+    if isinstance(value, tuple) and not value:
+        return ()  # the default, no extra origins: then edge.origins is never imported (the viewer never needs it)
+    from edge.origins import OriginsError, parse_origins  # noqa: PLC0415 (see above)
+
+    try:
+        return parse_origins(value)
+    except OriginsError as err:
+        raise ConfigError(f"configuration key 'origins': {err}") from None
+
+
+class Sources(_Section):
+    """Where originals come from, and which keys can be originals."""
+
+    bucket: str | None = setting(
+        default=None,
+        doc="S3 bucket of originals and variants; unset takes it from the CloudFront origin of each event.",
+        check=_optional_name(255, "must be null or a name"),
+        set_by="the distribution's S3 origin (left unset)",
+    )
+    region: str | None = setting(
+        default=None,
+        doc="The bucket's region; unset takes it from the event's origin.",
+        check=_optional_name(255, "must be null or a name"),
+        set_by="the distribution's S3 origin (left unset)",
+    )
+    origins: tuple[Origin, ...] = setting(
+        default=(),
+        doc="More buckets by key prefix (`edge.origins`): a list of `{prefix, bucket, region}`; an original whose key "
+        "starts with a prefix lives in that bucket under its full key, and so do its variants. Prefixes are "
+        "non-empty, end with `/` and do not overlap (see [Several origins](deploy.md#several-origins)).",
+        check=Check(lambda v: isinstance(v, tuple), "must be a list of {prefix, bucket, region} objects"),
+        shown="none",
+        set_by="`extra_origins`",
+    )
+    source_extensions: tuple[str, ...] = setting(
+        default=DEFAULT_SOURCE_EXTENSIONS,
+        doc="Extensions an original may have, in the order origin-response tries them (when two originals differ "
+        "only by extension, the earliest wins).",
+        check=Check(
+            lambda v: (
+                isinstance(v, tuple)
+                and 0 < len(v) <= 12
+                and len(set(v)) == len(v)
+                and all(isinstance(e, str) and e.isascii() and e.isalnum() and e == e.lower() for e in v)
+            ),
+            "must be 1 to 12 distinct lowercase alphanumeric extensions",
+        ),
+    )
+
+    def _check(self) -> None:
+        object.__setattr__(self, "origins", _parse_origins(self.origins))
+        super()._check()
+
+
+class Storage(_Section):
+    """How variants are stored in S3 (``edge.keys``, ``edge.store``)."""
+
+    variant_prefix: str = setting(
+        default="",
+        doc="One top-level folder for every variant (`_v`: `/_v/photos/cat/300.avif`), where nothing is ever an "
+        "original; set it when originals live under folders named like sizes (`2024/`, `300/`, numeric ids). "
+        "Empty: `/300/photos/cat.avif`. A letter or `_`, then letters, digits, `_ . ~ -`; never spec-shaped "
+        "(see [Variant keys](url-api.md#variant-keys)).",
+        check=Check(
+            lambda v: isinstance(v, str) and (v == "" or re.fullmatch(_VARIANT_PREFIX, v) is not None),
+            "must be empty or one folder name: a letter or _, then letters, digits, _ . ~ - (at most 63; not x<digit>)",
+        ),
+        shown="empty",
+    )
+    tag_variants: bool = setting(
+        default=False,
+        doc="Tag stored variants `imgedge=variant` (needs `s3:PutObjectTagging`), for lifecycle rules that treat "
+        "variants apart.",
+        check=_FLAG,
+        set_by="on unless `bucket_versioned=false` and no `variant_expiry_days`",
+    )
+    s3_max_attempts: int = setting(
+        default=3,
+        doc="Attempts per S3 call (botocore standard retry mode, with backoff): with the timeouts below, a GET and a "
+        "PUT that both exhaust their retries fit in the 30 s origin-response timeout.",
+        check=_integer(1),
+    )
+    s3_connect_timeout: float = setting(default=1.0, doc="Seconds to connect to S3.", check=_seconds(30))
+    s3_read_timeout: float = setting(default=3.0, doc="Seconds to wait for S3 to answer.", check=_seconds(30))
+
+
+class Responses(_Section):
+    """What the functions answer: cache lifetimes, ``Vary``, the size of an inline response."""
+
+    cache_control: str = setting(
+        default="public, max-age=31536000, immutable",
+        doc="`Cache-Control` of stored and served variants.",
+        check=Check(
+            lambda v: isinstance(v, str) and v.isprintable() and 0 < len(v) <= 200, "must be a printable header value"
+        ),
+    )
+    error_max_age: int = setting(
+        default=60, doc="Seconds a 4xx answer (bad URL, bad original) may be cached.", check=_integer(0)
+    )
+    missing_max_age: int = setting(
+        default=60,
+        doc="Seconds a 404 for a missing original may be cached (also CloudFront's 404 error-caching TTL).",
+        check=_integer(0),
+    )
+    vary_accept: bool = setting(
+        default=True,
+        doc="Send `Vary: Accept` on every variant response, so a shared cache in front keeps `format=auto`'s formats "
+        "apart; turn off behind a CDN that will not cache such responses (see [Caching and "
+        "revalidation](url-api.md#caching-and-revalidation)).",
+        check=_FLAG,
+    )
+    max_response_bytes: int = setting(
+        default=1_000_000,
+        doc="The budget of an inline origin-response (Lambda@Edge: 1 MB for headers and the base64 body); larger "
+        "variants are stored and the viewer is redirected.",
+        check=_integer(1),
+    )
+
+
+class Limits(_Section):
+    """Which originals are rendered at all: size, pixels, and the memory one render may use."""
+
+    max_source_bytes: int = setting(
+        default=32 * 1024 * 1024,
+        doc="Originals larger than this are refused (422) without being read in full.",
+        check=_integer(1),
+        shown="`33554432` (32 MiB)",
+    )
+    max_source_pixels: int = setting(
+        default=100_000_000,
+        doc="Originals whose header declares more pixels are refused (422) before decoding.",
+        check=_integer(1),
+    )
+    memory_mb: int = setting(
+        default=1536,
+        doc="The origin-response function's memory in MB: `edge.render.budget` derives one render's memory budget from "
+        "it, and originals that would not fit are refused (422) before decoding.",
+        check=_integer(128, 10_240),
+        set_by="`origin_response_memory_mb`",
+    )
+
+
+class Signing(_Section):
+    """Signed URLs (``edge.signing``)."""
+
+    signature_mode: SignatureMode = setting(
+        default=SignatureMode.OFF,
+        doc="Signed URLs: `off`, `required` (every request with image parameters needs a valid `s`, else 403) or "
+        "`outside-presets` (only URLs without `preset`); see [Signed URLs](url-api.md#signed-urls).",
+        check=_member(SignatureMode, "must be off, required or outside-presets"),
+    )
+    signature_secret_id: str | None = setting(
+        default=None,
+        doc="Secrets Manager secret (name or ARN) holding the signing key(s); needed unless `signature_mode` is `off`. "
+        "The CDK construct grants the viewer-request role `secretsmanager:GetSecretValue` on it alone.",
+        check=_optional_name(2048, "must be null or a secret name or ARN"),
+    )
+    signature_secret_region: str = setting(default="us-east-1", doc="Region of the signing secret.", check=_REGION)
+    signature_secret_ttl: int = setting(
+        default=300, doc="Seconds each viewer-request container caches the signing keys.", check=_integer(1, 86_400)
+    )
+
+    def _check_together(self) -> None:
+        _require(self.signature_mode is SignatureMode.OFF or self.signature_secret_id is not None,
+                 "signature_secret_id", "is required when signature_mode is not off")  # fmt: skip
+
+
+class Faces(_Section):
+    """``gravity=face`` (``edge.faces``: Amazon Rekognition DetectFaces, called from origin-response)."""
+
+    faces_enabled: bool = setting(
+        default=False,
+        doc="Allow `gravity=face`; off, it is a 400 (never silently another crop) and a preset may not use it.",
+        check=_FLAG,
+    )
+    faces_region: str = setting(default="us-east-1", doc="Region of the Rekognition endpoint.", check=_REGION)
+    faces_min_confidence: float = setting(
+        default=90.0,
+        doc="Faces Rekognition reports with a lower confidence (percent) are ignored.",
+        check=Check(
+            lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100,
+            "must be a number from 0 to 100",
+        ),
+    )
+
+
+class Watermarking(_Section):
+    """The watermark overlaid on variants (``edge.watermarks``), and what an original without parameters gets."""
+
+    watermark: str | None = setting(
+        default=None,
+        doc="S3 key (bucket of the originals) of an image overlaid on every variant that shows the source above "
+        "thumbnail resolution; with it, an original is never served unrendered (see "
+        "[Watermark](url-api.md#watermark)).",
+        check=Check(
+            lambda v: (
+                v is None or (isinstance(v, str) and v.isprintable() and 0 < len(v) <= 1024 and not v.startswith("/"))
+            ),
+            "must be null or an S3 key (no leading slash)",
+        ),
+    )
+    watermark_position: Gravity = setting(
+        default=Gravity.SOUTHEAST,
+        doc="Where the watermark goes: `centre` or a compass direction.",
+        check=Check(
+            lambda v: isinstance(v, Gravity) and v in COMPASS_FOCUS,
+            "must be centre or a compass direction (north, southeast, ...)",
+        ),
+    )
+    watermark_margin: int = setting(
+        default=16, doc="Pixels between the watermark and the edges it is placed against.", check=_integer(0, 1000)
+    )
+    watermark_opacity: int = setting(default=60, doc="Watermark opacity in percent.", check=_integer(1, 100))
+    watermark_width: int = setting(
+        default=20,
+        doc="Watermark width as a percentage of the output's width (never enlarged).",
+        check=_integer(1, 100),
+    )
+    watermark_min_width: int = setting(
+        default=400,
+        doc="The thumbnail bound T (px): an output gets no watermark only when the whole upright source at the "
+        "output's scale is narrower and shorter than T (`edge.watermarks.Watermark.covers`).",
+        check=_integer(1, 16384),
+    )
+    watermark_passthrough: str = setting(
+        default="rendition",
+        doc="With a watermark, a URL without image parameters gets the default rendition (`rendition`), or `deny` "
+        "(403).",
+        check=Check(lambda v: v in WATERMARK_PASSTHROUGH, "must be rendition or deny"),
+    )
+    watermark_rendition: str = setting(
+        default="w=1280&h=1280&fit=inside",
+        doc="Image parameters (a query string) of that default rendition; a query viewer-request accepts "
+        "(`preset=NAME` with `presets_only`).",
+        check=Check(
+            lambda v: isinstance(v, str) and v.isascii() and v.isprintable() and 0 < len(v) <= 512,
+            "must be a query string such as w=1280",
+        ),
+    )
+
+
+#: The sections of ``Config``: attribute name and class, in the order the docs list them.
+SECTIONS: tuple[tuple[str, type[_Section]], ...] = (
+    ("sizing", Sizing),
+    ("url", UrlPolicy),
+    ("sources", Sources),
+    ("storage", Storage),
+    ("responses", Responses),
+    ("limits", Limits),
+    ("signing", Signing),
+    ("faces", Faces),
+    ("watermarking", Watermarking),
+)
+#: Each setting's name (its JSON key) -> the attribute name of its section.
+SECTION_OF: dict[str, str] = {
+    declared.name: attribute for attribute, section in SECTIONS for declared in section_fields(section)
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated configuration: one frozen section per concern, every setting with a safe default.
+
+    The JSON form is flat (a setting's name is its key; names are unique across sections). Construction checks
+    every setting, then each section's own cross-checks, then those spanning sections here; it raises
+    ``ConfigError`` naming the first bad key. ``Config.of`` builds from settings by name.
+    """
+
+    sizing: Sizing = field(default_factory=Sizing)
+    url: UrlPolicy = field(default_factory=UrlPolicy)
+    sources: Sources = field(default_factory=Sources)
+    storage: Storage = field(default_factory=Storage)
+    responses: Responses = field(default_factory=Responses)
+    limits: Limits = field(default_factory=Limits)
+    signing: Signing = field(default_factory=Signing)
+    faces: Faces = field(default_factory=Faces)
+    watermarking: Watermarking = field(default_factory=Watermarking)
 
     def __post_init__(self) -> None:
-        _validate(self)
-        # Read-only views, so that a frozen Config cannot be changed through its mappings either.
-        object.__setattr__(self, "default_quality", MappingProxyType(dict(self.default_quality)))
-        object.__setattr__(
-            self,
-            "presets",
-            MappingProxyType({name: MappingProxyType(_preset_values(name, p)) for name, p in self.presets.items()}),
+        prefix = self.storage.variant_prefix
+        # thumbor's /300x200/photos/cat.jpg is also the default layout's key of a stored JPEG variant: only under
+        # variant_prefix are the two namespaces apart.
+        _require(
+            "thumbor" not in self.url.url_dialects or bool(prefix),
+            "url_dialects",
+            "thumbor needs variant_prefix (its /300x200/cat.jpg is a variant key in the default layout)",
         )
+        for origin in self.sources.origins:
+            _require(not (prefix and origin.prefix.startswith(prefix + "/")), "variant_prefix",
+                     f"origins prefix {origin.prefix!r} lies under variant_prefix (no original may)")  # fmt: skip
+        mark = self.watermarking.watermark
+        _require(not (prefix and mark and mark.startswith(prefix + "/")), "variant_prefix",
+                 "the watermark lies under variant_prefix (no original may)")  # fmt: skip
+        for name, values in self.url.presets.items():
+            _require(self.faces.faces_enabled or values.get("gravity") != Gravity.FACE.value, "presets",
+                     f"preset {name!r} uses gravity=face, which needs faces_enabled")  # fmt: skip
+
+    @classmethod
+    def of(cls, **settings: Any) -> Config:
+        """Build from settings by name, as Python values (``Config.of(variant_prefix="_v", sizes=(320, 640))``):
+        each goes to its section. Raises ``ConfigError`` for an unknown name or an invalid value."""
+        grouped = _by_section(settings)
+        sections: dict[str, Any] = {attr: section(**grouped[attr]) for attr, section in SECTIONS if attr in grouped}
+        return cls(**sections)
+
+    def replace(self, **settings: Any) -> Config:
+        """A copy with the named settings changed (as ``of`` takes them), every check run again."""
+        grouped = _by_section(settings)
+        return replace(self, **{attribute: getattr(self, attribute).replace(**values)
+                                for attribute, values in grouped.items()})  # fmt: skip
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Config:
-        """Build from JSON-like data; unknown keys and wrong types raise ``ConfigError`` naming the key."""
+        """Build from JSON-like data (flat keys); unknown keys and wrong types raise ``ConfigError`` naming the key.
+
+        Lists become tuples, names of choices become their enums, ``origins`` entries become ``Origin``s."""
         if not isinstance(data, Mapping):
             raise ConfigError("configuration must be a JSON object")
-        known = {f.name: f for f in fields(cls)}
         values: dict[str, Any] = {}
         for key, value in data.items():
-            if key not in known:
+            if key not in SECTION_OF:
                 raise ConfigError(f"unknown configuration key {key!r}")
             values[key] = _coerce(key, value)
-        return cls(**values)
+        return cls.of(**values)
+
+    def settings(self) -> dict[str, Any]:
+        """Every setting by name, as held (tuples, enums, read-only mappings)."""
+        return {name: getattr(getattr(self, attribute), name) for name, attribute in SECTION_OF.items()}
 
     def to_json(self) -> str:
         """The JSON form ``from_mapping`` reads back to an equal ``Config``."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["default_quality"] = dict(self.default_quality)
-        data["presets"] = {name: dict(values) for name, values in self.presets.items()}
+        data = self.settings()
+        data["default_quality"] = dict(self.sizing.default_quality)
+        data["presets"] = {name: dict(values) for name, values in self.url.presets.items()}
         from edge.origins import origins_json  # noqa: PLC0415 (edge.origins stays out of the viewer's imports)
 
-        data["origins"] = origins_json(self.origins)
+        data["origins"] = origins_json(self.sources.origins)
         return json.dumps(data, indent=2, sort_keys=True)
 
 
+def _by_section(settings: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    grouped: dict[str, dict[str, Any]] = {}
+    for name, value in settings.items():
+        if name not in SECTION_OF:
+            raise ConfigError(f"unknown configuration key {name!r}")
+        grouped.setdefault(SECTION_OF[name], {})[name] = value
+    return grouped
+
+
 def _coerce(key: str, value: Any) -> Any:
-    enums: dict[str, type[StrEnum]] = {
-        "size_policy": SizePolicy,
-        "signature_mode": SignatureMode,
-        "default_format": FormatChoice,
-        "watermark_position": Gravity,
-    }
+    """A JSON value as its setting holds it, by the kind of the setting's default."""
     if key == "origins":
         return _parse_origins(value)
+    default = _default_of(key)
     try:
-        if key in enums:
-            return enums[key](value)
-        if key in (
-            "sizes",
-            "qualities",
-            "source_extensions",
-            "preset_overrides",
-            "allowed_parameters",
-            "backgrounds",
-            "url_dialects",
-        ):
+        if isinstance(default, StrEnum):
+            return type(default)(value)
+        if isinstance(default, tuple):
             if not isinstance(value, list | tuple):
                 raise TypeError
             return tuple(value)
-        if key in ("default_quality", "presets"):
+        if isinstance(default, Mapping):
             if not isinstance(value, Mapping):
                 raise TypeError
             return dict(value)
@@ -347,18 +823,8 @@ def _coerce(key: str, value: Any) -> Any:
     return value
 
 
-# One folder name that viewer URIs carry as is (unreserved characters) and that no spec token can be (a spec
-# starts with a digit, or with "x" and a digit).
-_VARIANT_PREFIX = r"(?!x[0-9])[A-Za-z_][A-Za-z0-9_.~-]{0,62}"
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _require(condition: bool, key: str, message: str) -> None:
-    if not condition:
-        raise ConfigError(f"configuration key {key!r}: {message}")
+def _default_of(key: str) -> object:
+    return next(item.default for item in section_fields(dict(SECTIONS)[SECTION_OF[key]]) if item.name == key)
 
 
 def _preset_value(value: object) -> str:
@@ -392,218 +858,6 @@ def _preset_values(name: object, values: object) -> dict[str, str]:
     except BadRequest as err:
         raise ConfigError(f"configuration key 'presets': {where}: {err.reason}") from None
     return normalised
-
-
-def _validate(config: Config) -> None:
-    _require(isinstance(config.size_policy, SizePolicy), "size_policy", "must be snap, strict or any")
-    _require(isinstance(config.default_format, FormatChoice), "default_format", "must be auto, avif, webp, jpeg or png")
-    _require(
-        _is_int(config.max_dimension) and 1 <= config.max_dimension <= 16384,
-        "max_dimension",
-        "must be an integer from 1 to 16384",
-    )
-    sizes = config.sizes
-    _require(
-        isinstance(sizes, tuple) and len(sizes) > 0 and all(_is_int(s) for s in sizes),
-        "sizes",
-        "must be a non-empty list of integers",
-    )
-    _require(list(sizes) == sorted(set(sizes)), "sizes", "must be strictly increasing")
-    _require(sizes[0] >= 1 and sizes[-1] <= config.max_dimension, "sizes", "must lie between 1 and max_dimension")
-    qualities = config.qualities
-    _require(
-        isinstance(qualities, tuple) and len(qualities) > 0 and all(_is_int(q) for q in qualities),
-        "qualities",
-        "must be a non-empty list of integers",
-    )
-    _require(
-        list(qualities) == sorted(set(qualities)) and qualities[0] >= 1 and qualities[-1] <= 100,
-        "qualities",
-        "must be strictly increasing, from 1 to 100",
-    )
-    _require(
-        isinstance(config.default_quality, Mapping) and set(config.default_quality) == {"avif", "webp", "jpeg"},
-        "default_quality",
-        "must give exactly avif, webp and jpeg",
-    )
-    for name, quality in config.default_quality.items():
-        _require(
-            _is_int(quality) and quality in qualities,
-            "default_quality",
-            f"{name} quality {quality!r} must be one of qualities",
-        )
-    exts = config.source_extensions
-    _require(
-        isinstance(exts, tuple)
-        and len(exts) > 0
-        and all(isinstance(e, str) and e.isascii() and e.isalnum() and e == e.lower() for e in exts)
-        and len(set(exts)) == len(exts)
-        and len(exts) <= 12,
-        "source_extensions",
-        "must be 1 to 12 distinct lowercase alphanumeric extensions",
-    )
-    for key in ("max_source_bytes", "max_source_pixels", "max_response_bytes", "s3_max_attempts"):
-        value = getattr(config, key)
-        _require(_is_int(value) and value >= 1, key, "must be a positive integer")
-    _require(_is_int(config.memory_mb) and 128 <= config.memory_mb <= 10_240, "memory_mb",
-             "must be an integer from 128 to 10240 (MB, Lambda's range)")  # fmt: skip
-    for key in ("error_max_age", "missing_max_age"):
-        value = getattr(config, key)
-        _require(_is_int(value) and value >= 0, key, "must be a non-negative integer")
-    for key in ("s3_connect_timeout", "s3_read_timeout"):
-        value = getattr(config, key)
-        _require(
-            isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 30,
-            key,
-            "must be a number of seconds from 0 to 30",
-        )
-    _require(
-        isinstance(config.cache_control, str)
-        and config.cache_control.isprintable()
-        and 0 < len(config.cache_control) <= 200,
-        "cache_control",
-        "must be a printable header value",
-    )
-    _require(isinstance(config.tag_variants, bool), "tag_variants", "must be true or false")
-    _require(isinstance(config.vary_accept, bool), "vary_accept", "must be true or false")
-    _validate_client_hints(config)
-    _require(isinstance(config.presets, Mapping) and len(config.presets) <= 1000, "presets",
-             "must be an object of at most 1000 presets")  # fmt: skip
-    for name, values in config.presets.items():
-        _preset_values(name, values)
-    overrides = config.preset_overrides
-    _require(isinstance(overrides, tuple) and all(o in PRESET_PARAMETERS for o in overrides)
-             and len(set(overrides)) == len(overrides), "preset_overrides",
-             "must be distinct URL parameter names (w, h, fit, q, format, dpr, ...)")  # fmt: skip
-    _require(isinstance(config.presets_only, bool), "presets_only", "must be true or false")
-    _require(not config.presets_only or len(config.presets) > 0, "presets_only", "needs at least one preset")
-    _validate_allowed_parameters(config)
-    _validate_url_dialects(config)
-    backgrounds = config.backgrounds
-    _require(isinstance(backgrounds, tuple) and len(backgrounds) <= 64
-             and all(isinstance(b, str) and len(b) == 6 and all(c in "0123456789abcdef" for c in b)
-                     for b in backgrounds) and len(set(backgrounds)) == len(backgrounds),
-             "backgrounds", "must be at most 64 distinct lowercase rrggbb colours")  # fmt: skip
-    mark = config.watermark
-    _require(mark is None or (isinstance(mark, str) and mark.isprintable() and 0 < len(mark) <= 1024
-                              and not mark.startswith("/")), "watermark",
-             "must be null or an S3 key (no leading slash)")  # fmt: skip
-    _require(isinstance(config.watermark_position, Gravity) and config.watermark_position in COMPASS_FOCUS,
-             "watermark_position", "must be centre or a compass direction (north, southeast, ...)")  # fmt: skip
-    for key, low, high in (("watermark_margin", 0, 1000), ("watermark_opacity", 1, 100),
-                           ("watermark_width", 1, 100), ("watermark_min_width", 1, 16384)):  # fmt: skip
-        value = getattr(config, key)
-        _require(_is_int(value) and low <= value <= high, key, f"must be an integer from {low} to {high}")
-    _require(config.watermark_passthrough in WATERMARK_PASSTHROUGH, "watermark_passthrough",
-             "must be rendition or deny")  # fmt: skip
-    rendition = config.watermark_rendition
-    _require(isinstance(rendition, str) and rendition.isascii() and rendition.isprintable()
-             and 0 < len(rendition) <= 512, "watermark_rendition", "must be a query string such as w=1280")  # fmt: skip
-    _validate_signature(config)
-    _validate_faces(config)
-    object.__setattr__(config, "origins", _parse_origins(config.origins))
-    _validate_variant_prefix(config)
-    for key in ("bucket", "region"):
-        value = getattr(config, key)
-        _require(
-            value is None or (isinstance(value, str) and value.isprintable() and 0 < len(value) <= 255),
-            key,
-            "must be null or a name",
-        )
-
-
-def _validate_client_hints(config: Config) -> None:
-    _require(isinstance(config.client_hints, bool), "client_hints", "must be true or false")
-    _require(not (config.client_hints and config.size_policy is SizePolicy.STRICT), "client_hints",
-             "needs size_policy snap or any (under strict a hinted width would be a 400)")  # fmt: skip
-    fallback = config.client_hints_fallback_width
-    _require(_is_int(fallback) and 1 <= fallback <= 16384, "client_hints_fallback_width",
-             "must be an integer from 1 to 16384")  # fmt: skip
-    _require(not config.client_hints or fallback <= config.max_dimension, "client_hints_fallback_width",
-             "must be at most max_dimension when client_hints is on")  # fmt: skip
-
-
-def _validate_variant_prefix(config: Config) -> None:
-    prefix = config.variant_prefix
-    _require(
-        isinstance(prefix, str) and (prefix == "" or re.fullmatch(_VARIANT_PREFIX, prefix) is not None),
-        "variant_prefix",
-        "must be empty or one folder name: a letter or _, then letters, digits, _ . ~ - (at most 63; not x<digit>)",
-    )
-    for origin in config.origins:
-        _require(not (prefix and origin.prefix.startswith(prefix + "/")), "variant_prefix",
-                 f"origins prefix {origin.prefix!r} lies under variant_prefix (no original may)")  # fmt: skip
-    watermark = config.watermark
-    _require(not (prefix and watermark and watermark.startswith(prefix + "/")), "variant_prefix",
-             "the watermark lies under variant_prefix (no original may)")  # fmt: skip
-
-
-def _parse_origins(value: object) -> tuple[Origin, ...]:
-    if isinstance(value, tuple) and not value:
-        return ()  # the default, no extra origins: then edge.origins is never imported (the viewer never needs it)
-    from edge.origins import OriginsError, parse_origins  # noqa: PLC0415 (see above)
-
-    try:
-        return parse_origins(value)
-    except OriginsError as err:
-        raise ConfigError(f"configuration key 'origins': {err}") from None
-
-
-def _validate_allowed_parameters(config: Config) -> None:
-    allowed = config.allowed_parameters
-    _require(isinstance(allowed, tuple), "allowed_parameters", "must be a list of URL parameter names")
-    for parameter in allowed:
-        _require(parameter in PARAMETERS, "allowed_parameters",
-                 f"unknown parameter {parameter!r} (known: {', '.join(PARAMETERS)})")  # fmt: skip
-        _require(allowed.count(parameter) == 1, "allowed_parameters", f"parameter {parameter!r} is listed twice")
-    _require("w" in allowed or "h" in allowed, "allowed_parameters", "must enable w or h")
-    _require(not config.presets_only or "preset" in allowed, "allowed_parameters",
-             "must enable preset when presets_only is on")  # fmt: skip
-    for name, values in config.presets.items():
-        for parameter in values:
-            _require(parameter in allowed, "presets",
-                     f"preset {name!r} uses {parameter}, which allowed_parameters does not enable")  # fmt: skip
-
-
-def _validate_url_dialects(config: Config) -> None:
-    dialects = config.url_dialects
-    _require(isinstance(dialects, tuple), "url_dialects", "must be a list of dialect names")
-    for dialect in dialects:
-        _require(dialect in URL_DIALECTS, "url_dialects",
-                 f"unknown dialect {dialect!r}: use " + ", ".join(URL_DIALECTS))  # fmt: skip
-        _require(dialects.count(dialect) == 1, "url_dialects", f"dialect {dialect!r} is listed twice")
-    # thumbor's /300x200/photos/cat.jpg is also the default layout's key of a stored JPEG variant: only under
-    # variant_prefix are the two namespaces apart.
-    _require("thumbor" not in dialects or bool(config.variant_prefix), "url_dialects",
-             "thumbor needs variant_prefix (its /300x200/cat.jpg is a variant key in the default layout)")  # fmt: skip
-
-
-def _validate_signature(config: Config) -> None:
-    _require(isinstance(config.signature_mode, SignatureMode), "signature_mode",
-             "must be off, required or outside-presets")  # fmt: skip
-    secret = config.signature_secret_id
-    _require(secret is None or (isinstance(secret, str) and secret.isprintable() and 0 < len(secret) <= 2048),
-             "signature_secret_id", "must be null or a secret name or ARN")  # fmt: skip
-    _require(config.signature_mode is SignatureMode.OFF or secret is not None, "signature_secret_id",
-             "is required when signature_mode is not off")  # fmt: skip
-    region = config.signature_secret_region
-    _require(isinstance(region, str) and region.replace("-", "").isalnum() and 0 < len(region) <= 64,
-             "signature_secret_region", "must be an AWS region such as us-east-1")  # fmt: skip
-    ttl = config.signature_secret_ttl
-    _require(_is_int(ttl) and 1 <= ttl <= 86_400, "signature_secret_ttl", "must be 1 to 86400 seconds")
-
-
-def _validate_faces(config: Config) -> None:
-    _require(isinstance(config.faces_enabled, bool), "faces_enabled", "must be true or false")
-    region = config.faces_region
-    _require(isinstance(region, str) and region.replace("-", "").isalnum() and 0 < len(region) <= 64,
-             "faces_region", "must be an AWS region such as us-east-1")  # fmt: skip
-    confidence = config.faces_min_confidence
-    _require(isinstance(confidence, int | float) and not isinstance(confidence, bool) and 0 <= confidence <= 100,
-             "faces_min_confidence", "must be a number from 0 to 100")  # fmt: skip
-    for name, values in config.presets.items():
-        _require(config.faces_enabled or values.get("gravity") != Gravity.FACE.value, "presets",
-                 f"preset {name!r} uses gravity=face, which needs faces_enabled")  # fmt: skip
 
 
 def bundled_config_path() -> str:

@@ -136,13 +136,13 @@ _SIH_REFUSED_EDITS = {
 
 
 def translate(uri: str, querystring: str, config: Config) -> tuple[str, str]:
-    """The native ``(uri, querystring)`` of a viewer request under ``config.url_dialects``.
+    """The native ``(uri, querystring)`` of a viewer request under ``config.url.url_dialects``.
 
     Applies ``query_aliases`` to the query first, then the ``sih`` or ``thumbor`` path dialect when the path is
     one. Returns the input unchanged when no enabled dialect recognises it. Raises ``BadRequest`` for a construct
     a dialect recognises but imgedge cannot render, and ``Forbidden`` for a SIH request naming another bucket.
     """
-    dialects = config.url_dialects
+    dialects = config.url.url_dialects
     if "query_aliases" in dialects:
         querystring = translate_query_aliases(querystring)
     if "sih" in dialects and _BASE64.fullmatch(uri, 1):
@@ -441,10 +441,10 @@ def translate_sih(uri: str, querystring: str, config: Config) -> tuple[str, str]
 
 
 def _bucket_for(key: str, config: Config) -> str | None:
-    for origin in config.origins:
+    for origin in config.sources.origins:
         if key.startswith(origin.prefix):
             return origin.bucket
-    return config.bucket
+    return config.sources.bucket
 
 
 def _sih_str(name: str, value: object) -> str:

@@ -19,7 +19,7 @@ the one the spelled-out URL gets (CloudFront's cache key stays the URI):
   ``width + dpr``), while ``h`` is still multiplied by ``dpr`` as usual.
 - ``w=auto`` without it, with ``Sec-CH-Viewport-Width``: the viewport width (CSS px, clamped to
   ``max_dimension``) times the request's ``dpr``, or when the URL gives none, the ``Sec-CH-DPR`` hint.
-- ``w=auto`` without either: ``config.client_hints_fallback_width``, a CSS width multiplied by ``dpr`` the same
+- ``w=auto`` without either: ``config.sizing.client_hints_fallback_width``, a CSS width multiplied by ``dpr`` the same
   way (browsers that send no hints, Safari and Firefox, get it).
 
 The width then meets the size policy as any ``w`` (``snap`` rounds it up to an allowed size; ``client_hints``
@@ -76,14 +76,14 @@ def resolve(values: Mapping[str, str], hints: ClientHints, config: Config) -> di
     width = parse_width(hints.width)
     if width is not None:
         halves = _dpr_halves(result.get("dpr"))
-        result["w"] = str(-(-2 * min(width, config.max_dimension) // halves))  # ceil(width / dpr)
+        result["w"] = str(-(-2 * min(width, config.sizing.max_dimension) // halves))  # ceil(width / dpr)
         return result
     css_width = parse_width(hints.viewport_width)
     if css_width is None:
-        css_width = config.client_hints_fallback_width
+        css_width = config.sizing.client_hints_fallback_width
     elif "dpr" not in result and hints.dpr is not None:
         result["dpr"] = snap_dpr_hint(hints.dpr)
-    result["w"] = str(min(css_width, config.max_dimension))
+    result["w"] = str(min(css_width, config.sizing.max_dimension))
     return result
 
 

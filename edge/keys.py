@@ -100,7 +100,7 @@ class VariantKey:
 
 def default_quality(fmt: OutputFormat, config: Config) -> int | None:
     """The quality a format gets when the URL gives none; ``None`` for lossless PNG."""
-    return config.default_quality[fmt._value_] if fmt.lossy else None  # _value_: .value without its descriptor
+    return config.sizing.default_quality[fmt._value_] if fmt.lossy else None  # _value_: .value without its descriptor
 
 
 def spec_token(spec: RenderSpec, config: Config) -> str:
@@ -145,30 +145,30 @@ def spec_token(spec: RenderSpec, config: Config) -> str:
 
 def encode_key(variant: VariantKey, config: Config) -> str:
     """The canonical key of a variant (see the module grammar)."""
-    if config.variant_prefix:
+    if config.storage.variant_prefix:
         spec = spec_token(variant.spec, config)
-        return f"/{config.variant_prefix}{encode_path(variant.stem)}/{spec}.{variant.spec.format.extension}"
+        return f"/{config.storage.variant_prefix}{encode_path(variant.stem)}/{spec}.{variant.spec.format.extension}"
     return f"/{spec_token(variant.spec, config)}{encode_path(variant.stem)}.{variant.spec.format.extension}"
 
 
 def variant_s3_key(variant: VariantKey, config: Config) -> str:
     """The S3 object key of a variant: its key URI decoded, without the leading slash."""
-    if config.variant_prefix:
+    if config.storage.variant_prefix:
         spec = spec_token(variant.spec, config)
-        return f"{config.variant_prefix}/{variant.stem}/{spec}.{variant.spec.format.extension}"
+        return f"{config.storage.variant_prefix}/{variant.stem}/{spec}.{variant.spec.format.extension}"
     return f"{spec_token(variant.spec, config)}/{variant.stem}.{variant.spec.format.extension}"
 
 
 def variants_folder(stem: str, config: Config) -> str | None:
     """With ``variant_prefix``: the S3 key prefix whose direct children are exactly the variant keys of ``stem``
     (``_v/photos/cat/``); ``None`` in the default layout, where they are spread over the spec folders."""
-    return f"{config.variant_prefix}/{stem}/" if config.variant_prefix else None
+    return f"{config.storage.variant_prefix}/{stem}/" if config.storage.variant_prefix else None
 
 
 def in_variant_prefix(key: str, config: Config) -> bool:
     """Whether an S3 key (no leading slash) lies under ``variant_prefix``: where, with one set, variants and only
     variants live. Always ``False`` in the default layout."""
-    return bool(config.variant_prefix) and key.startswith(config.variant_prefix + "/")
+    return bool(config.storage.variant_prefix) and key.startswith(config.storage.variant_prefix + "/")
 
 
 def source_stem(source_metadata: str) -> str:
@@ -197,7 +197,7 @@ def is_spec_shaped(folder: str, config: Config) -> bool:
 def namespace_warning(key: str, config: Config) -> str | None:
     """The one-line warning for an original at ``key`` (an S3 key) under a spec-shaped top-level folder while
     ``variant_prefix`` is unset (``None`` otherwise): used by ``imgedge upload``, ``ls`` and ``serve``."""
-    if config.variant_prefix:
+    if config.storage.variant_prefix:
         return None
     first, slash, _ = key.partition("/")
     if not slash or not is_spec_shaped(first, config):
@@ -212,8 +212,8 @@ def is_variant_path(uri: str, config: Config) -> bool:
     """Whether a viewer URI (percent-encoded, leading ``/``) names a variant, never an original: any path under
     ``variant_prefix`` when one is set, else a canonical variant key. Cheap for ordinary paths: only a first
     segment starting with a digit or ``x`` is decoded."""
-    if config.variant_prefix:
-        return uri.startswith(f"/{config.variant_prefix}/")
+    if config.storage.variant_prefix:
+        return uri.startswith(f"/{config.storage.variant_prefix}/")
     if uri[1:2] not in _SPEC_FIRST:
         return False
     try:
@@ -232,7 +232,7 @@ def decode_key(uri: str, config: Config) -> VariantKey:
     """
     if not uri.startswith("/"):
         raise InvalidVariantKey()
-    prefix = config.variant_prefix
+    prefix = config.storage.variant_prefix
     if prefix:
         if not uri.startswith(f"/{prefix}/"):
             raise InvalidVariantKey()

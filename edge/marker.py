@@ -39,7 +39,7 @@ def verify(marker: str, variant: VariantKey, config: Config) -> OriginalPath:
     Raises ``BadRequest`` when the marker is not a valid original path or names another folder or stem than
     the key (``/300/a/b.avif`` accepts ``/a/b.png`` or ``/a/b.JPG``, never ``/a/c.png``).
     """
-    original = validate_original_path(marker.partition("?")[0], config.source_extensions)
+    original = validate_original_path(marker.partition("?")[0], config.sources.source_extensions)
     if original.stem != variant.stem:
         raise BadRequest("marker does not match the variant key")
     return original

@@ -88,21 +88,25 @@ def format_alternatives(spec: RenderSpec, marker: str | None, extension: str, co
     it) and PNG; a quality at the spec format's default becomes the alternative's default. A variant key
     requested directly, or an explicit ``format``, gets none (the render is then a 422 naming the limit).
     """
-    if marker is None or config.default_format is not FormatChoice.AUTO:
+    if marker is None or config.sizing.default_format is not FormatChoice.AUTO:
         return ()
     try:
         requested = parse_query(
-            marker.partition("?")[2], config.presets, config.preset_overrides, False, config.allowed_parameters
+            marker.partition("?")[2],
+            config.url.presets,
+            config.url.preset_overrides,
+            False,
+            config.url.allowed_parameters,
         )
     except BadRequest:
         return ()
     if requested is None or requested.format not in (None, FormatChoice.AUTO):
         return ()
-    default = spec.format.lossy and spec.quality == config.default_quality.get(spec.format.value)
+    default = spec.format.lossy and spec.quality == config.sizing.default_quality.get(spec.format.value)
     result: list[RenderSpec] = []
     for fmt in dict.fromkeys((choose_format(FormatChoice.AUTO, "", extension), OutputFormat.PNG)):
         if fmt is not spec.format:
-            quality = None if not fmt.lossy else config.default_quality[fmt.value] if default else spec.quality
+            quality = None if not fmt.lossy else config.sizing.default_quality[fmt.value] if default else spec.quality
             result.append(replace(spec, format=fmt, quality=quality))
     return tuple(result)
 
@@ -119,11 +123,11 @@ def candidate_keys(stem: str, marker_extension: str | None, config: Config) -> l
     """The original keys to try, in priority order.
 
     Two originals that differ only by extension share their variants; the one whose extension comes first in
-    ``config.source_extensions`` wins, whichever of them the viewer asked for. With a marker, the candidates stop
-    at the marker's extension (its own spelling, e.g. ``JPG``); without one, each configured extension is tried
-    in lowercase and uppercase.
+    ``config.sources.source_extensions`` wins, whichever of them the viewer asked for. With a marker, the
+    candidates stop at the marker's extension (its own spelling, e.g. ``JPG``); without one, each configured
+    extension is tried in lowercase and uppercase.
     """
-    order = config.source_extensions
+    order = config.sources.source_extensions
     if marker_extension is None:
         extensions = [spelling for ext in order for spelling in (ext, ext.upper())]
     elif marker_extension.lower() in order:
@@ -152,7 +156,7 @@ def handle_origin_response(event: OriginResponse, config: Config, stores: StoreF
     Passes the origin's response through unchanged unless S3 answered 403/404 for a canonical variant key
     (under ``presets_only``, one that also carries viewer-request's marker). Then: the key is re-checked against
     the size policy and the marker; the original is found, rendered and stored (``IfNoneMatch='*'``); the image
-    is returned inline, or, when the inline response would exceed ``config.max_response_bytes``, the viewer is
+    is returned inline, or, when the inline response would exceed ``config.responses.max_response_bytes``, the viewer is
     redirected (``no-store``) to the URL the marker records (exactly what the viewer asked for); when the marker
     records no query (or there is none), to the canonical viewer URL, or to the key itself when viewer-request
     would refuse that URL (for a prefixed origin's key, which CloudFront would fetch from another bucket, the
@@ -172,7 +176,7 @@ def handle_origin_response(event: OriginResponse, config: Config, stores: StoreF
         variant = decode_key(event.uri, config)
     except InvalidVariantKey:
         return missing_object(event, config, log)
-    if config.presets_only and event.request_header(MARKER_HEADER) is None:
+    if config.url.presets_only and event.request_header(MARKER_HEADER) is None:
         # check_spec cannot tell whether a preset produces this key; only viewer-request's marker (set after the
         # preset check, stripped from viewers) can. A variant key requested directly renders nothing.
         return missing_object(event, config, {**log, "reason": "no marker (presets_only)"})
@@ -180,7 +184,9 @@ def handle_origin_response(event: OriginResponse, config: Config, stores: StoreF
         response = _serve_miss(event, variant, config, stores, renderer, log)
     except EdgeError as err:
         log.update(action="error", reason=err.reason, detail=err.detail or None)
-        max_age = config.missing_max_age if isinstance(err, OriginalNotFound) else config.error_max_age
+        max_age = (
+            config.responses.missing_max_age if isinstance(err, OriginalNotFound) else config.responses.error_max_age
+        )
         response = responses.error(err, max_age)
     log["status"] = int(response["status"])
     log["ms_total"] = (perf_counter() - started) * 1000
@@ -223,7 +229,7 @@ def served_from_origin(event: OriginResponse, config: Config) -> dict[str, Any]:
 
 def image_extensions(config: Config) -> frozenset[str]:
     """The lowercase extensions of an image URI: every configured source extension and every output one."""
-    return frozenset({*config.source_extensions, *(fmt.extension for fmt in OutputFormat), "jpeg"})
+    return frozenset({*config.sources.source_extensions, *(fmt.extension for fmt in OutputFormat), "jpeg"})
 
 
 def missing_object(event: OriginResponse, config: Config, log: dict[str, Any]) -> Result:
@@ -235,7 +241,7 @@ def missing_object(event: OriginResponse, config: Config, log: dict[str, Any]) -
     stem, dot, extension = name.rpartition(".")
     if not (dot and stem and extension.lower() in image_extensions(config)):
         return Result(dict(event.response), {**log, "action": "pass"})
-    response = responses.error(OriginalNotFound(), config.missing_max_age)
+    response = responses.error(OriginalNotFound(), config.responses.missing_max_age)
     result_log = {**log, "action": "error", "reason": OriginalNotFound.default_reason, "status": 404}
     return Result(responses.keep_read_only_headers(response, event.response_headers), result_log)
 
@@ -255,13 +261,13 @@ def _serve_miss(
 ) -> dict[str, Any]:
     check_reachable(variant, config)
     marker = event.request_header(MARKER_HEADER)
-    if marker is None and config.signature_mode is not SignatureMode.OFF:
+    if marker is None and config.signing.signature_mode is not SignatureMode.OFF:
         # Only viewer-request sets the marker, after checking the signature: an unmarked miss is a variant key
         # requested directly, which must not render unsigned (stored variants are still served by S3).
         raise UnsignedMiss()
     marker_extension = verify(marker, variant, config).extension if marker is not None else None
     # A configured origin owning the stem wins over the event's (edge.origins): the right bucket even off-behavior.
-    bucket, region = route(config.origins, variant.stem, event.s3_origin)
+    bucket, region = route(config.sources.origins, variant.stem, event.s3_origin)
     store = stores(bucket, region)
     log["marker"] = marker is not None
 
@@ -292,9 +298,11 @@ def _serve_miss(
             # A failed detection (throttling, timeout...) is transient: its attention fallback is served for
             # error_max_age and never stored, so that a later request detects again. Too large to return inline
             # (a redirect needs a stored variant), it is not served either: a no-store 503 asks for a retry.
-            response = _inline(rendered.body, rendered.format, f"public, max-age={config.error_max_age}", config)
+            response = _inline(
+                rendered.body, rendered.format, f"public, max-age={config.responses.error_max_age}", config
+            )
             log["stored"] = "skipped"
-            if responses.generated_size(response) <= config.max_response_bytes:
+            if responses.generated_size(response) <= config.responses.max_response_bytes:
                 log["action"] = "inline"
                 return response
             raise FaceDetectionUnavailable(detail=faces.detail or "")
@@ -302,7 +310,11 @@ def _serve_miss(
     mark = perf_counter()
     try:
         stored = store.put_variant(
-            variant_s3_key(variant, config), rendered.body, rendered.format.content_type, config.cache_control, original
+            variant_s3_key(variant, config),
+            rendered.body,
+            rendered.format.content_type,
+            config.responses.cache_control,
+            original,
         )
         log["stored"] = "written" if stored else "exists"
     except StorageUnavailable as err:
@@ -310,8 +322,8 @@ def _serve_miss(
         log.update(stored="failed", store_detail=err.detail or err.reason)
     log["ms_store"] = (perf_counter() - mark) * 1000
 
-    response = _inline(rendered.body, rendered.format, config.cache_control, config)
-    if responses.generated_size(response) <= config.max_response_bytes:
+    response = _inline(rendered.body, rendered.format, config.responses.cache_control, config)
+    if responses.generated_size(response) <= config.responses.max_response_bytes:
         log["action"] = "inline"
         return response
     if log["stored"] == "failed":

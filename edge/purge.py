@@ -125,7 +125,7 @@ def in_variant_namespace(key: str, config: Config) -> bool:
     layout an original at a variant key (``2024/beach.jpg``) is ignored too: it cannot be served or resized
     there (``edge.keys``), which is what ``variant_prefix`` fixes.
     """
-    if config.variant_prefix:
+    if config.storage.variant_prefix:
         return in_variant_prefix(key, config)
     return is_variant_key(key, config)
 
@@ -148,7 +148,7 @@ def original_path(key: str, config: Config) -> OriginalPath | None:
     if in_variant_namespace(key, config):
         return None
     try:
-        return validate_original_path(encode_path(key), config.source_extensions)
+        return validate_original_path(encode_path(key), config.sources.source_extensions)
     except BadRequest:
         return None
 
@@ -175,7 +175,7 @@ def top_level_folders(client: S3Client, bucket: str) -> list[str]:
 def spec_prefixes(client: S3Client, bucket: str, config: Config) -> list[str]:
     """Default layout: the top-level folders (without their ``/``) whose names are spec-shaped, where variants
     live. With ``variant_prefix``: no folder (variants are found under the prefix)."""
-    if config.variant_prefix:
+    if config.storage.variant_prefix:
         return []
     return [folder for folder in top_level_folders(client, bucket) if is_spec_shaped(folder, config)]
 

@@ -59,7 +59,7 @@ def check_reachable(variant: VariantKey, config: Config) -> None:
     under ``config`` rewrites to ``variant``'s key; return ``None`` otherwise. See the module table."""
     check_spec(variant.spec, config)
     spec = variant.spec
-    enabled = frozenset(config.allowed_parameters)
+    enabled = frozenset(config.url.allowed_parameters)
     missing: list[str] = []
 
     def need(parameter: str) -> None:
@@ -72,7 +72,7 @@ def check_reachable(variant: VariantKey, config: Config) -> None:
         need("h")
     if spec.width is not None and spec.height is not None and spec.fit is not Fit.COVER:
         need("fit")
-    if spec.format.lossy and spec.quality != config.default_quality[spec.format.value]:
+    if spec.format.lossy and spec.quality != config.sizing.default_quality[spec.format.value]:
         need("q")
     if spec.crops:
         if spec.gravity is Gravity.FOCUS:
@@ -94,11 +94,11 @@ def check_reachable(variant: VariantKey, config: Config) -> None:
         raise UnreachableVariant(f"parameter {missing[0]} is not enabled")
     if (spec.rotate, spec.flop) not in _orientations(enabled):
         raise UnreachableVariant("orientation not reachable with the enabled parameters")
-    extensions = [ext for ext in config.source_extensions if _is_original_path(variant.stem, ext, config)]
+    extensions = [ext for ext in config.sources.source_extensions if _is_original_path(variant.stem, ext, config)]
     if not extensions:
         raise UnreachableVariant("no original path maps to this variant key")
     if "format" not in enabled and not any(
-        choose_format(config.default_format, accept, ext) is spec.format
+        choose_format(config.sizing.default_format, accept, ext) is spec.format
         for accept in _REFERENCE_ACCEPTS
         for ext in extensions
     ):
@@ -118,7 +118,7 @@ def _orientations(enabled: frozenset[str]) -> set[tuple[int, bool]]:
 
 def _is_original_path(stem: str, extension: str, config: Config) -> bool:
     try:
-        validate_original_path(encode_path(f"{stem}.{extension}"), config.source_extensions)
+        validate_original_path(encode_path(f"{stem}.{extension}"), config.sources.source_extensions)
     except BadRequest:
         return False
     return True

@@ -25,15 +25,17 @@ class VariantTooLarge(BadRequest):
 def redirect_without_marker(uri: str, variant: VariantKey, original_uri: str, config: Config) -> dict[str, Any]:
     """The redirect for an oversize variant whose request carries no usable marker (see the caller)."""
     query = viewer_query(variant.spec, config)
-    refused = config.presets_only or not {name for name, _ in parse_qsl(query)} <= set(config.allowed_parameters)
-    if config.signature_mode is not SignatureMode.OFF or refused:
+    refused = config.url.presets_only or not {name for name, _ in parse_qsl(query)} <= set(
+        config.url.allowed_parameters
+    )
+    if config.signing.signature_mode is not SignatureMode.OFF or refused:
         # The viewer URL would need a signature origin-response does not have, or viewer-request would refuse it
         # (no preset under presets_only, a parameter allowed_parameters disables); the variant key itself is the
         # same cache entry and, the variant being stored, is served by S3 -- when CloudFront fetches the key from
         # the bucket it was stored in. A key's path matches no /<prefix>* behavior, so the key of a prefixed
         # origin's variant comes back to this same miss: the original's URL (its behavior) without the refused
         # format goes to the right bucket instead (edge.origins).
-        if origin_for(config.origins, uri) == origin_for(config.origins, variant.stem):
+        if origin_for(config.sources.origins, uri) == origin_for(config.sources.origins, variant.stem):
             return responses.redirect(uri)
         return responses.redirect(f"{original_uri}?{accepted_query(original_uri, query, config)}")
     return responses.redirect(f"{original_uri}?{query}")

@@ -51,20 +51,25 @@ def rewrite(
     before the size policy; width and height snap independently; ``fit`` only matters (and is only kept) with
     both, and the crop position only with ``fit=cover``. Equivalent spellings become one spec: a focal point on
     a compass point is that gravity, a vertical flip is a 180-degree rotation plus a mirror, a white background
-    is JPEG's default. Under ``config.client_hints``, ``hints`` (the request's hint headers) fill in ``w=auto``
+    is JPEG's default. Under ``config.sizing.client_hints``, ``hints`` (the request's hint headers) fill in ``w=auto``
     and ``dpr=auto`` (``edge.hints.resolve``); without the setting, or with ``hints`` ``None``, ``auto`` is the
     400 any other non-number is.
     """
     if len(uri) + 1 + len(querystring) >= MAX_URL_LENGTH:
         raise BadRequest("URL too long")
     fill = None
-    if hints is not None and config.client_hints:
+    if hints is not None and config.sizing.client_hints:
         fill = partial(resolve, hints=hints, config=config)
     requested = parse_query(
-        querystring, config.presets, config.preset_overrides, config.presets_only, config.allowed_parameters, fill
+        querystring,
+        config.url.presets,
+        config.url.preset_overrides,
+        config.url.presets_only,
+        config.url.allowed_parameters,
+        fill,
     )
     if requested is None:
-        return None if config.watermark is None else unrendered(uri, accept, config)
+        return None if config.watermarking.watermark is None else unrendered(uri, accept, config)
     return _rewrite(uri, requested, accept, config)
 
 
@@ -88,20 +93,20 @@ def unrendered(uri: str, accept: str, config: Config) -> Rewrite | None:
     else:
         return None
     try:
-        validate_original_path(uri, config.source_extensions)
+        validate_original_path(uri, config.sources.source_extensions)
     except BadRequest:
         _, dot, extension = uri.rpartition("/")[2].rpartition(".")
-        if dot and extension.lower() in config.source_extensions:
+        if dot and extension.lower() in config.sources.source_extensions:
             raise
         return None
-    if config.watermark_passthrough == "deny":
+    if config.watermarking.watermark_passthrough == "deny":
         raise OriginalRefused()
     requested = parse_query(
-        config.watermark_rendition,
-        config.presets,
-        config.preset_overrides,
-        config.presets_only,
-        config.allowed_parameters,
+        config.watermarking.watermark_rendition,
+        config.url.presets,
+        config.url.preset_overrides,
+        config.url.presets_only,
+        config.url.allowed_parameters,
     )
     if requested is None:  # Config validation refuses such a rendition; never serve the original
         raise OriginalRefused()
@@ -109,12 +114,12 @@ def unrendered(uri: str, accept: str, config: Config) -> Rewrite | None:
 
 
 def _rewrite(uri: str, requested: RequestedOptions, accept: str, config: Config) -> Rewrite:
-    if requested.gravity is Gravity.FACE and not config.faces_enabled:
+    if requested.gravity is Gravity.FACE and not config.faces.faces_enabled:
         raise BadRequest(FACES_DISABLED)
     if is_variant_path(uri, config):
         # Rendering from a variant would chain variants of variants that outlive their original's purge.
-        raise BadRequest(VARIANT_PATH if config.variant_prefix else VARIANT_KEY_PATH)
-    original = validate_original_path(uri, config.source_extensions)
+        raise BadRequest(VARIANT_PATH if config.storage.variant_prefix else VARIANT_KEY_PATH)
+    original = validate_original_path(uri, config.sources.source_extensions)
     dpr = snap_dpr(requested.dpr) if requested.dpr is not None else None
     width = requested.width
     height = requested.height
@@ -125,11 +130,11 @@ def _rewrite(uri: str, requested: RequestedOptions, accept: str, config: Config)
     height = None if height is None else apply_size_policy("h", height, config)
     both = width is not None and height is not None
     fit = (requested.fit or Fit.COVER) if both else Fit.INSIDE
-    fmt = choose_format(requested.format or config.default_format, accept, original.extension)
+    fmt = choose_format(requested.format or config.sizing.default_format, accept, original.extension)
     if not fmt.lossy:
         quality = None
     elif requested.quality is None:
-        quality = config.default_quality[fmt._value_]  # _value_: .value without its descriptor
+        quality = config.sizing.default_quality[fmt._value_]  # _value_: .value without its descriptor
     else:
         quality = snap_quality(requested.quality, config)
     gravity, focus = _crop_position(requested) if fit is Fit.COVER and both else (Gravity.CENTRE, None)
@@ -165,19 +170,19 @@ def _crop_position(requested: RequestedOptions) -> tuple[Gravity, tuple[int, int
 def _background(colour: str | None, fmt: OutputFormat, config: Config) -> str | None:
     if colour is None:
         return None
-    if colour not in config.backgrounds:
+    if colour not in config.url.backgrounds:
         raise BadRequest(f"background {colour} is not an allowed colour")
     return None if fmt is OutputFormat.JPEG and colour == JPEG_DEFAULT_BACKGROUND else colour
 
 
 def check_rendition(config: Config) -> None:
-    """Raise ``ConfigError`` unless ``config.watermark_rendition`` (used when a watermark is set and
+    """Raise ``ConfigError`` unless ``config.watermarking.watermark_rendition`` (used when a watermark is set and
     ``watermark_passthrough`` is ``rendition``) is a query with image parameters that viewer-request accepts under
     ``config``. ``Config`` checks each of its fields; this check needs the whole rewrite, so the deploy path (the
     CDK props) and the local tools run it, and a deployed configuration has always passed it."""
-    if config.watermark is None or config.watermark_passthrough != "rendition":
+    if config.watermarking.watermark is None or config.watermarking.watermark_passthrough != "rendition":
         return
-    query = config.watermark_rendition
+    query = config.watermarking.watermark_rendition
     try:
         target = rewrite("/rendition.jpg", query, "", config) if query_values(query) else None
     except (BadRequest, Forbidden) as err:

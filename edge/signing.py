@@ -196,10 +196,10 @@ def expiry_parameter(querystring: str) -> int | None:
 
 
 def needs_signature(querystring: str, config: Config) -> bool:
-    """Whether a request with image parameters must be signed under ``config.signature_mode``."""
-    if config.signature_mode is SignatureMode.REQUIRED:
+    """Whether a request with image parameters must be signed under ``config.signing.signature_mode``."""
+    if config.signing.signature_mode is SignatureMode.REQUIRED:
         return True
-    if config.signature_mode is SignatureMode.OUTSIDE_PRESETS:
+    if config.signing.signature_mode is SignatureMode.OUTSIDE_PRESETS:
         return "preset" not in query_values(querystring)
     return False
 
@@ -211,7 +211,7 @@ def check(
     keys: Callable[[], Sequence[bytes]],
     clock: Callable[[], float] | None = None,
 ) -> None:
-    """Enforce ``config.signature_mode`` on a viewer request that ``rewrite`` accepted with image parameters.
+    """Enforce ``config.signing.signature_mode`` on a viewer request that ``rewrite`` accepted with image parameters.
 
     ``keys`` is called only when a signature must be checked; ``clock`` (Unix seconds, default ``time.time``)
     only when the URL has ``exp``. Raises ``BadRequest`` for ``w=auto``/``dpr=auto`` (``refuse_auto``), then
@@ -307,10 +307,12 @@ def key_cache(secret_id: str, region: str, ttl: int) -> KeyCache:
 
 
 def keys_for(config: Config) -> Callable[[], Sequence[bytes]]:
-    """The key source ``check`` uses for ``config``: the cached keys of ``config.signature_secret_id``."""
-    if config.signature_secret_id is None:
+    """The key source ``check`` uses for ``config``: the cached keys of ``config.signing.signature_secret_id``."""
+    if config.signing.signature_secret_id is None:
         return _no_keys
-    return key_cache(config.signature_secret_id, config.signature_secret_region, config.signature_secret_ttl)
+    return key_cache(
+        config.signing.signature_secret_id, config.signing.signature_secret_region, config.signing.signature_secret_ttl
+    )
 
 
 def _no_keys() -> tuple[bytes, ...]:

@@ -32,15 +32,15 @@ FILTER_COMBINATIONS: Final = 2 * (1 + len(BLUR_RADII)) * 2 * len(ROTATIONS) * 2
 def apply_size_policy(name: str, value: int, config: Config) -> int:
     """The width or height (``name`` is ``w`` or ``h``, for the message) to render for a requested ``value``.
 
-    Every policy refuses values above ``config.max_dimension`` (400). ``snap`` rounds up to the next allowed
-    size, capped at the largest; ``strict`` refuses sizes not in ``config.sizes``; ``any`` keeps the value.
+    Every policy refuses values above ``config.sizing.max_dimension`` (400). ``snap`` rounds up to the next allowed
+    size, capped at the largest; ``strict`` refuses sizes not in ``config.sizing.sizes``; ``any`` keeps the value.
     """
-    if value > config.max_dimension:
-        raise BadRequest(f"{name} must be at most {config.max_dimension}")
-    sizes = config.sizes
-    if config.size_policy is SizePolicy.ANY:
+    if value > config.sizing.max_dimension:
+        raise BadRequest(f"{name} must be at most {config.sizing.max_dimension}")
+    sizes = config.sizing.sizes
+    if config.sizing.size_policy is SizePolicy.ANY:
         return value
-    if config.size_policy is SizePolicy.STRICT:
+    if config.sizing.size_policy is SizePolicy.STRICT:
         if value not in sizes:
             raise BadRequest(f"{name}={value} is not an allowed size")
         return value
@@ -50,7 +50,7 @@ def apply_size_policy(name: str, value: int, config: Config) -> int:
 
 def snap_quality(value: int, config: Config) -> int:
     """The allowed quality for a requested ``q``: the next allowed value up, capped at the largest."""
-    qualities = config.qualities
+    qualities = config.sizing.qualities
     return qualities[min(bisect_left(qualities, value), len(qualities) - 1)]
 
 
@@ -74,15 +74,15 @@ def snap_dpr(value: Fraction) -> Fraction:
 
 
 def scale_dimension(value: int, dpr: Fraction, config: Config) -> int:
-    """``value`` times ``dpr`` (rounded half up), capped at ``config.max_dimension``, before the size policy.
+    """``value`` times ``dpr`` (rounded half up), capped at ``config.sizing.max_dimension``, before the size policy.
 
     A ``value`` above ``max_dimension`` is refused by ``apply_size_policy`` as before; only the product is
     capped, so a srcset's ``3x`` of a large image asks for the largest size instead of failing.
     """
-    if value > config.max_dimension:
+    if value > config.sizing.max_dimension:
         return value
     scaled = value * dpr
-    return min(config.max_dimension, (2 * scaled.numerator + scaled.denominator) // (2 * scaled.denominator))
+    return min(config.sizing.max_dimension, (2 * scaled.numerator + scaled.denominator) // (2 * scaled.denominator))
 
 
 def snap_blur(value: int) -> int:
@@ -94,9 +94,9 @@ def snap_blur(value: int) -> int:
 
 def is_allowed_size(value: int, config: Config) -> bool:
     """Whether a width or height may appear in a variant key under the policy (what origin-response re-checks)."""
-    if config.size_policy is SizePolicy.ANY:
-        return 1 <= value <= config.max_dimension
-    return value in config.sizes
+    if config.sizing.size_policy is SizePolicy.ANY:
+        return 1 <= value <= config.sizing.max_dimension
+    return value in config.sizing.sizes
 
 
 def variant_bound(config: Config) -> int:
@@ -115,7 +115,7 @@ def variant_bound(config: Config) -> int:
     (they only choose among these). With the defaults (36 sizes, 8 qualities, 2 backgrounds) that is
     579,384 x 192 x 67 = 7,453,195,776.
 
-    A parameter that ``config.allowed_parameters`` disables contributes only its default: no ``w`` (or ``h``)
+    A parameter that ``config.url.allowed_parameters`` disables contributes only its default: no ``w`` (or ``h``)
     leaves the height-only (width-only) keys; no ``fit`` leaves ``cover``; no ``gravity``/``focus`` removes
     their crop positions (a focal point on a compass point still reaches that gravity; ``face`` counts only with
     ``faces_enabled``); no ``q`` leaves each format's default quality; no ``background`` none; no ``format`` the
@@ -127,10 +127,10 @@ def variant_bound(config: Config) -> int:
 
 
 def _shapes(config: Config) -> int:
-    enabled = set(config.allowed_parameters)
-    n = config.max_dimension if config.size_policy is SizePolicy.ANY else len(config.sizes)
+    enabled = set(config.url.allowed_parameters)
+    n = config.sizing.max_dimension if config.sizing.size_policy is SizePolicy.ANY else len(config.sizing.sizes)
     # centre, + 8 compass, entropy, attention, and face when enabled (focus is counted below)
-    positions = 1 + (len(Gravity) - 3 + config.faces_enabled if "gravity" in enabled else 0)
+    positions = 1 + (len(Gravity) - 3 + config.faces.faces_enabled if "gravity" in enabled else 0)
     if "focus" in enabled:  # the grid's points not counted yet (a compass point is its gravity)
         positions += (100 // FOCUS_STEP + 1) ** 2 - (len(COMPASS_FOCUS) if "gravity" in enabled else 1)
     fits = len(Fit) - 1 if "fit" in enabled else 0
@@ -139,7 +139,7 @@ def _shapes(config: Config) -> int:
 
 
 def _filters(config: Config) -> int:
-    enabled = set(config.allowed_parameters)
+    enabled = set(config.url.allowed_parameters)
     switch = (False, True)
     orientations = {
         ((rotate + 180 * flip) % 360, flop != flip)  # a vertical flip is rotate + 180 with flop toggled
@@ -153,17 +153,17 @@ def _filters(config: Config) -> int:
 
 
 def _colours(config: Config) -> int:
-    enabled = set(config.allowed_parameters)
+    enabled = set(config.url.allowed_parameters)
     if "format" in enabled:
         formats = set(OutputFormat)
     else:
         formats = {
-            choose_format(config.default_format, accept, extension)
+            choose_format(config.sizing.default_format, accept, extension)
             for accept in ("image/avif", "image/webp", "")
-            for extension in config.source_extensions
+            for extension in config.sources.source_extensions
         }
-    qualities = len(config.qualities) if "q" in enabled else 1
-    backgrounds = set(config.backgrounds) if "background" in enabled else set()
+    qualities = len(config.sizing.qualities) if "q" in enabled else 1
+    backgrounds = set(config.url.backgrounds) if "background" in enabled else set()
     total = 0
     for fmt in formats:
         spelled = backgrounds - {JPEG_DEFAULT_BACKGROUND} if fmt is OutputFormat.JPEG else backgrounds
@@ -173,8 +173,8 @@ def _colours(config: Config) -> int:
 
 def base_variant_bound(config: Config) -> int:
     """The bound of the original grammar (size, fit, quality, format only): ``(2n + 5n^2) (3Q + 1)``."""
-    n = config.max_dimension if config.size_policy is SizePolicy.ANY else len(config.sizes)
-    return (2 * n + len(Fit) * n * n) * (3 * len(config.qualities) + 1)
+    n = config.sizing.max_dimension if config.sizing.size_policy is SizePolicy.ANY else len(config.sizing.sizes)
+    return (2 * n + len(Fit) * n * n) * (3 * len(config.sizing.qualities) + 1)
 
 
 def check_spec(spec: RenderSpec, config: Config) -> None:
@@ -185,11 +185,11 @@ def check_spec(spec: RenderSpec, config: Config) -> None:
     for name, value in (("w", spec.width), ("h", spec.height)):
         if value is not None and not is_allowed_size(value, config):
             raise BadRequest(f"{name}={value} is not an allowed size")
-    if spec.quality is not None and spec.quality not in config.qualities:
+    if spec.quality is not None and spec.quality not in config.sizing.qualities:
         raise BadRequest(f"q={spec.quality} is not an allowed quality")
-    if spec.background is not None and spec.background not in config.backgrounds:
+    if spec.background is not None and spec.background not in config.url.backgrounds:
         raise BadRequest(f"background={spec.background} is not an allowed colour")
     if spec.blur not in (0, *BLUR_RADII):
         raise BadRequest(f"blur={spec.blur} is not an allowed radius")
-    if spec.gravity is Gravity.FACE and not config.faces_enabled:
+    if spec.gravity is Gravity.FACE and not config.faces.faces_enabled:
         raise BadRequest(FACES_DISABLED)

@@ -128,15 +128,19 @@ def s3_client(region: str | None, max_attempts: int, connect_timeout: float, rea
 
 
 def store_for(config: Config, bucket: str | None, region: str | None) -> S3Store:
-    """The store for an event's S3 origin (``config.bucket``/``config.region`` win when set), or for a bucket of
-    ``config.origins`` (used as is, with its configured region).
+    """The store for an event's S3 origin (``config.sources.bucket``/``.region`` win when set), or for a bucket
+    of ``config.sources.origins`` (used as is, with its configured region).
 
-    Raises ``StorageUnavailable`` when no bucket is known (a custom origin without ``config.bucket``)."""
-    bucket, region = store_target(config.origins, config.bucket, config.region, bucket, region)
+    Raises ``StorageUnavailable`` when no bucket is known (a custom origin without ``config.sources.bucket``)."""
+    bucket, region = store_target(config.sources.origins, config.sources.bucket, config.sources.region, bucket, region)
     if not bucket:
-        raise StorageUnavailable(detail="no bucket: not an S3 origin and config.bucket is unset")
-    client = s3_client(region, config.s3_max_attempts, config.s3_connect_timeout, config.s3_read_timeout)
-    return S3Store(client, bucket, max_source_bytes=config.max_source_bytes, tag_variants=config.tag_variants)
+        raise StorageUnavailable(detail="no bucket: not an S3 origin and config.sources.bucket is unset")
+    client = s3_client(
+        region, config.storage.s3_max_attempts, config.storage.s3_connect_timeout, config.storage.s3_read_timeout
+    )
+    return S3Store(
+        client, bucket, max_source_bytes=config.limits.max_source_bytes, tag_variants=config.storage.tag_variants
+    )
 
 
 @cache
@@ -155,6 +159,6 @@ def rekognition_client(region: str) -> RekognitionClient:
 
 def face_locator_for(config: Config) -> RekognitionFaces | None:
     """The ``gravity=face`` locator of ``config`` (Rekognition in ``faces_region``); ``None`` when disabled."""
-    if not config.faces_enabled:
+    if not config.faces.faces_enabled:
         return None
-    return RekognitionFaces(rekognition_client(config.faces_region), config.faces_min_confidence)
+    return RekognitionFaces(rekognition_client(config.faces.faces_region), config.faces.faces_min_confidence)

@@ -88,9 +88,9 @@ def inline_headers(body: bytes, modified: float, config: Config) -> dict[str, st
 
 
 def vary_values(config: Config) -> tuple[str, ...]:
-    """The request headers every variant response names in ``Vary``: ``Accept`` with ``config.vary_accept``,
-    then the hint headers (``edge.hints.HINT_HEADERS``) with ``config.client_hints``."""
-    return (ACCEPT,) * config.vary_accept + HINT_HEADERS * config.client_hints
+    """The request headers every variant response names in ``Vary``: ``Accept`` with ``config.responses.vary_accept``,
+    then the hint headers (``edge.hints.HINT_HEADERS``) with ``config.sizing.client_hints``."""
+    return (ACCEPT,) * config.responses.vary_accept + HINT_HEADERS * config.sizing.client_hints
 
 
 def with_vary_accept(response: Mapping[str, Any], config: Config) -> dict[str, Any]:

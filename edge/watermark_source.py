@@ -21,21 +21,24 @@ def watermark_for(store: Store, config: Config, bucket: str | None) -> Watermark
     """The configured watermark, read from ``store`` once per container and bucket; ``None`` when none is
     configured. Raises ``StorageUnavailable`` (503, never cached) when it is configured but missing, so no
     variant is ever stored without it."""
-    if config.watermark is None:
+    if config.watermarking.watermark is None:
         return None
-    cache_key = (store_target(config.origins, config.bucket, None, bucket, None)[0] or "", config.watermark)
+    cache_key = (
+        store_target(config.sources.origins, config.sources.bucket, None, bucket, None)[0] or "",
+        config.watermarking.watermark,
+    )
     original = _WATERMARKS.get(cache_key)
     if original is None:
-        original = store.get_original(config.watermark)
+        original = store.get_original(config.watermarking.watermark)
         if original is None:
-            raise StorageUnavailable(detail=f"watermark {config.watermark} not found")
+            raise StorageUnavailable(detail=f"watermark {config.watermarking.watermark} not found")
         _WATERMARKS[cache_key] = original
     return Watermark(
         image=original.body,
         etag=original.etag,
-        position=config.watermark_position,
-        margin=config.watermark_margin,
-        opacity=config.watermark_opacity,
-        width_percent=config.watermark_width,
-        min_width=config.watermark_min_width,
+        position=config.watermarking.watermark_position,
+        margin=config.watermarking.watermark_margin,
+        opacity=config.watermarking.watermark_opacity,
+        width_percent=config.watermarking.watermark_width,
+        min_width=config.watermarking.watermark_min_width,
     )

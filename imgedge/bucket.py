@@ -160,11 +160,13 @@ def check_original_key(key: str, config: Config) -> OriginalPath:
     spec-shaped folder (``2024/cat.gif``) pass; ``edge.keys.namespace_warning`` is for them.
     """
     try:
-        original = validate_original_path(encode_path(key), config.source_extensions)
+        original = validate_original_path(encode_path(key), config.sources.source_extensions)
     except BadRequest as err:
         raise BucketError(f"{key!r} cannot be an original: {err.reason}") from None
     if in_variant_prefix(key, config):
-        raise BucketError(f"{key!r} cannot be an original: {config.variant_prefix}/ is where variants are stored")
+        raise BucketError(
+            f"{key!r} cannot be an original: {config.storage.variant_prefix}/ is where variants are stored"
+        )
     if variant_stem(key, config) is not None:
         raise BucketError(
             f"{key!r} cannot be an original: it is a variant's key (its folder is named like a spec, where variants"
@@ -230,9 +232,15 @@ def originals_with_variants(client: S3Client, bucket: str, prefix: str, config: 
     """``list_originals`` with, for each, how many variants its stem has in the bucket."""
     originals = list_originals(client, bucket, prefix, config)
     counts: Counter[str] = Counter()
-    variant_folders = [f"{config.variant_prefix}/"] if config.variant_prefix else spec_prefixes(client, bucket, config)
+    variant_folders = (
+        [f"{config.storage.variant_prefix}/"]
+        if config.storage.variant_prefix
+        else spec_prefixes(client, bucket, config)
+    )
     for folder in variant_folders:
-        for item in _objects(client, bucket, f"{folder}{prefix}" if config.variant_prefix else f"{folder}/{prefix}"):
+        for item in _objects(
+            client, bucket, f"{folder}{prefix}" if config.storage.variant_prefix else f"{folder}/{prefix}"
+        ):
             stem = variant_stem(item.key, config)
             if stem is not None:
                 counts[stem] += 1

@@ -38,7 +38,7 @@ def targets(keys: Iterable[str], bucket: str | None, region: str | None, config:
     grouped: dict[str, Target] = {}
     orphans: list[str] = []
     for key in keys:
-        origin = origin_for(config.origins, key)
+        origin = origin_for(config.sources.origins, key)
         if origin is not None:
             target = grouped.setdefault(origin.bucket, Target(origin.bucket, origin.region))
         elif bucket is not None:
@@ -55,11 +55,11 @@ def targets(keys: Iterable[str], bucket: str | None, region: str | None, config:
 def listing_targets(prefix: str, bucket: str | None, region: str | None, config: Config) -> list[Target]:
     """Where ``imgedge ls PREFIX`` looks: the origin owning the prefix; else the default bucket (without the keys
     origins own) and every origin whose prefix lies under ``PREFIX``. Each target's single key is its prefix."""
-    owner = origin_for(config.origins, prefix)
+    owner = origin_for(config.sources.origins, prefix)
     if owner is not None:
         return [Target(owner.bucket, owner.region, [prefix])]
     found = [Target(bucket, region, [prefix], exclude_origins=True)] if bucket is not None else []
-    found += [Target(o.bucket, o.region, [o.prefix]) for o in config.origins if o.prefix.startswith(prefix)]
+    found += [Target(o.bucket, o.region, [o.prefix]) for o in config.sources.origins if o.prefix.startswith(prefix)]
     if not found:
         raise _missing([prefix or "(all)"])
     return found
@@ -67,4 +67,4 @@ def listing_targets(prefix: str, bucket: str | None, region: str | None, config:
 
 def owned_elsewhere(key: str, config: Config) -> bool:
     """Whether a key found in the default bucket belongs to an origin instead."""
-    return origin_for(config.origins, key) is not None
+    return origin_for(config.sources.origins, key) is not None

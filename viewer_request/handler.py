@@ -40,12 +40,12 @@ def make_handler(
     ``edge.signing.keys_for``, fetched and cached per container).
 
     A marker header sent by the viewer is always dropped; a rewritten request gets the variant key as ``uri``,
-    an empty query string and the marker naming its original. Under ``config.signature_mode`` a request with a
+    an empty query string and the marker naming its original. Under ``config.signing.signature_mode`` a request with a
     missing or bad ``s`` gets a 403 (``edge.signing``), and a 503 when the keys cannot be fetched. Under a
     watermark, a request without image parameters is rewritten to the default rendition or refused with a 403
-    (``edge.rewrite.unrendered``): the original is never forwarded as it is. Under ``config.url_dialects`` the
+    (``edge.rewrite.unrendered``): the original is never forwarded as it is. Under ``config.url.url_dialects`` the
     URL is first translated into its native form (``edge.dialects.translate``), and everything after (rewrite,
-    signature, marker) sees only that form. Under ``config.client_hints`` the request's hint headers fill in
+    signature, marker) sees only that form. Under ``config.sizing.client_hints`` the request's hint headers fill in
     ``w=auto`` and ``dpr=auto`` (``edge.hints``); the marker keeps the query as written.
     """
 
@@ -57,17 +57,18 @@ def make_handler(
         record: dict[str, Any] = {"uri": uri, "request_id": view.request_id}
         result: dict[str, Any]
         try:
-            if config.url_dialects:
+            if config.url.url_dialects:
                 from edge.dialects import translate  # noqa: PLC0415 (native-only deployments never load the dialects)
 
                 uri, querystring = translate(uri, querystring, config)
-            target = rewrite(uri, querystring, view.accept, config, view.client_hints if config.client_hints else None)
-            if target is not None and config.signature_mode is not SignatureMode.OFF:
+            hints = view.client_hints if config.sizing.client_hints else None
+            target = rewrite(uri, querystring, view.accept, config, hints)
+            if target is not None and config.signing.signature_mode is not SignatureMode.OFF:
                 from edge import signing  # noqa: PLC0415 (only signed deployments pay for hashlib, hmac and the client)
 
                 signing.check(uri, querystring, config, signing_keys or signing.keys_for(config))
         except EdgeError as err:
-            result = error(err, config.error_max_age)
+            result = error(err, config.responses.error_max_age)
             record["status"] = err.status
             record["reason"] = err.reason
             if err.status >= 500:  # never the viewer's fault (e.g. no valid signing key): a line an alarm matches

@@ -18,9 +18,10 @@ from pathlib import Path
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from edge.config import SECTIONS, Setting, section_fields
 from imgedge_cdk.bundling import REPO_ROOT, SOURCE_ROOT
 from imgedge_cdk.construct import EDGE_REGION
-from imgedge_cdk.props import SETTING_NAMES, ImageEdgeProps, PropsError, props_from_context
+from imgedge_cdk.props import CONSTRUCT_SET, SETTING_NAMES, ImageEdgeProps, PropsError, props_from_context
 from imgedge_cdk.stack import ImageEdgeStack
 
 CDK_JSON = REPO_ROOT / "cdk.json"
@@ -43,13 +44,56 @@ meaning."""
 
 
 def settings_table() -> str:
-    """The Markdown table of every context key (the app's, then ``ImageEdgeProps``' in declaration order):
-    ``| Key | Default | Meaning |``, generated from ``APP_SETTINGS`` and the props' field metadata.
-    docs/configuration.md holds exactly this table (``python3 cdk/app.py --settings-table`` prints it)."""
+    """The Markdown table of every context key: the app's, ``ImageEdgeProps``' own, then the image settings of
+    ``edge.config`` the deployment chooses, each in declaration order: ``| Key | Default | Meaning |``, generated
+    from ``APP_SETTINGS``, the props' field metadata and ``edge.config``'s declarations. docs/configuration.md holds
+    exactly this table (``python3 cdk/app.py --settings-table`` prints it)."""
     rows = ["| Key | Default | Meaning |", "|---|---|---|"]
     rows += [f"| `{key}` | {default} | {doc} |" for key, (default, doc) in APP_SETTINGS.items()]
-    rows += [f"| `{f.name}` | {f.metadata['default']} | {f.metadata['doc']} |" for f in fields(ImageEdgeProps)]
+    rows += [
+        f"| `{f.name}` | {f.metadata['default']} | {f.metadata['doc']} |"
+        for f in fields(ImageEdgeProps)
+        if f.name != "image"
+    ]
+    rows += [
+        f"| `{f.name}` | {shown_default(f)} | {f.doc} |"
+        for _, section in SECTIONS
+        for f in section_fields(section)
+        if f.name not in CONSTRUCT_SET
+    ]
     return "\n".join(rows) + "\n"
+
+
+def config_table() -> str:
+    """The Markdown table of the edge configuration (``imgedge-config.json``): every setting of ``edge.config``
+    by section, in declaration order, ``| Key | Section | Default | Meaning |``; a setting the construct writes
+    itself says from what. docs/configuration.md holds exactly this table (``python3 cdk/app.py --config-table``)."""
+    rows = ["| Key | Section | Default | Meaning |", "|---|---|---|---|"]
+    for attribute, section in SECTIONS:
+        for f in section_fields(section):
+            set_by = f.set_by
+            deployed = f" Deployed: set from {set_by}." if set_by else ""
+            rows.append(f"| `{f.name}` | `{attribute}` | {shown_default(f)} | {f.doc}{deployed} |")
+    return "\n".join(rows) + "\n"
+
+
+def shown_default(declared: Setting) -> str:
+    """How a setting's default reads in the tables: its declared ``shown`` text, else the value in the spelling
+    of a context value (lists comma-separated, objects as ``key=value`` pairs)."""
+    if declared.shown is not None:
+        return declared.shown
+    value = declared.default
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, float):
+        return f"`{value:g}`"
+    if isinstance(value, tuple):
+        return f"`{','.join(map(str, value))}`" if value else "`[]`"
+    if isinstance(value, Mapping):
+        return f"`{','.join(f'{k}={v}' for k, v in value.items())}`" if value else "none"
+    return f"`{value}`"
 
 
 @dataclass(frozen=True)
@@ -136,7 +180,7 @@ def _parse_context_arguments(pairs: Sequence[str]) -> dict[str, object]:
 
 def main(argv: Sequence[str]) -> int:
     """``python3 cdk/app.py [-c key=value ...] [--outdir DIR]``: synthesize; 0 on success (``--settings-table``
-    prints ``settings_table()`` instead).
+    prints ``settings_table()`` instead, ``--config-table`` ``config_table()``).
 
     The output directory is ``--outdir``, else ``$CDK_OUTDIR`` (set by the CDK CLI), else ``cdk.out`` at the repo
     root. Returns 2 for an invalid setting and 1 when synthesis or the cdk-nag validation fails.
@@ -147,9 +191,11 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--outdir", help="cloud assembly directory (default: $CDK_OUTDIR or ./cdk.out)")
     parser.add_argument("--settings-table", action="store_true",
                         help="print the Markdown table of every setting (docs/configuration.md) and exit")  # fmt: skip
+    parser.add_argument("--config-table", action="store_true",
+                        help="print the table of imgedge-config.json keys (docs/configuration.md), exit")  # fmt: skip
     args = parser.parse_args(argv)
-    if args.settings_table:
-        sys.stdout.write(settings_table())
+    if args.settings_table or args.config_table:
+        sys.stdout.write(settings_table() if args.settings_table else config_table())
         return 0
     outdir = args.outdir or os.environ.get("CDK_OUTDIR") or str(DEFAULT_OUTDIR)
     try:

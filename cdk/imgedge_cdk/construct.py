@@ -103,13 +103,17 @@ class ImageEdge(Construct):
 
     Example, in a us-east-1 stack of any CDK app (``pip install "imgedge[cdk]"``)::
 
+        from edge.config import Config
         from imgedge_cdk import ImageEdge, ImageEdgeProps
 
-        props = ImageEdgeProps(bucket_name="my-photos", bucket_region="eu-west-1")  # or leave bucket_name unset
+        props = ImageEdgeProps(
+            bucket_name="my-photos", bucket_region="eu-west-1",  # or leave bucket_name unset
+            image=Config.of(sizes=(320, 640, 1280)),  # the image policy (edge.config), by setting name
+        )
         edge = ImageEdge(stack, "Images", props=props)  # with its own WAF web ACL (props.waf="create")
         edge.distribution.distribution_domain_name  # serve /photos/cat.jpg?w=320 from here
 
-    The settings are the fields of ``ImageEdgeProps``.
+    The settings are the fields of ``ImageEdgeProps``; the image policy is its ``image``.
     """
 
     def __init__(
@@ -129,7 +133,7 @@ class ImageEdge(Construct):
         if web_acl_arn is None and props.waf == "create":
             self.web_acl = ImageEdgeWebAcl(
                 self, "WebAcl", rate_limit=props.waf_rate_limit, logging=props.waf_logging,
-                log_retention_days=props.log_retention_days, url_dialects=props.url_dialects,
+                log_retention_days=props.log_retention_days, url_dialects=props.image.url.url_dialects,
             )  # fmt: skip
             web_acl_arn = self.web_acl.arn
         elif web_acl_arn is None and props.waf != "none":
@@ -210,7 +214,7 @@ class ImageEdge(Construct):
             self.purge_on_change = PurgeOnChange(
                 self, "PurgeOnChange", bucket=self.bucket, distribution=self.distribution, config_json=config_json,
                 staging=staging, log_retention_days=props.log_retention_days, runtime=RUNTIME,
-                variant_prefix=props.variant_prefix, source_root=source_root,
+                variant_prefix=props.image.storage.variant_prefix, source_root=source_root,
             )  # fmt: skip
         # After purge_on_change: created extra buckets notify the same purge function.
         self.extra_origins = ExtraOrigins(self, "ExtraOrigins", edge=self)
@@ -252,7 +256,7 @@ class ImageEdge(Construct):
             rules.append(
                 s3.LifecycleRule(
                     id="ExpireVariants",
-                    prefix=f"{props.variant_prefix}/" if props.variant_prefix else None,
+                    prefix=f"{props.image.storage.variant_prefix}/" if props.image.storage.variant_prefix else None,
                     tag_filters={VARIANT_TAG_KEY: VARIANT_TAG_VALUE},
                     expiration=Duration.days(props.variant_expiry_days),
                     noncurrent_version_expiration=Duration.days(1) if props.versioned else None,
@@ -282,7 +286,8 @@ class ImageEdge(Construct):
         return [
             iam.PolicyStatement(sid="ReadObjects", actions=["s3:GetObject"], resources=[objects]),
             *write_statements(
-                variant_objects(self.bucket, self.props.variant_prefix), tag_variants=self.props.tag_variants
+                variant_objects(self.bucket, self.props.image.storage.variant_prefix),
+                tag_variants=self.props.tag_variants,
             ),
         ]
 
@@ -382,7 +387,9 @@ class ImageEdge(Construct):
             if props.certificate_arn is not None
             else None
         )
-        error_responses = [cloudfront.ErrorResponse(http_status=404, ttl=Duration.seconds(props.missing_max_age))]
+        error_responses = [
+            cloudfront.ErrorResponse(http_status=404, ttl=Duration.seconds(props.image.responses.missing_max_age))
+        ]
         error_responses += [
             cloudfront.ErrorResponse(http_status=status, ttl=Duration.seconds(0))
             for status in NO_ERROR_CACHING_STATUSES
@@ -442,10 +449,10 @@ class ImageEdge(Construct):
             "ID": "imgedge-expire-variants",
             "Status": "Enabled",
             "Filter": {"Tag": {"Key": VARIANT_TAG_KEY, "Value": VARIANT_TAG_VALUE}}
-            if not self.props.variant_prefix
+            if not self.props.image.storage.variant_prefix
             else {
                 "And": {
-                    "Prefix": f"{self.props.variant_prefix}/",
+                    "Prefix": f"{self.props.image.storage.variant_prefix}/",
                     "Tags": [{"Key": VARIANT_TAG_KEY, "Value": VARIANT_TAG_VALUE}],
                 }
             },
@@ -511,7 +518,9 @@ class ImageEdge(Construct):
             distribution.acknowledge(Acknowledgment(id="AwsSolutions-CFR3", reason=reason))
             if isinstance(self.bucket, s3.Bucket):
                 Validations.of(self.bucket).acknowledge(Acknowledgment(id="AwsSolutions-S1", reason=reason))
-        for pattern in dict.fromkeys(["*", f"{self.props.variant_prefix}/*" if self.props.variant_prefix else "*"]):
+        for pattern in dict.fromkeys(
+            ["*", f"{self.props.image.storage.variant_prefix}/*" if self.props.image.storage.variant_prefix else "*"]
+        ):
             objects = nag_resource(self, self.bucket.arn_for_objects(pattern))
             Validations.of(self.origin_role).acknowledge(
                 Acknowledgment(

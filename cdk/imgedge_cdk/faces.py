@@ -15,7 +15,7 @@ from edge.config import Config
 
 def grant_detect_faces(scope: Construct, role: iam.IRole, config: Config) -> iam.Policy | None:
     """Attach ``OriginResponseFacesPolicy`` (DetectFaces on ``*``) to ``role`` when faces are enabled."""
-    if not config.faces_enabled:
+    if not config.faces.faces_enabled:
         return None
     policy = iam.Policy(
         scope,

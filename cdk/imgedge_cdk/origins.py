@@ -175,7 +175,7 @@ class ExtraOrigins(Construct):
 
     def _read_resources(self, entry: ExtraOrigin, bucket: s3.IBucket) -> list[str]:
         resources = [bucket.arn_for_objects(f"{entry.prefix}*")]
-        watermark = self.edge.config.watermark
+        watermark = self.edge.config.watermarking.watermark
         if watermark is not None and not watermark.startswith(entry.prefix):
             resources.append(bucket.arn_for_objects(watermark))
         return resources
@@ -184,7 +184,7 @@ class ExtraOrigins(Construct):
         """Object ARN patterns covering the variants of ``prefix``'s originals in its bucket: everything under
         ``{variant_prefix}/{prefix}`` when variant_prefix is set, else ``variant_key_patterns(prefix)``."""
         bucket = self.buckets[prefix]
-        variant_prefix = self.edge.props.variant_prefix
+        variant_prefix = self.edge.props.image.storage.variant_prefix
         if variant_prefix:
             return [bucket.arn_for_objects(f"{variant_prefix}/{prefix}*")]
         return [bucket.arn_for_objects(pattern) for pattern in variant_key_patterns(prefix)]
@@ -237,11 +237,11 @@ class ExtraOrigins(Construct):
                 iam.PolicyStatement(sid=f"FindVariants{index}", actions=["s3:ListBucket"],
                                     resources=[bucket.bucket_arn]),
                 iam.PolicyStatement(sid=f"ProveAndDeleteVariants{index}", actions=["s3:GetObject", "s3:DeleteObject"],
-                                    resources=[variant_objects(bucket, self.edge.props.variant_prefix)]),
+                                    resources=[variant_objects(bucket, self.edge.props.image.storage.variant_prefix)]),
             ]  # fmt: skip
         policy = iam.Policy(self, "PurgeBuckets", roles=[purge.role], statements=statements)
         for _entry, bucket in created:
-            resource = nag_resource(self, variant_objects(bucket, self.edge.props.variant_prefix))
+            resource = nag_resource(self, variant_objects(bucket, self.edge.props.image.storage.variant_prefix))
             Validations.of(policy).acknowledge(
                 Acknowledgment(
                     id=f"AwsSolutions-IAM5[Resource::{resource}]",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, Literal
 
-from edge.config import Config
+from edge.config import SECTION_OF, SECTIONS, Config, section_fields
 from edge.errors import ConfigError
 from edge.rewrite import check_rendition
 from imgedge_cdk.origin_props import ExtraOrigin, ExtraOriginError, check_extra_origins, parse_extra_origins
@@ -53,6 +53,17 @@ _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:us-east-1:\d{12}:[\w-]{1,256}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 WAF_LOGGING_DESTINATIONS: tuple[str, ...] = ("off", "cloudwatch", "s3")
 _CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}$")
+
+
+CONSTRUCT_SET: dict[str, str] = {
+    declared.name: str(declared.set_by)
+    for _, section in SECTIONS
+    for declared in section_fields(section)
+    if declared.set_by is not None
+}
+"""The image settings the construct writes itself, each with what sets it (never a property or a context key)."""
+IMAGE_SETTING_NAMES: tuple[str, ...] = tuple(name for name in SECTION_OF if name not in CONSTRUCT_SET)
+"""The image settings a deployment chooses: each is a CDK context key (``edge.config``'s name for it)."""
 
 
 class PropsError(ValueError):
@@ -121,184 +132,15 @@ class ImageEdgeProps:
             default="`[]`",
         ),
     )
-    # --- image policy: same names and defaults as edge.config.Config ----------------------------------------
-    size_policy: SizePolicyName = field(
-        default="snap",
+    # --- image policy: the edge configuration, declared in edge.config -------------------------------------
+    image: Config = field(
+        default_factory=Config,
         metadata=_doc(
-            "`snap` (round up to the next allowed size), `strict` (only `sizes`, else 400) or `any`.",
-            default="`snap`",
-        ),
-    )
-    sizes: tuple[int, ...] = field(
-        default=_DEFAULT_CONFIG.sizes,
-        metadata=_doc(
-            "Allowed widths/heights in px, strictly increasing.",
-            default="36 sizes, 16…3840",
-        ),
-    )
-    max_dimension: int = field(
-        default=_DEFAULT_CONFIG.max_dimension,
-        metadata=_doc(
-            "Largest width or height a URL may ask for, in every policy.",
-            default="`4096`",
-        ),
-    )
-    qualities: tuple[int, ...] = field(
-        default=_DEFAULT_CONFIG.qualities,
-        metadata=_doc(
-            "Allowed `q` values; a requested quality snaps up to the next one.",
-            default="`30,40,50,60,70,80,90,100`",
-        ),
-    )
-    default_quality: Mapping[str, int] = field(
-        default_factory=lambda: dict(_DEFAULT_CONFIG.default_quality),
-        metadata=_doc(
-            "Quality per lossy format when the URL gives none (each one of `qualities`).",
-            default="`avif=50,webp=80,jpeg=80`",
-        ),
-    )
-    default_format: FormatName = field(
-        default="auto",
-        metadata=_doc(
-            "`auto` (negotiate from `Accept`) or a fixed `avif`, `webp`, `jpeg`, `png`.",
-            default="`auto`",
-        ),
-    )
-    source_extensions: tuple[str, ...] = field(
-        default=_DEFAULT_CONFIG.source_extensions,
-        metadata=_doc(
-            "Extensions an original may have, in the order they are tried.",
-            default="`jpg,jpeg,png,webp,avif,gif,tif,tiff,heic,heif`",
-        ),
-    )
-    max_source_bytes: int = field(
-        default=_DEFAULT_CONFIG.max_source_bytes,
-        metadata=_doc(
-            "Originals larger than this are refused (422) before being read.",
-            default="`33554432` (32 MiB)",
-        ),
-    )
-    max_source_pixels: int = field(
-        default=_DEFAULT_CONFIG.max_source_pixels,
-        metadata=_doc(
-            "Originals declaring more pixels are refused (422) before decoding.",
-            default="`100000000`",
-        ),
-    )
-    cache_control: str = field(
-        default=_DEFAULT_CONFIG.cache_control,
-        metadata=_doc(
-            "`Cache-Control` of stored and served variants.",
-            default="`public, max-age=31536000, immutable`",
-        ),
-    )
-    error_max_age: int = field(
-        default=_DEFAULT_CONFIG.error_max_age,
-        metadata=_doc(
-            "Seconds a 4xx answer (bad URL, bad original) may be cached.",
-            default="`60`",
-        ),
-    )
-    missing_max_age: int = field(
-        default=_DEFAULT_CONFIG.missing_max_age,
-        metadata=_doc(
-            "Seconds a 404 for a missing original is cached (also CloudFront's 404 error-caching TTL).",
-            default="`60`",
-        ),
-    )
-    presets: Mapping[str, Mapping[str, object]] = field(
-        default_factory=dict,
-        metadata=_doc(
-            "Named parameter sets for `?preset=NAME`, a JSON object: `-c "
-            '\'presets={"thumb":{"w":200,"h":200,"gravity":"attention"}}\'`.',
-            default="none",
-        ),
-    )
-    preset_overrides: tuple[str, ...] = field(
-        default=_DEFAULT_CONFIG.preset_overrides,
-        metadata=_doc(
-            "Parameters a URL may add to or change in a preset; any other one is a 400.",
-            default="`dpr,format`",
-        ),
-    )
-    presets_only: bool = field(
-        default=False,
-        metadata=_doc(
-            "Refuse (400) every image request that does not use `preset`.",
-            default="`false`",
-        ),
-    )
-    allowed_parameters: tuple[str, ...] = field(
-        default=_DEFAULT_CONFIG.allowed_parameters,
-        metadata=_doc(
-            "URL parameters that are enabled (`w,h,fit,q,format,dpr` for resizing only); a disabled one in a "
-            "URL is a 400; see [Tightening the variant bound](url-api.md#tightening-the-variant-bound).",
-            default="all 16 parameters",
-        ),
-    )
-    backgrounds: tuple[str, ...] = field(
-        default=_DEFAULT_CONFIG.backgrounds,
-        metadata=_doc(
-            "`background` colours a URL may ask for (`rrggbb`, lowercase).",
-            default="`ffffff,000000`",
-        ),
-    )
-    watermark: str | None = field(
-        default=None,
-        metadata=_doc(
-            "S3 key of a watermark image overlaid on every variant above thumbnail resolution (see "
-            "[Watermark](url-api.md#watermark)).",
-            default="unset",
-        ),
-    )
-    watermark_position: str = field(
-        default=_DEFAULT_CONFIG.watermark_position.value,
-        metadata=_doc(
-            "Where the watermark goes: `centre` or a compass direction.",
-            default="`southeast`",
-        ),
-    )
-    watermark_margin: int = field(
-        default=_DEFAULT_CONFIG.watermark_margin,
-        metadata=_doc(
-            "Pixels between the watermark and the edges.",
-            default="`16`",
-        ),
-    )
-    watermark_opacity: int = field(
-        default=_DEFAULT_CONFIG.watermark_opacity,
-        metadata=_doc(
-            "Watermark opacity in percent, 1-100.",
-            default="`60`",
-        ),
-    )
-    watermark_width: int = field(
-        default=_DEFAULT_CONFIG.watermark_width,
-        metadata=_doc(
-            "Watermark width as a percentage of the output width (never enlarged).",
-            default="`20`",
-        ),
-    )
-    watermark_min_width: int = field(
-        default=_DEFAULT_CONFIG.watermark_min_width,
-        metadata=_doc(
-            "Thumbnail bound (px): no watermark only when the whole original at the output's scale is "
-            "narrower and shorter than this.",
-            default="`400`",
-        ),
-    )
-    watermark_passthrough: str = field(
-        default=_DEFAULT_CONFIG.watermark_passthrough,
-        metadata=_doc(
-            "With a watermark, a URL without image parameters gets the default rendition, or `deny` (403).",
-            default="`rendition`",
-        ),
-    )
-    watermark_rendition: str = field(
-        default=_DEFAULT_CONFIG.watermark_rendition,
-        metadata=_doc(
-            "Image parameters (a query string) of that default rendition; `preset=NAME` with `presets_only`.",
-            default="`w=1280&h=1280&fit=inside`",
+            "The image policy bundled into both functions (`edge.config.Config`, one key per image setting; "
+            '`Config.of(sizes=(320, 640), variant_prefix="_v")`). The construct sets '
+            + ", ".join(f"`{name}`" for name in CONSTRUCT_SET)
+            + " itself.",
+            default="each image setting at its default",
         ),
     )
     # --- CloudFront -----------------------------------------------------------------------------------------
@@ -447,99 +289,6 @@ class ImageEdgeProps:
             default="unset",
         ),
     )
-    variant_prefix: str = field(
-        default="",
-        metadata=_doc(
-            "One top-level folder for every variant (`_v`: `/_v/photos/cat/300.avif`); set it when originals "
-            "live under folders named like sizes (`2024/`, `300/`, numeric ids). Scopes origin-response's "
-            'writes, the purge function\'s deletes and the expiry rule to it. See "Variant keys".',
-            default="empty",
-        ),
-    )
-    url_dialects: tuple[str, ...] = field(
-        default=(),
-        metadata=_doc(
-            "Other URL spellings viewer-request translates into imgedge's parameters before every check: "
-            "`thumbor` (thumbor/SIH paths; needs `variant_prefix`), `sih` (SIH base64 JSON requests), "
-            "`query_aliases` (`width`, `height`, `quality`, `greyscale`); see [URL dialects](url-api.md#url-dialects).",
-            default="`[]`",
-        ),
-    )
-    signature_mode: str = field(
-        default="off",
-        metadata=_doc(
-            "Signed URLs: `off`, `required` (403 without a valid `s`) or `outside-presets` (only URLs "
-            "without `preset`); see [Signed URLs](url-api.md#signed-urls).",
-            default="`off`",
-        ),
-    )
-    signature_secret_id: str | None = field(
-        default=None,
-        metadata=_doc(
-            "Secrets Manager secret (name or ARN) holding the signing key(s); needed unless `off`. The "
-            "viewer-request role gets `secretsmanager:GetSecretValue` on it alone.",
-            default="unset",
-        ),
-    )
-    signature_secret_region: str = field(
-        default=_DEFAULT_CONFIG.signature_secret_region,
-        metadata=_doc(
-            "Region of the signing secret.",
-            default="`us-east-1`",
-        ),
-    )
-    signature_secret_ttl: int = field(
-        default=_DEFAULT_CONFIG.signature_secret_ttl,
-        metadata=_doc(
-            "Seconds each viewer-request container caches the signing keys.",
-            default="`300`",
-        ),
-    )
-    faces_enabled: bool = field(
-        default=False,
-        metadata=_doc(
-            "Allow `gravity=face` (Rekognition DetectFaces from origin-response; grants it only when on).",
-            default="`false`",
-        ),
-    )
-    faces_region: str = field(
-        default=_DEFAULT_CONFIG.faces_region,
-        metadata=_doc(
-            "Region of the Rekognition endpoint for `gravity=face`.",
-            default="`us-east-1`",
-        ),
-    )
-    faces_min_confidence: float = field(
-        default=_DEFAULT_CONFIG.faces_min_confidence,
-        metadata=_doc(
-            "Faces Rekognition reports with a lower confidence (percent) are ignored.",
-            default="`90`",
-        ),
-    )
-    vary_accept: bool = field(
-        default=_DEFAULT_CONFIG.vary_accept,
-        metadata=_doc(
-            "Send `Vary: Accept` on variant responses; turn off behind a CDN that will not cache them (see "
-            "[Caching and revalidation](url-api.md#caching-and-revalidation)).",
-            default="`true`",
-        ),
-    )
-    client_hints: bool = field(
-        default=_DEFAULT_CONFIG.client_hints,
-        metadata=_doc(
-            "Accept `w=auto` and `dpr=auto`, filled in from the `Sec-CH-Width`, `Sec-CH-Viewport-Width` and "
-            "`Sec-CH-DPR` request headers, and name them in `Vary` on every variant response; needs `size_policy` "
-            "`snap` or `any` (see [Client hints](url-api.md#client-hints-wauto-and-dprauto)).",
-            default="`false`",
-        ),
-    )
-    client_hints_fallback_width: int = field(
-        default=_DEFAULT_CONFIG.client_hints_fallback_width,
-        metadata=_doc(
-            "The CSS width `w=auto` stands for when the request has no width hint (multiplied by `dpr`).",
-            default="`640`",
-        ),
-    )
     purge_on_change: bool = field(
         default=False,
         metadata=_doc(
@@ -571,43 +320,22 @@ class ImageEdgeProps:
         return self.variant_expiry_days is not None or self.bucket_versioned is not False
 
     def to_config(self) -> Config:
-        """The configuration bundled into both functions; raises ``PropsError`` naming a bad image setting.
+        """The configuration bundled into both functions: ``image`` with the settings the construct sets itself
+        (``memory_mb``, ``tag_variants``, ``origins``); raises ``PropsError`` naming a bad image setting.
 
-        ``bucket`` and ``region`` stay ``None``: the functions read them from the CloudFront origin of each
-        event, so the configuration does not depend on the (token) name of a created bucket.
+        ``bucket`` and ``region`` stay unset: the functions read them from the CloudFront origin of each event, so
+        the configuration does not depend on the (token) name of a created bucket.
         """
         try:
-            config = Config.from_mapping(self.config_mapping())
+            config = self.image.replace(
+                memory_mb=self.origin_response_memory_mb,  # the render's memory budget (edge.render.budget)
+                tag_variants=self.tag_variants,
+                origins=tuple(origin.to_origin() for origin in self.extra_origins),
+            )
             check_rendition(config)
         except (ConfigError, ValueError, TypeError) as exc:
             raise PropsError(f"invalid imgedge setting: {exc}") from None
         return config
-
-    def config_mapping(self) -> dict[str, object]:
-        """The configuration keys these props set, as JSON values (``Config.from_mapping`` validates them)."""
-        mapping: dict[str, object] = {key: getattr(self, key) for key in CONFIG_KEYS}
-        for key, value in mapping.items():
-            if isinstance(value, tuple):
-                mapping[key] = list(value)
-            elif isinstance(value, Mapping):
-                mapping[key] = {k: dict(v) if isinstance(v, Mapping) else v for k, v in value.items()}
-        mapping["tag_variants"] = self.tag_variants
-        mapping["memory_mb"] = self.origin_response_memory_mb  # the render's memory budget (edge.render.budget)
-        mapping["origins"] = [origin.to_origin() for origin in self.extra_origins]
-        return mapping
-
-
-CONFIG_KEYS: tuple[str, ...] = (
-    "size_policy", "sizes", "max_dimension", "qualities", "default_quality", "default_format",
-    "source_extensions", "max_source_bytes", "max_source_pixels", "cache_control", "error_max_age",
-    "missing_max_age", "presets", "preset_overrides", "presets_only", "allowed_parameters", "backgrounds", "watermark",
-    "watermark_position", "watermark_margin", "watermark_opacity", "watermark_width", "watermark_min_width",
-    "watermark_passthrough", "watermark_rendition",
-    "signature_mode", "signature_secret_id", "signature_secret_region", "signature_secret_ttl",
-    "faces_enabled", "faces_region", "faces_min_confidence", "variant_prefix",
-    "vary_accept", "url_dialects", "client_hints", "client_hints_fallback_width",
-)  # fmt: skip
-"""The props that are also ``edge.config.Config`` keys (same name, same meaning)."""
 
 
 def _is_int(value: object) -> bool:
@@ -691,6 +419,12 @@ def _validate(props: ImageEdgeProps) -> None:
     _require(isinstance(props.purge_on_change, bool), "purge_on_change", "must be true or false")
     _require(not (props.purge_on_change and name is not None), "purge_on_change",
              "only applies to a created bucket (imported bucket: see docs/deploy.md, Purge on change)")  # fmt: skip
+    _require(isinstance(props.image, Config), "image", "must be an edge.config.Config")
+    defaults = Config()
+    for name, set_by in CONSTRUCT_SET.items():
+        section = SECTION_OF[name]
+        _require(getattr(getattr(props.image, section), name) == getattr(getattr(defaults, section), name), name,
+                 f"is set by the construct ({set_by}), not in image")  # fmt: skip
     props.to_config()
 
 
@@ -767,26 +501,20 @@ def _parse_str_tuple(value: object) -> tuple[str, ...]:
     return tuple(_parse_str(item) for item in _parse_list(value))
 
 
-def _parse_quality_map(value: object) -> dict[str, int]:
+def _parse_object(value: object) -> dict[str, object]:
+    """A JSON object (given as one, or as its text), or ``key=value,...`` pairs with integer values."""
     if isinstance(value, Mapping):
-        return {str(k): _parse_int(v) for k, v in value.items()}
+        return dict(value)
     text = _parse_str(value)
     if text.startswith("{"):
         parsed = json.loads(text)
         if not isinstance(parsed, dict):
             raise TypeError
-        return _parse_quality_map(parsed)
+        return parsed
     pairs = [part.split("=", 1) for part in text.split(",") if part.strip()]
     if any(len(pair) != 2 for pair in pairs):
         raise ValueError
     return {k.strip(): _parse_int(v) for k, v in pairs}
-
-
-def _parse_presets(value: object) -> dict[str, dict[str, object]]:
-    parsed = json.loads(_parse_str(value)) if isinstance(value, str) else value
-    if not isinstance(parsed, Mapping) or not all(isinstance(v, Mapping) for v in parsed.values()):
-        raise TypeError
-    return {str(name): dict(values) for name, values in parsed.items()}
 
 
 _PARSERS: dict[str, Callable[[object], Any]] = {
@@ -795,31 +523,6 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "bucket_versioned": _parse_optional_bool,
     "noncurrent_version_expiry_days": _parse_int,
     "extra_origins": parse_extra_origins,
-    "size_policy": _parse_str,
-    "sizes": _parse_int_tuple,
-    "max_dimension": _parse_int,
-    "qualities": _parse_int_tuple,
-    "default_quality": _parse_quality_map,
-    "default_format": _parse_str,
-    "source_extensions": _parse_str_tuple,
-    "max_source_bytes": _parse_int,
-    "max_source_pixels": _parse_int,
-    "cache_control": _parse_str,
-    "error_max_age": _parse_int,
-    "missing_max_age": _parse_int,
-    "presets": _parse_presets,
-    "preset_overrides": _parse_str_tuple,
-    "presets_only": _parse_bool,
-    "allowed_parameters": _parse_str_tuple,
-    "backgrounds": _parse_str_tuple,
-    "watermark": _parse_optional_str,
-    "watermark_position": _parse_str,
-    "watermark_margin": _parse_int,
-    "watermark_opacity": _parse_int,
-    "watermark_width": _parse_int,
-    "watermark_min_width": _parse_int,
-    "watermark_passthrough": _parse_str,
-    "watermark_rendition": _parse_str,
     "cdn_default_ttl": _parse_int,
     "cdn_max_ttl": _parse_int,
     "price_class": lambda v: PriceClass(_parse_str(v)),
@@ -840,47 +543,59 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "log_retention_days": _parse_int,
     "variant_expiry_days": _parse_optional_int,
     "purge_on_change": _parse_bool,
-    "variant_prefix": _parse_str,
-    "url_dialects": _parse_str_tuple,
-    "signature_mode": _parse_str,
-    "signature_secret_id": _parse_optional_str,
-    "signature_secret_region": _parse_str,
-    "signature_secret_ttl": _parse_int,
-    "faces_enabled": _parse_bool,
-    "faces_region": _parse_str,
-    "faces_min_confidence": lambda v: float(_parse_str(v)) if isinstance(v, str) else v,
-    "vary_accept": _parse_bool,
-    "client_hints": _parse_bool,
-    "client_hints_fallback_width": _parse_int,
 }
 
-SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ImageEdgeProps))
-"""Every construct setting, in declaration order; each is also a CDK context key of the app."""
+DEPLOYMENT_SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ImageEdgeProps) if f.name != "image")
+"""The construct's own settings (everything but ``image``), in declaration order; each is a CDK context key."""
+SETTING_NAMES: tuple[str, ...] = (*DEPLOYMENT_SETTING_NAMES, *IMAGE_SETTING_NAMES)
+"""Every CDK context key of a setting: the deployment's, then the image policy's."""
 
 
-def setting_docs() -> dict[str, str]:
-    """One-line description of each setting (from the field metadata), for the docs table."""
-    return {f.name: str(f.metadata.get("doc", "")) for f in fields(ImageEdgeProps)}
+def _image_parser(name: str) -> Callable[[object], Any]:
+    """How a context value of an image setting is read, from the kind of the setting's declared default: numbers,
+    booleans and names as words, lists comma-separated or JSON, objects as JSON or ``key=value,...`` pairs."""
+    default = Config().settings()[name]
+    if isinstance(default, bool):
+        return _parse_bool
+    if isinstance(default, int):
+        return _parse_int
+    if isinstance(default, float):
+        return lambda v: float(_parse_str(v)) if isinstance(v, str) else v
+    if default is None:
+        return _parse_optional_str
+    if isinstance(default, tuple):
+        return _parse_int_tuple if default and isinstance(default[0], int) else _parse_str_tuple
+    if isinstance(default, Mapping):
+        return _parse_object
+    return _parse_str
 
 
 def props_from_context(context: Mapping[str, object]) -> ImageEdgeProps:
     """Build props from CDK context values: strings from ``-c key=value`` or JSON values from ``cdk.json``.
 
     Only the keys in ``SETTING_NAMES`` are read; a missing key (or a JSON ``null`` for a setting that is not
-    optional) keeps the default. Lists are JSON arrays or comma-separated (``sizes=320,640,1280``);
-    ``default_quality`` is a JSON object or ``avif=50,webp=80,jpeg=80``; booleans are true/false/yes/no/1/0.
-    Raises ``PropsError`` naming the key whose value cannot be parsed or is invalid.
+    optional) keeps the default. Lists are JSON arrays or comma-separated (``sizes=320,640,1280``); objects
+    (``default_quality``, ``presets``) are JSON or ``avif=50,webp=80,jpeg=80``; booleans are true/false/yes/no/1/0.
+    The image settings become ``image`` (``Config.from_mapping``). Raises ``PropsError`` naming the key whose value
+    cannot be parsed or is invalid.
     """
+    optional = (_parse_optional_str, _parse_optional_int, _parse_optional_bool)
     values: dict[str, Any] = {}
+    image: dict[str, Any] = {}
     for key in SETTING_NAMES:
         if key not in context:
             continue
         raw = context[key]
-        parser = _PARSERS[key]
-        if raw is None and parser not in (_parse_optional_str, _parse_optional_int, _parse_optional_bool):
+        parser = _PARSERS[key] if key in _PARSERS else _image_parser(key)
+        if raw is None and parser not in optional:
             continue
         try:
-            values[key] = parser(raw)
+            parsed = parser(raw)
         except (TypeError, ValueError):
             raise PropsError(f"imgedge setting {key!r}: cannot parse context value {raw!r}") from None
+        (values if key in _PARSERS else image)[key] = parsed
+    try:
+        values["image"] = Config.from_mapping(image)
+    except ConfigError as exc:
+        raise PropsError(f"invalid imgedge setting: {exc}") from None
     return ImageEdgeProps(**values)

@@ -22,11 +22,11 @@ def secret_arn(secret_id: str, region: str) -> str:
 
 def signing_policies(config: Config) -> dict[str, iam.PolicyDocument] | None:
     """The viewer role's inline policy for reading the signing secret, or ``None`` when signing is off."""
-    if config.signature_mode is SignatureMode.OFF or config.signature_secret_id is None:
+    if config.signing.signature_mode is SignatureMode.OFF or config.signing.signature_secret_id is None:
         return None
     statement = iam.PolicyStatement(
         sid="ReadSigningSecret",
         actions=["secretsmanager:GetSecretValue"],
-        resources=[secret_arn(config.signature_secret_id, config.signature_secret_region)],
+        resources=[secret_arn(config.signing.signature_secret_id, config.signing.signature_secret_region)],
     )
     return {"SigningSecret": iam.PolicyDocument(statements=[statement])}

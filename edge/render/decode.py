@@ -99,9 +99,9 @@ class Limits:
     def from_config(cls, config: Config) -> "Limits":
         """The limits of ``config`` (``max_source_bytes``, ``max_source_pixels``, ``memory_mb``)."""
         return cls(
-            max_source_bytes=config.max_source_bytes,
-            max_source_pixels=config.max_source_pixels,
-            memory_mb=config.memory_mb,
+            max_source_bytes=config.limits.max_source_bytes,
+            max_source_pixels=config.limits.max_source_pixels,
+            memory_mb=config.limits.memory_mb,
         )
 
 

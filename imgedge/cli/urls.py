@@ -70,7 +70,7 @@ def render_command(
     named = _format_of_name(out)
     accept_given = click.get_current_context().get_parameter_source("accept") is not ParameterSource.DEFAULT
     asked = joined(spec_query(width, height, fit, quality, fmt), image_query(image))
-    if asked and named is not None and fmt == "auto" and not accept_given and "format" in config.allowed_parameters:
+    if asked and named is not None and fmt == "auto" and not accept_given and "format" in config.url.allowed_parameters:
         fmt = named.value  # the output name chooses the format
     query = joined(spec_query(width, height, fit, quality, fmt), image_query(image))
     target = rewrite_or_usage_error(encode_path(src.name), query, accept_header(accept), config)
@@ -99,10 +99,10 @@ def render_command(
         f"(variant key {target.uri}; {stages})"
     )
     budget = (len(rendered.body) + 2) // 3 * 4
-    if budget > config.max_response_bytes:
+    if budget > config.responses.max_response_bytes:
         info(
-            f"note: over the {config.max_response_bytes:,}-byte inline budget once base64-encoded: origin-response "
-            "would store it and redirect the viewer"
+            f"note: over the {config.responses.max_response_bytes:,}-byte inline budget once base64-encoded: "
+            "origin-response would store it and redirect the viewer"
         )
 
 
@@ -388,7 +388,7 @@ def _srcset_heights(
     heights = {width: kept(width) for width in chosen}
     broken = [width for width, kept_height in heights.items() if kept_height is None]
     if broken:
-        keeping = [w for w in config.sizes if w <= largest and kept(w) is not None] or [largest]
+        keeping = [w for w in config.sizing.sizes if w <= largest and kept(w) is not None] or [largest]
         reasons = ", ".join(f"w={w} needs h={round(box_height * w / largest)}" for w in broken)
         raise click.UsageError(
             f"one aspect ratio ({largest}x{box_height}) for every candidate: {reasons}, which the size policy "

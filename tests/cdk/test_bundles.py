@@ -367,7 +367,7 @@ def test_origin_zip_is_exactly_what_its_handler_imports(origin_task: Path) -> No
 
 def test_both_bundles_carry_the_config_of_the_props(bundled: Synthesized, viewer_dir: Path, origin_dir: Path) -> None:
     expected = props_from_context(CONTEXT).to_config()
-    assert expected.tag_variants is True
+    assert expected.storage.tag_variants is True
     assert expected == bundled.stack.image_edge.config
     for directory in (viewer_dir, origin_dir):
         bundled_config = json.loads((directory / CONFIG_FILE_NAME).read_text())

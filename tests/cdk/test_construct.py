@@ -278,7 +278,7 @@ def test_distribution_https_http3_no_compression_errors_price_class(default_app:
     assert config["Enabled"] is True
     assert config["PriceClass"] == "PriceClass_100"
     assert {e["ErrorCode"]: e["ErrorCachingMinTTL"] for e in config["CustomErrorResponses"]} == {
-        404: Config().missing_max_age, 403: 0, 500: 0, 502: 0, 503: 0, 504: 0,
+        404: Config().responses.missing_max_age, 403: 0, 500: 0, 502: 0, 503: 0, 504: 0,
     }  # fmt: skip
     assert all("ResponsePagePath" not in e for e in config["CustomErrorResponses"])
     for absent in ("Logging", "Aliases", "ViewerCertificate", "DefaultRootObject"):
@@ -346,7 +346,7 @@ def test_staged_config_is_the_config_of_the_props(default_app: Synthesized) -> N
     config_file = default_app.asset_dir(VIEWER_HANDLER) / "imgedge-config.json"
     assert Config.from_mapping(json.loads(config_file.read_text())) == default_app.stack.image_edge.config
     # The default configuration, with variants tagged: the versioned bucket expires their old versions after a day.
-    assert default_app.stack.image_edge.config == Config(tag_variants=True)
+    assert default_app.stack.image_edge.config == Config.of(tag_variants=True)
 
 
 def test_access_log_bucket_is_versioned_and_expires_old_versions(synth_variant: Callable[[str], Synthesized]) -> None:

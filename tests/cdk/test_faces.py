@@ -27,7 +27,11 @@ def test_origin_role_may_detect_faces_when_enabled(synth_variant: Variant) -> No
     (statement,) = _faces_statements(synth)
     assert statement == {"Sid": "DetectFaces", "Effect": "Allow", "Action": "rekognition:DetectFaces", "Resource": "*"}
     config = Config.from_mapping(json.loads((synth.asset_dir(ORIGIN_HANDLER) / "imgedge-config.json").read_text()))
-    assert (config.faces_enabled, config.faces_region, config.faces_min_confidence) == (True, "us-east-1", 90)
+    assert (config.faces.faces_enabled, config.faces.faces_region, config.faces.faces_min_confidence) == (
+        True,
+        "us-east-1",
+        90,
+    )
 
 
 def test_no_rekognition_grant_by_default(default_app: Synthesized) -> None:

@@ -170,7 +170,7 @@ def test_bundled_config_lists_the_origins_of_the_props(synth: Synthesized) -> No
     config_file = synth.asset_dir(VIEWER_HANDLER) / "imgedge-config.json"
     bundled = Config.from_mapping(json.loads(config_file.read_text()))
     assert bundled == synth.stack.image_edge.config
-    assert bundled.origins == (
+    assert bundled.sources.origins == (
         Origin("avatars/", CREATED, "us-east-1"),
         Origin("orgs/logos/", IMPORTED, "eu-west-1"),
     )
@@ -178,7 +178,7 @@ def test_bundled_config_lists_the_origins_of_the_props(synth: Synthesized) -> No
 
 def test_default_deployment_has_no_extra_behavior(default_app: Synthesized) -> None:
     assert "CacheBehaviors" not in _distribution_config(default_app)
-    assert default_app.stack.image_edge.config.origins == ()
+    assert default_app.stack.image_edge.config.sources.origins == ()
 
 
 # --- props -----------------------------------------------------------------------------------------------

@@ -1,20 +1,22 @@
 """``ImageEdgeProps``: validation naming the setting, the Config it generates, and CDK context parsing."""
 
+import json
 from dataclasses import fields
 from typing import Any
 
 import pytest
 
-from edge.config import Config
+from edge.config import SECTIONS, Config, SizePolicy, section_fields
 from imgedge_cdk.props import (
-    CONFIG_KEYS,
+    CONSTRUCT_SET,
+    DEPLOYMENT_SETTING_NAMES,
+    IMAGE_SETTING_NAMES,
     LOG_RETENTION_DAYS,
     SETTING_NAMES,
     ImageEdgeProps,
     PriceClass,
     PropsError,
     props_from_context,
-    setting_docs,
 )
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
@@ -22,55 +24,61 @@ CERT = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-1
 
 def test_default_props_generate_the_default_config() -> None:
     # Variants are tagged by default: the bucket is versioned and expires their old versions after one day.
-    assert ImageEdgeProps().to_config() == Config(tag_variants=True)
+    assert ImageEdgeProps().to_config() == Config.of(tag_variants=True)
 
 
-def test_config_keys_are_config_fields_with_the_same_defaults() -> None:
-    config_fields = {f.name for f in fields(Config)}
-    default_props, default_config = ImageEdgeProps(), Config()
-    for key in CONFIG_KEYS:
-        assert key in config_fields
-        props_value, config_value = getattr(default_props, key), getattr(default_config, key)
-        assert props_value == config_value, key
+def test_every_image_setting_is_a_context_key_or_set_by_the_construct() -> None:
+    # Drawn from the bundled JSON's own keys, not from the tables the props derive them with.
+    json_keys = set(json.loads(Config().to_json()))
+    assert set(IMAGE_SETTING_NAMES) | set(CONSTRUCT_SET) == json_keys
+    assert not set(IMAGE_SETTING_NAMES) & set(CONSTRUCT_SET)
+    assert set(CONSTRUCT_SET) == {"bucket", "region", "origins", "memory_mb", "tag_variants"}
+    assert not set(DEPLOYMENT_SETTING_NAMES) & json_keys
+
+
+def test_a_setting_the_construct_sets_is_refused_in_image() -> None:
+    with pytest.raises(PropsError, match="'memory_mb': is set by the construct"):
+        ImageEdgeProps(image=Config.of(memory_mb=512))
+    with pytest.raises(PropsError, match="'origins': is set by the construct"):
+        ImageEdgeProps(image=Config.of(origins=({"prefix": "a/", "bucket": "bucket-a", "region": "eu-west-1"},)))
 
 
 def test_the_origin_response_memory_is_the_bundled_memory_budget() -> None:
     # The render's memory budget (edge.render.budget) derives from the function's real memory.
-    assert ImageEdgeProps(origin_response_memory_mb=512).to_config().memory_mb == 512
-    assert ImageEdgeProps().to_config().memory_mb == ImageEdgeProps().origin_response_memory_mb == 1536
+    assert ImageEdgeProps(origin_response_memory_mb=512).to_config().limits.memory_mb == 512
+    assert ImageEdgeProps().to_config().limits.memory_mb == ImageEdgeProps().origin_response_memory_mb == 1536
 
 
 def test_variant_expiry_turns_on_variant_tagging() -> None:
-    assert ImageEdgeProps(variant_expiry_days=30).to_config().tag_variants is True
-    assert ImageEdgeProps(bucket_versioned=False).to_config().tag_variants is False
-    assert ImageEdgeProps(bucket_versioned=False, variant_expiry_days=30).to_config().tag_variants is True
+    assert ImageEdgeProps(variant_expiry_days=30).to_config().storage.tag_variants is True
+    assert ImageEdgeProps(bucket_versioned=False).to_config().storage.tag_variants is False
+    assert ImageEdgeProps(bucket_versioned=False, variant_expiry_days=30).to_config().storage.tag_variants is True
 
 
 def test_image_settings_reach_the_config() -> None:
-    props = ImageEdgeProps(
-        size_policy="strict", sizes=(320, 640), max_dimension=2000, qualities=(50, 80),
-        default_quality={"avif": 50, "webp": 80, "jpeg": 80}, default_format="webp", source_extensions=("png",),
-        max_source_bytes=1_000_000, max_source_pixels=4_000_000, cache_control="public, max-age=60",
-        error_max_age=5, missing_max_age=7,
+    image = Config.from_mapping(
+        {"size_policy": "strict", "sizes": [320, 640], "max_dimension": 2000, "qualities": [50, 80],
+         "default_quality": {"avif": 50, "webp": 80, "jpeg": 80}, "default_format": "webp",
+         "source_extensions": ["png"], "max_source_bytes": 1_000_000, "max_source_pixels": 4_000_000,
+         "cache_control": "public, max-age=60", "error_max_age": 5, "missing_max_age": 7}
     )  # fmt: skip
+    props = ImageEdgeProps(image=image)
     config = props.to_config()
-    assert (config.size_policy, config.sizes, config.max_dimension) == ("strict", (320, 640), 2000)
-    assert (config.default_format, config.source_extensions) == ("webp", ("png",))
-    assert (config.max_source_bytes, config.max_source_pixels) == (1_000_000, 4_000_000)
-    assert (config.cache_control, config.error_max_age, config.missing_max_age) == ("public, max-age=60", 5, 7)
-    assert config.bucket is None
-    assert config.region is None
+    assert (config.sizing.size_policy, config.sizing.sizes, config.sizing.max_dimension) == ("strict", (320, 640), 2000)
+    assert (config.sizing.default_format, config.sources.source_extensions) == ("webp", ("png",))
+    assert (config.limits.max_source_bytes, config.limits.max_source_pixels) == (1_000_000, 4_000_000)
+    assert (config.responses.cache_control, config.responses.error_max_age, config.responses.missing_max_age) == (
+        "public, max-age=60",
+        5,
+        7,
+    )
+    assert config.sources.bucket is None
+    assert config.sources.region is None
 
 
 @pytest.mark.parametrize(
     ("changes", "key"),
     [
-        ({"sizes": (640, 320)}, "sizes"),
-        ({"sizes": (320, 8000)}, "sizes"),
-        ({"qualities": (50, 80), "default_quality": {"avif": 55, "webp": 80, "jpeg": 80}}, "default_quality"),
-        ({"size_policy": "nearest"}, "size_policy"),
-        ({"default_format": "gif"}, "default_format"),
-        ({"max_source_bytes": 0}, "max_source_bytes"),
         ({"bucket_name": "Not_A_Bucket"}, "bucket_name"),
         ({"bucket_region": "eu-west-1"}, "bucket_region"),
         ({"bucket_name": "my-images", "bucket_region": "europe"}, "bucket_region"),
@@ -92,6 +100,24 @@ def test_image_settings_reach_the_config() -> None:
 def test_invalid_settings_raise_naming_the_setting(changes: dict[str, Any], key: str) -> None:
     with pytest.raises(PropsError, match=f"'{key}'"):
         ImageEdgeProps(**changes)
+
+
+@pytest.mark.parametrize(
+    ("context", "key"),
+    [
+        ({"sizes": "640,320"}, "sizes"),
+        ({"sizes": "320,8000"}, "sizes"),
+        ({"qualities": "50,80", "default_quality": "avif=55,webp=80,jpeg=80"}, "default_quality"),
+        ({"size_policy": "nearest"}, "size_policy"),
+        ({"default_format": "gif"}, "default_format"),
+        ({"max_source_bytes": "0"}, "max_source_bytes"),
+        ({"watermark_opacity": "0"}, "watermark_opacity"),
+        ({"s3_read_timeout": "90"}, "s3_read_timeout"),
+    ],
+)
+def test_invalid_image_settings_in_the_context_name_the_setting(context: dict[str, Any], key: str) -> None:
+    with pytest.raises(PropsError, match=f"'{key}'"):
+        props_from_context(context)
 
 
 def test_valid_deployment_settings_are_accepted() -> None:
@@ -120,8 +146,8 @@ def test_context_strings_are_parsed_like_cli_values() -> None:
         }
     )
     assert props.bucket_name == "my-images"
-    assert props.sizes == (320, 640, 1280)
-    assert props.qualities == (50, 80)
+    assert props.image.sizing.sizes == (320, 640, 1280)
+    assert props.image.sizing.qualities == (50, 80)
     assert props.domain_names == ("img.example.com",)
     assert props.access_logging is True
     assert props.waf_rate_limit == 500
@@ -134,8 +160,8 @@ def test_context_json_values_are_accepted_as_in_cdk_json() -> None:
         {"sizes": [100, 200], "default_quality": {"avif": 50, "webp": 80, "jpeg": 80}, "bucket_versioned": True,
          "variant_expiry_days": 14, "bucket_name": None, "max_dimension": None}
     )  # fmt: skip
-    assert (props.sizes, props.bucket_versioned, props.variant_expiry_days) == ((100, 200), True, 14)
-    assert props.max_dimension == ImageEdgeProps().max_dimension
+    assert (props.image.sizing.sizes, props.bucket_versioned, props.variant_expiry_days) == ((100, 200), True, 14)
+    assert props.image.sizing.max_dimension == ImageEdgeProps().image.sizing.max_dimension
 
 
 @pytest.mark.parametrize(
@@ -148,9 +174,10 @@ def test_unparsable_context_values_name_the_key(key: str, value: str) -> None:
 
 
 def test_every_setting_has_a_doc_line() -> None:
-    docs = setting_docs()
-    assert tuple(docs) == SETTING_NAMES
-    assert all(len(text) > 15 for text in docs.values())
+    docs = {f.name: f.metadata["doc"] for f in fields(ImageEdgeProps)}
+    docs |= {item.name: item.doc for _, section in SECTIONS for item in section_fields(section)}
+    assert set(SETTING_NAMES) <= set(docs)
+    assert all(isinstance(text, str) and len(text) > 15 for text in docs.values())
 
 
 # --- operate settings (issue 16) ---------------------------------------------------------------------------
@@ -202,16 +229,18 @@ def test_operate_settings_parse_from_context() -> None:
 def test_a_watermark_rendition_the_viewer_would_refuse_fails_synthesis() -> None:
     with pytest.raises(PropsError, match="'watermark_rendition': w=1280 is not an allowed size"):
         ImageEdgeProps(
-            watermark="brand/logo.png", size_policy="strict", sizes=(320, 640), watermark_rendition="w=1280"
-        ).to_config()
-    assert ImageEdgeProps(watermark="brand/logo.png", sizes=(320, 640, 1280)).to_config().watermark == "brand/logo.png"
+            image=Config.of(watermark="brand/logo.png", size_policy=SizePolicy.STRICT, sizes=(320, 640),
+                            watermark_rendition="w=1280")
+        ).to_config()  # fmt: skip
+    props = ImageEdgeProps(image=Config.of(watermark="brand/logo.png", sizes=(320, 640, 1280)))
+    assert props.to_config().watermarking.watermark == "brand/logo.png"
 
 
 def test_url_dialects_parse_from_context_and_reach_the_config() -> None:
     props = props_from_context({"url_dialects": "thumbor,sih,query_aliases", "variant_prefix": "_v"})
-    assert props.url_dialects == ("thumbor", "sih", "query_aliases")
-    assert props.to_config().url_dialects == ("thumbor", "sih", "query_aliases")
-    assert ImageEdgeProps().to_config().url_dialects == ()
+    assert props.image.url.url_dialects == ("thumbor", "sih", "query_aliases")
+    assert props.to_config().url.url_dialects == ("thumbor", "sih", "query_aliases")
+    assert ImageEdgeProps().to_config().url.url_dialects == ()
     with pytest.raises(PropsError, match="url_dialects"):
         props_from_context({"url_dialects": "thumbor"})  # needs variant_prefix
     with pytest.raises(PropsError, match="unknown dialect 'imgix'"):

@@ -27,7 +27,7 @@ def test_viewer_role_reads_exactly_the_signing_secret(synth_variant: Variant) ->
     assert ":secretsmanager:us-east-1:" in rendered
     assert ":secret:imgedge/signing-??????" in rendered
     config = Config.from_mapping(json.loads((synth.asset_dir(VIEWER_HANDLER) / "imgedge-config.json").read_text()))
-    assert (config.signature_mode, config.signature_secret_id) == ("required", "imgedge/signing")
+    assert (config.signing.signature_mode, config.signing.signature_secret_id) == ("required", "imgedge/signing")
 
 
 def test_viewer_role_has_no_secret_access_without_signing(default_app: Synthesized) -> None:

@@ -78,13 +78,13 @@ def test_with_variant_prefix_writes_and_expiry_are_scoped_to_the_prefix(synth_va
     assert statements["TagVariantsOnly"]["Resource"] == variants
     assert statements["ReadObjects"]["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
     config = Config.from_mapping(json.loads((synth.asset_dir(VIEWER_HANDLER) / "imgedge-config.json").read_text()))
-    assert config.variant_prefix == "_v"
+    assert config.storage.variant_prefix == "_v"
 
 
 def test_lifecycle_variant_bundles_tag_variants_true(synth_variant: Variant) -> None:
     synth = synth_variant("lifecycle")
     config = Config.from_mapping(json.loads((synth.asset_dir(VIEWER_HANDLER) / "imgedge-config.json").read_text()))
-    assert config.tag_variants is True
+    assert config.storage.tag_variants is True
     assert config == synth.stack.image_edge.config
 
 
@@ -144,7 +144,7 @@ def test_imported_bucket_outputs_the_policy_and_lifecycle_rule_to_apply(synth_va
 def test_imported_bucket_lifecycle_rule_uses_the_variant_prefix(tmp_path: Path) -> None:
     app = App(context=NO_BUNDLING)
     props = ImageEdgeProps(
-        bucket_name="my-images", bucket_region="eu-west-1", variant_expiry_days=7, variant_prefix="_v"
+        bucket_name="my-images", bucket_region="eu-west-1", variant_expiry_days=7, image=Config.of(variant_prefix="_v")
     )
     stack = ImageEdgeStack(app, "ImgEdge", props=props, env=Environment(region="us-east-1"))
     rule = json.loads(stack.image_edge.variant_lifecycle_rule or "")

@@ -34,8 +34,8 @@ def render_specs(draw: st.DrawFn, config: Config | None = None) -> RenderSpec:
         dimension = st.integers(min_value=1, max_value=999_999)
         quality = st.integers(min_value=1, max_value=100)
     else:
-        dimension = st.sampled_from(config.sizes)
-        quality = st.sampled_from(config.qualities)
+        dimension = st.sampled_from(config.sizing.sizes)
+        quality = st.sampled_from(config.sizing.qualities)
     width = draw(st.none() | dimension)
     height = draw(dimension if width is None else st.none() | dimension)
     fit = draw(st.sampled_from(Fit)) if width is not None and height is not None else Fit.INSIDE
@@ -59,7 +59,7 @@ def extended_render_specs(draw: st.DrawFn, config: Config | None = None) -> Rend
     crop = st.sampled_from([g for g in Gravity if g is not Gravity.FOCUS]).map(lambda g: (g, None))
     focus = st.sampled_from(_FOCUS_POINTS).map(lambda point: (Gravity.FOCUS, point))
     gravity, point = draw(crop | focus) if base.crops else (Gravity.CENTRE, None)
-    colours = config.backgrounds if config is not None else ("ffffff", "000000", "12abef")
+    colours = config.url.backgrounds if config is not None else ("ffffff", "000000", "12abef")
     background = draw(st.none() | st.sampled_from(colours))
     if base.format is OutputFormat.JPEG and background == "ffffff":
         background = None

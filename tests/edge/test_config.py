@@ -14,10 +14,15 @@ from edge.config import (
     DEFAULT_QUALITIES,
     DEFAULT_SIZES,
     DEFAULT_SOURCE_EXTENSIONS,
+    SECTION_OF,
+    SECTIONS,
     Config,
     SizePolicy,
+    Sizing,
+    _parse_origins,
     load_config,
     per_configuration,
+    section_fields,
 )
 from edge.errors import ConfigError
 from edge.options import FormatChoice
@@ -37,27 +42,27 @@ def fresh_load(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_defaults_are_the_documented_ones() -> None:
     config = Config()
-    assert config.size_policy is SizePolicy.SNAP
-    assert config.sizes == DEFAULT_SIZES
-    assert config.max_dimension == 4096
-    assert config.qualities == DEFAULT_QUALITIES == (30, 40, 50, 60, 70, 80, 90, 100)
-    assert dict(config.default_quality) == {"avif": 50, "webp": 80, "jpeg": 80}
-    assert config.default_format is FormatChoice.AUTO
-    assert config.source_extensions == DEFAULT_SOURCE_EXTENSIONS
-    assert config.max_source_bytes == 32 * 1024 * 1024
-    assert config.max_source_pixels == 100_000_000
-    assert config.cache_control == "public, max-age=31536000, immutable"
-    assert config.error_max_age == 60
-    assert config.missing_max_age == 60
-    assert config.max_response_bytes == 1_000_000
-    assert config.bucket is None
-    assert config.region is None
-    assert config.s3_max_attempts == 3
-    assert config.tag_variants is False
+    assert config.sizing.size_policy is SizePolicy.SNAP
+    assert config.sizing.sizes == DEFAULT_SIZES
+    assert config.sizing.max_dimension == 4096
+    assert config.sizing.qualities == DEFAULT_QUALITIES == (30, 40, 50, 60, 70, 80, 90, 100)
+    assert dict(config.sizing.default_quality) == {"avif": 50, "webp": 80, "jpeg": 80}
+    assert config.sizing.default_format is FormatChoice.AUTO
+    assert config.sources.source_extensions == DEFAULT_SOURCE_EXTENSIONS
+    assert config.limits.max_source_bytes == 32 * 1024 * 1024
+    assert config.limits.max_source_pixels == 100_000_000
+    assert config.responses.cache_control == "public, max-age=31536000, immutable"
+    assert config.responses.error_max_age == 60
+    assert config.responses.missing_max_age == 60
+    assert config.responses.max_response_bytes == 1_000_000
+    assert config.sources.bucket is None
+    assert config.sources.region is None
+    assert config.storage.s3_max_attempts == 3
+    assert config.storage.tag_variants is False
 
 
 def test_default_sizes_keep_the_issue_examples_exact_and_reach_4k() -> None:
-    sizes = Config().sizes
+    sizes = Config().sizing.sizes
     for size in (100, 150, 200, 300, 400, 600, 800, 1200):
         assert size in sizes
     assert sizes[-1] == 3840
@@ -76,7 +81,7 @@ def test_round_trip_of_defaults_through_json() -> None:
 
 
 def test_round_trip_of_every_non_default_value() -> None:
-    config = Config(
+    config = Config.of(
         size_policy=SizePolicy.STRICT,
         sizes=(10, 20, 40),
         max_dimension=500,
@@ -99,23 +104,23 @@ def test_round_trip_of_every_non_default_value() -> None:
     )
     again = Config.from_mapping(json.loads(config.to_json()))
     assert again == config
-    assert again.size_policy is SizePolicy.STRICT
-    assert again.default_format is FormatChoice.WEBP
-    assert again.sizes == (10, 20, 40)
+    assert again.sizing.size_policy is SizePolicy.STRICT
+    assert again.sizing.default_format is FormatChoice.WEBP
+    assert again.sizing.sizes == (10, 20, 40)
 
 
 def test_to_json_is_plain_json_with_every_key() -> None:
     data = json.loads(Config().to_json())
-    assert set(data) == set(Config.__dataclass_fields__)
+    assert set(data) == set(SECTION_OF)
     assert data["size_policy"] == "snap"
     assert data["sizes"] == list(DEFAULT_SIZES)
 
 
 def test_from_mapping_coerces_lists_and_enum_names() -> None:
     config = Config.from_mapping({"size_policy": "any", "sizes": [100, 200], "default_format": "png"})
-    assert config.size_policy is SizePolicy.ANY
-    assert config.sizes == (100, 200)
-    assert config.default_format is FormatChoice.PNG
+    assert config.sizing.size_policy is SizePolicy.ANY
+    assert config.sizing.sizes == (100, 200)
+    assert config.sizing.default_format is FormatChoice.PNG
 
 
 def test_from_mapping_of_empty_object_is_the_defaults() -> None:
@@ -206,13 +211,15 @@ def test_each_bad_value_raises_config_error_naming_its_key(key: str, value: Any)
 
 def test_direct_construction_is_validated_too() -> None:
     with pytest.raises(ConfigError, match="'max_dimension'"):
-        Config(max_dimension=0)
+        Config.of(max_dimension=0)
 
 
 def test_config_is_frozen() -> None:
     config = Config()
     with pytest.raises(AttributeError):
-        config.max_dimension = 10  # type: ignore[misc]
+        config.sizing.max_dimension = 10  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        config.sizing = config.sizing  # type: ignore[misc]
 
 
 def test_config_error_is_a_value_error_not_an_edge_error() -> None:
@@ -229,9 +236,9 @@ def test_load_config_reads_the_file_named_by_the_env_var(
     path.write_text(json.dumps({"size_policy": "strict", "max_response_bytes": 5000}), encoding="utf-8")
     monkeypatch.setenv(CONFIG_ENV_VAR, str(path))
     config = load_config()
-    assert config.size_policy is SizePolicy.STRICT
-    assert config.max_response_bytes == 5000
-    assert config.sizes == DEFAULT_SIZES
+    assert config.sizing.size_policy is SizePolicy.STRICT
+    assert config.responses.max_response_bytes == 5000
+    assert config.sizing.sizes == DEFAULT_SIZES
 
 
 def test_load_config_reads_once_per_container(
@@ -243,7 +250,7 @@ def test_load_config_reads_once_per_container(
     first = load_config()
     path.write_text(json.dumps({"error_max_age": 2}), encoding="utf-8")
     assert load_config() is first
-    assert load_config().error_max_age == 1
+    assert load_config().responses.error_max_age == 1
 
 
 def test_load_config_env_var_naming_a_missing_file_is_an_error(
@@ -285,7 +292,7 @@ def test_load_config_reads_the_bundled_file(fresh_load: None, tmp_path: Path, mo
     bundled = tmp_path / "imgedge-config.json"
     bundled.write_text(json.dumps({"tag_variants": True}), encoding="utf-8")
     monkeypatch.setattr(config_module, "bundled_config_path", lambda: bundled)
-    assert load_config().tag_variants is True
+    assert load_config().storage.tag_variants is True
 
 
 def test_bundled_config_path_sits_at_the_bundle_root() -> None:
@@ -301,7 +308,7 @@ def test_presets_are_validated_and_normalised_to_url_values() -> None:
     config = Config.from_mapping(
         {"presets": {"ios_profile_image": {"w": 200, "h": 200, "grayscale": True, "focus": [0.3, 0.7], "dpr": 1.5}}}
     )
-    assert dict(config.presets["ios_profile_image"]) == {
+    assert dict(config.url.presets["ios_profile_image"]) == {
         "w": "200", "h": "200", "grayscale": "1", "focus": "0.3,0.7", "dpr": "1.5"
     }  # fmt: skip
     assert Config.from_mapping(json.loads(config.to_json())) == config
@@ -356,7 +363,10 @@ def test_the_default_rendition_is_checked_against_the_configuration(data: dict[s
 
 
 def test_watermark_passthrough_settings_round_trip() -> None:
-    assert (Config().watermark_passthrough, Config().watermark_rendition) == ("rendition", "w=1280&h=1280&fit=inside")
+    assert (Config().watermarking.watermark_passthrough, Config().watermarking.watermark_rendition) == (
+        "rendition",
+        "w=1280&h=1280&fit=inside",
+    )
     for data in (
         {**WITH_MARK, "watermark_passthrough": "deny", "presets": {"a": {"w": 100}}, "presets_only": True},
         {**WITH_MARK, "presets": {"a": {"w": 100}}, "presets_only": True, "watermark_rendition": "preset=a"},
@@ -372,9 +382,9 @@ def test_watermark_passthrough_settings_round_trip() -> None:
 
 
 def test_allowed_parameters_default_to_every_parameter_and_round_trip() -> None:
-    assert Config().allowed_parameters == PARAMETERS
+    assert Config().url.allowed_parameters == PARAMETERS
     config = Config.from_mapping({"allowed_parameters": ["w", "h", "fit", "q", "format", "dpr"]})
-    assert config.allowed_parameters == ("w", "h", "fit", "q", "format", "dpr")
+    assert config.url.allowed_parameters == ("w", "h", "fit", "q", "format", "dpr")
     assert Config.from_mapping(json.loads(config.to_json())) == config
 
 
@@ -412,4 +422,48 @@ def test_per_configuration_builds_once_per_loaded_configuration(use_config: Conf
     assert current() == current() == 1  # the container's first event composes it, later ones reuse it
     use_config(error_max_age=5)  # another configuration (as a test or a changed $IMGEDGE_CONFIG gives)
     assert current() == current() == 2
-    assert builds[1].error_max_age == 5
+    assert builds[1].responses.error_max_age == 5
+
+
+# --- one declaration per setting -------------------------------------------------------------------------------
+
+
+def test_each_setting_is_declared_once_in_one_section() -> None:
+    declared = [item.name for _, section in SECTIONS for item in section_fields(section)]
+    assert len(declared) == len(set(declared)) == len(SECTION_OF)
+    # The JSON the functions load has exactly these keys (drawn from a file written by to_json, not from SECTION_OF).
+    assert sorted(json.loads(Config().to_json())) == sorted(declared)
+
+
+def test_every_declaration_has_a_meaning_and_a_check_its_default_passes() -> None:
+    for _, section in SECTIONS:
+        for item in section_fields(section):
+            assert item.doc.endswith((".", ")")), item.name
+            assert len(item.doc) > 20, item.name
+            assert item.checks, item.name
+            value = _parse_origins(item.default) if item.name == "origins" else item.default
+            assert all(check.test(value) for check in item.checks), item.name
+
+
+def test_a_section_is_immutable_typed_and_validated_like_the_whole() -> None:
+    sizing = Sizing(sizes=(100, 200), max_dimension=300)
+    assert (sizing.sizes, sizing.max_dimension, sizing.size_policy) == ((100, 200), 300, SizePolicy.SNAP)
+    with pytest.raises(AttributeError, match="immutable"):
+        sizing.sizes = (1,)  # type: ignore[misc]
+    with pytest.raises(TypeError, match="'size'"):
+        Sizing(size=100)  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match="'sizes': must lie between 1 and max_dimension"):
+        Sizing(sizes=(100, 400), max_dimension=300)
+    assert sizing == Sizing(sizes=(100, 200), max_dimension=300) != Sizing()
+    assert Config(sizing=sizing) == Config.of(sizes=(100, 200), max_dimension=300)
+
+
+def test_replace_checks_again_and_across_sections() -> None:
+    config = Config.of(variant_prefix="_v", url_dialects=("thumbor",))
+    assert config.replace(presets={"t": {"w": 200}}).url.presets == {"t": {"w": "200"}}
+    with pytest.raises(ConfigError, match="'url_dialects': thumbor needs variant_prefix"):
+        config.replace(variant_prefix="")
+    with pytest.raises(ConfigError, match="unknown configuration key 'sizez'"):
+        config.replace(sizez=(1,))
+    with pytest.raises(ConfigError, match="unknown configuration key 'sizez'"):
+        Config.of(sizez=(1,))

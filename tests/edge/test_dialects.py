@@ -17,7 +17,7 @@ from edge.origins import Origin
 from edge.rewrite import rewrite
 
 ACCEPTS = ("image/avif,image/webp", "image/webp", "")
-CONFIG = Config(url_dialects=("thumbor", "sih", "query_aliases"), variant_prefix="_v", bucket="images")
+CONFIG = Config.of(url_dialects=("thumbor", "sih", "query_aliases"), variant_prefix="_v", bucket="images")
 
 
 def keys(uri: str, query: str, config: Config = CONFIG) -> list[str | None]:
@@ -393,13 +393,13 @@ def test_a_path_that_is_not_base64_json_is_not_a_sih_request(path: str) -> None:
 def test_sih_bucket_outside_the_origins_is_a_403() -> None:
     with pytest.raises(Forbidden, match="bucket"):
         translate(sih({"bucket": "someone-else", "key": "a.jpg"}), "", CONFIG)
-    without_bucket = Config(url_dialects=("sih",))  # bucket from the event: a named bucket cannot be checked
+    without_bucket = Config.of(url_dialects=("sih",))  # bucket from the event: a named bucket cannot be checked
     with pytest.raises(Forbidden):
         translate(sih({"bucket": "images", "key": "a.jpg"}), "", without_bucket)
 
 
 def test_sih_bucket_follows_the_origins_prefixes() -> None:
-    config = Config(url_dialects=("sih",), bucket="images", origins=(Origin("avatars/", "faces", "eu-west-1"),))
+    config = Config.of(url_dialects=("sih",), bucket="images", origins=(Origin("avatars/", "faces", "eu-west-1"),))
     assert translate(sih({"bucket": "faces", "key": "avatars/a.jpg"}), "", config)[0] == "/avatars/a.jpg"
     with pytest.raises(Forbidden):
         translate(sih({"bucket": "images", "key": "avatars/a.jpg"}), "", config)
@@ -477,12 +477,12 @@ def test_alias_and_native_spelling_together_are_a_repeated_parameter() -> None:
 
 
 def test_guards_apply_to_the_translated_options() -> None:
-    strict = Config(url_dialects=("thumbor", "query_aliases"), variant_prefix="_v", allowed_parameters=("w", "h"))
+    strict = Config.of(url_dialects=("thumbor", "query_aliases"), variant_prefix="_v", allowed_parameters=("w", "h"))
     assert dialect_outcome("/300x0/filters:grayscale()/a.jpg", config=strict) == (
         "BadRequest",
         "parameter grayscale is not enabled",
     )
-    presets = Config(url_dialects=("thumbor",), variant_prefix="_v", presets_only=True, presets={"s": {"w": "300"}})
+    presets = Config.of(url_dialects=("thumbor",), variant_prefix="_v", presets_only=True, presets={"s": {"w": "300"}})
     assert dialect_outcome("/300x0/a.jpg", config=presets) == (
         "BadRequest",
         "only presets are allowed: use preset=NAME",
@@ -497,7 +497,7 @@ def test_guards_apply_to_the_translated_options() -> None:
 
 def test_dialects_are_off_by_default() -> None:
     config = Config()
-    assert config.url_dialects == ()
+    assert config.url.url_dialects == ()
     assert translate("/300x200/photos/cat.jpg", "width=3", config) == ("/300x200/photos/cat.jpg", "width=3")
 
 

@@ -39,7 +39,7 @@ from tests.conftest import origin_event
 LIMITS = Limits.from_config(Config())
 RED = (255, 0, 0)
 GREY = (128, 128, 128)
-ENABLED = Config(faces_enabled=True)
+ENABLED = Config.of(faces_enabled=True)
 
 # A face as DetectFaces documents it (default attributes: BoundingBox, Confidence, Landmarks, Pose, Quality).
 # https://docs.aws.amazon.com/rekognition/latest/APIReference/API_DetectFaces.html
@@ -368,7 +368,7 @@ def test_the_client_has_bounded_retries_and_timeouts(aws_env: None) -> None:
     assert client.meta.config.retries == {"total_max_attempts": 2, "mode": "standard"}
     assert (client.meta.config.connect_timeout, client.meta.config.read_timeout) == (1.0, 2.0)
     assert face_locator_for(Config()) is None
-    assert isinstance(face_locator_for(Config(faces_enabled=True, faces_region="eu-west-1")), RekognitionFaces)
+    assert isinstance(face_locator_for(Config.of(faces_enabled=True, faces_region="eu-west-1")), RekognitionFaces)
 
 
 # --- configuration, key, URL and policy ------------------------------------------------------------------------
@@ -376,15 +376,23 @@ def test_the_client_has_bounded_retries_and_timeouts(aws_env: None) -> None:
 
 def test_configuration_keys() -> None:
     config = Config.from_mapping({"faces_enabled": True, "faces_region": "eu-west-1", "faces_min_confidence": 75})
-    assert (config.faces_enabled, config.faces_region, config.faces_min_confidence) == (True, "eu-west-1", 75)
-    assert (Config().faces_enabled, Config().faces_region, Config().faces_min_confidence) == (False, "us-east-1", 90)
+    assert (config.faces.faces_enabled, config.faces.faces_region, config.faces.faces_min_confidence) == (
+        True,
+        "eu-west-1",
+        75,
+    )
+    assert (Config().faces.faces_enabled, Config().faces.faces_region, Config().faces.faces_min_confidence) == (
+        False,
+        "us-east-1",
+        90,
+    )
     for bad in ({"faces_enabled": "yes"}, {"faces_region": "eu west"}, {"faces_min_confidence": 101}):
         with pytest.raises(ConfigError, match=next(iter(bad))):
             Config.from_mapping(bad)
     preset = {"presets": {"avatar": {"w": 96, "h": 96, "gravity": "face"}}}
     with pytest.raises(ConfigError, match="faces_enabled"):
         Config.from_mapping(preset)
-    assert Config.from_mapping({**preset, "faces_enabled": True}).presets["avatar"]["gravity"] == "face"
+    assert Config.from_mapping({**preset, "faces_enabled": True}).url.presets["avatar"]["gravity"] == "face"
 
 
 def test_key_token_and_rewrite() -> None:
@@ -411,8 +419,8 @@ def test_disabled_face_is_a_400_in_both_functions() -> None:
 def test_the_variant_bound_counts_face_only_when_enabled() -> None:
     small = {"sizes": (10, 20), "max_dimension": 30, "qualities": (50, 80), "backgrounds": ("ffffff",)}
     n = 2
-    off = Config(**small)  # type: ignore[arg-type]
-    on = Config(**small, faces_enabled=True)  # type: ignore[arg-type]
+    off = Config.of(**small)
+    on = Config.of(**small, faces_enabled=True)
     assert variant_bound(off) == (2 * n + (4 + CROP_POSITIONS) * n * n) * FILTER_COMBINATIONS * 12
     assert variant_bound(on) == (2 * n + (4 + CROP_POSITIONS + 1) * n * n) * FILTER_COMBINATIONS * 12
 
@@ -480,7 +488,7 @@ def test_a_failed_detection_too_large_to_inline_is_never_stored(rekognition: tup
     to return inline (a redirect would need it stored), the viewer gets a no-store 503 asking for a retry."""
     client, stubber, _ = rekognition
     stubber.add_client_error("detect_faces", service_error_code="ThrottlingException", http_status_code=400)
-    config = Config(faces_enabled=True, max_response_bytes=200)
+    config = Config.of(faces_enabled=True, max_response_bytes=200)
     response, log, store = run_origin_response(RekognitionFaces(client, 90.0), config)
     assert response["status"] == "503"
     assert response["headers"]["cache-control"][0]["value"] == "no-store"

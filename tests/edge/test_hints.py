@@ -12,7 +12,7 @@ from edge.errors import BadRequest, ConfigError
 from edge.hints import ClientHints, asks_for_hints, parse_width, resolve, snap_dpr_hint
 from edge.rewrite import rewrite
 
-HINTED = Config(client_hints=True)
+HINTED = Config.of(client_hints=True)
 DPR_STEPS = (Fraction(1), Fraction(3, 2), Fraction(2), Fraction(3), Fraction(4))
 
 
@@ -61,22 +61,22 @@ def test_auto_is_the_usual_400_without_the_setting(query: str, reason: str) -> N
 
 
 def test_a_preset_override_may_be_auto_but_a_preset_never_is() -> None:
-    config = Config(client_hints=True, presets={"thumb": {"w": "200"}})
+    config = Config.of(client_hints=True, presets={"thumb": {"w": "200"}})
     assert key("preset=thumb&dpr=auto", ClientHints(dpr="2"), config) == "/400/photos/cat.jpg"
     with pytest.raises(ConfigError, match="presets"):
-        Config(client_hints=True, presets={"thumb": {"w": "auto"}})
+        Config.of(client_hints=True, presets={"thumb": {"w": "auto"}})
 
 
 def test_configuration_is_validated() -> None:
     with pytest.raises(ConfigError, match="client_hints"):
-        Config(client_hints=True, size_policy=SizePolicy.STRICT)
+        Config.of(client_hints=True, size_policy=SizePolicy.STRICT)
     with pytest.raises(ConfigError, match="client_hints_fallback_width"):
-        Config(client_hints=True, client_hints_fallback_width=5000)
+        Config.of(client_hints=True, client_hints_fallback_width=5000)
     with pytest.raises(ConfigError, match="client_hints_fallback_width"):
-        Config(client_hints_fallback_width=0)
+        Config.of(client_hints_fallback_width=0)
     with pytest.raises(ConfigError, match="'client_hints'"):
         Config.from_mapping({"client_hints": "yes"})
-    assert key("w=auto", ClientHints(), Config(client_hints=True, client_hints_fallback_width=300)) == (
+    assert key("w=auto", ClientHints(), Config.of(client_hints=True, client_hints_fallback_width=300)) == (
         "/300/photos/cat.jpg"
     )
 
@@ -106,8 +106,8 @@ _HINTS = st.builds(
 _CONFIGS = st.sampled_from(
     [
         HINTED,
-        Config(client_hints=True, size_policy=SizePolicy.ANY),
-        Config(client_hints=True, sizes=(100, 500, 1000), max_dimension=1200, client_hints_fallback_width=700),
+        Config.of(client_hints=True, size_policy=SizePolicy.ANY),
+        Config.of(client_hints=True, sizes=(100, 500, 1000), max_dimension=1200, client_hints_fallback_width=700),
     ]
 )
 
@@ -120,11 +120,11 @@ def _oracle_dpr(text: str | None) -> Fraction:
 def _oracle_width(query_dpr: str | None, hints: ClientHints, config: Config) -> int:
     dpr = _oracle_dpr(hints.dpr) if query_dpr == "auto" else Fraction(query_dpr or 1)
     if hints.width is not None:
-        return min(int(hints.width), config.max_dimension)  # physical pixels, at least this much
-    css = int(hints.viewport_width) if hints.viewport_width is not None else config.client_hints_fallback_width
+        return min(int(hints.width), config.sizing.max_dimension)  # physical pixels, at least this much
+    css = int(hints.viewport_width) if hints.viewport_width is not None else config.sizing.client_hints_fallback_width
     if hints.viewport_width is not None and query_dpr is None and hints.dpr is not None:
         dpr = _oracle_dpr(hints.dpr)
-    return min(math.floor(min(css, config.max_dimension) * dpr + Fraction(1, 2)), config.max_dimension)
+    return min(math.floor(min(css, config.sizing.max_dimension) * dpr + Fraction(1, 2)), config.sizing.max_dimension)
 
 
 @given(_HINTS, st.sampled_from([None, "auto", "2", "1.5"]), _CONFIGS)
@@ -136,14 +136,14 @@ def test_a_hinted_width_is_an_allowed_size_at_least_the_asked_width(
     assert target is not None
     width = target.variant.spec.width
     assert width is not None
-    assert width <= config.max_dimension
+    assert width <= config.sizing.max_dimension
     asked = _oracle_width(query_dpr, hints, config)
-    if config.size_policy is SizePolicy.SNAP:
-        assert width in config.sizes
-        assert width == min([size for size in config.sizes if size >= asked] or [config.sizes[-1]])
+    if config.sizing.size_policy is SizePolicy.SNAP:
+        assert width in config.sizing.sizes
+        assert width == min([size for size in config.sizing.sizes if size >= asked] or [config.sizing.sizes[-1]])
     else:
         # any: the asked width itself, or (Sec-CH-Width under a URL dpr) less than one dpr above it.
-        assert asked <= width < asked + 4 or width == config.max_dimension
+        assert asked <= width < asked + 4 or width == config.sizing.max_dimension
 
 
 @given(st.one_of(st.none(), _DPR_TEXT, st.text(max_size=8)))

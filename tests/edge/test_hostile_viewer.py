@@ -133,12 +133,12 @@ def _check_result(result: dict[str, Any], uri: str, querystring: str, config: Co
     assert "\r" not in value
     assert "\n" not in value
     path, _, query = value.partition("?")
-    original = validate_original_path(path, config.source_extensions)
+    original = validate_original_path(path, config.sources.source_extensions)
     # The marker records the viewer's query, re-encoded so it parses to the same parameters.
     assert parse_qsl(query, keep_blank_values=True) == parse_qsl(querystring, keep_blank_values=True)
     # The rewrite stays inside the original's own path: the same folder and stem, only the extension changes.
     assert variant.stem == original.stem
-    assert original.key == validate_original_path(uri, config.source_extensions).key
+    assert original.key == validate_original_path(uri, config.sources.source_extensions).key
     assert not any(segment in ("", ".", "..") for segment in variant.stem.split("/"))
     return "rewrite"
 

@@ -1,6 +1,5 @@
 """edge.keys: one canonical variant key per rendering; decode and encode are inverse; nothing outside the grammar."""
 
-import dataclasses
 import re
 
 import pytest
@@ -82,7 +81,7 @@ def test_default_quality_per_format() -> None:
 
 
 def test_default_quality_follows_the_config() -> None:
-    config = Config(default_quality={"avif": 60, "webp": 70, "jpeg": 90})
+    config = Config.of(default_quality={"avif": 60, "webp": 70, "jpeg": 90})
     variant = _variant(300, None, Fit.INSIDE, OutputFormat.AVIF, 60)
     assert encode_key(variant, config) == "/300/image.avif"
     assert encode_key(variant, CONFIG) == "/300-q60/image.avif"
@@ -412,7 +411,7 @@ def test_extended_decode_accepts_only_canonical_keys(pieces: list[str], ext: str
     assert EXTENDED_GRAMMAR.fullmatch(key), key
 
 
-FACES_CONFIG = dataclasses.replace(CONFIG, faces_enabled=True)
+FACES_CONFIG = CONFIG.replace(faces_enabled=True)
 
 
 @given(
@@ -431,7 +430,7 @@ def test_extended_viewer_query_maps_back_to_the_same_key(spec: RenderSpec, stem:
 
 # --- the variant_prefix layout -------------------------------------------------------------------------------
 
-PREFIXED = Config(variant_prefix="_v")
+PREFIXED = Config.of(variant_prefix="_v")
 
 
 @given(extended_render_specs(), STEMS)
@@ -472,10 +471,10 @@ def test_default_layout_keys_are_byte_identical() -> None:
 @pytest.mark.parametrize("prefix", ["300", "x200", "", "_v/x", ".v", "a b", "v" * 64])
 def test_variant_prefix_must_be_one_non_spec_folder_name(prefix: str) -> None:
     if prefix == "":
-        assert Config(variant_prefix="").variant_prefix == ""
+        assert Config.of(variant_prefix="").storage.variant_prefix == ""
         return
     with pytest.raises(ConfigError, match="variant_prefix"):
-        Config(variant_prefix=prefix)
+        Config.of(variant_prefix=prefix)
 
 
 def test_variant_prefix_may_not_hold_an_origin() -> None:

@@ -49,7 +49,7 @@ def test_invalid_markers_are_refused(marker: str) -> None:
 
 
 def test_marker_extension_must_be_configured() -> None:
-    config = Config(source_extensions=("png",))
+    config = Config.of(source_extensions=("png",))
     assert verify("/a/b.png", _variant("/300/a/b.avif"), config).extension == "png"
     with pytest.raises(BadRequest):
         verify("/a/b.jpg", _variant("/300/a/b.avif"), config)

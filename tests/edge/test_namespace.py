@@ -42,8 +42,8 @@ PNG_8X8 = base64.b64decode(
 )
 PRESETS = {"thumb": {"w": "300"}}
 LAYOUTS = {
-    "default": Config(presets=PRESETS),
-    "variant_prefix": Config(presets=PRESETS, variant_prefix="_v"),
+    "default": Config.of(presets=PRESETS),
+    "variant_prefix": Config.of(presets=PRESETS, variant_prefix="_v"),
 }
 # What viewers ask for: explicit formats, so that the keys do not depend on an Accept header.
 QUERIES = ("w=300&format=jpeg", "w=300&format=avif", "w=2048&format=png", "preset=thumb&format=webp")
@@ -86,7 +86,7 @@ def _origin_response(client: S3Client, config: Config, uri: str, marker: str | N
     event = origin_event(status, uri, marker)
     if status == 200:
         event["Records"][0]["cf"]["response"]["headers"] = headers
-    store = S3Store(client, TEST_BUCKET, max_source_bytes=config.max_source_bytes)
+    store = S3Store(client, TEST_BUCKET, max_source_bytes=config.limits.max_source_bytes)
     result = handle_origin_response(
         OriginResponse(event),
         config,
@@ -173,7 +173,7 @@ def test_originals_and_variants_never_meet(aws: None, layout: str, keys: list[st
 
         # Purge every original: no original is ever deleted; the variants stored for it are.
         for key in sorted(originals):
-            original = validate_original_path(encode_path(key), config.source_extensions)
+            original = validate_original_path(encode_path(key), config.sources.source_extensions)
             result = purge(client, TEST_BUCKET, [original], config)
             assert not set(result.variants) & originals
             assert originals <= _stored(client), (key, result)
@@ -199,23 +199,23 @@ def _first_candidate(stem: str, stored: set[str], config: Config, upto: str | No
     the configured extension order (each in lower then upper case); with the marker's extension ``upto``, the
     configured extensions before it, then that extension as written."""
     if upto is None:
-        extensions = [spelling for ext in config.source_extensions for spelling in (ext, ext.upper())]
+        extensions = [spelling for ext in config.sources.source_extensions for spelling in (ext, ext.upper())]
     else:
-        order = list(config.source_extensions)
+        order = list(config.sources.source_extensions)
         before = order[: order.index(upto.lower())] if upto.lower() in order else []
         extensions = [*before, upto]
     return next((f"{stem}.{ext}" for ext in extensions if f"{stem}.{ext}" in stored), None)
 
 
 def _extension_rank(key: str, config: Config) -> int:
-    return config.source_extensions.index(key.rpartition(".")[2].lower())
+    return config.sources.source_extensions.index(key.rpartition(".")[2].lower())
 
 
 def _nested_key(variant: str, config: Config) -> str | None:
     """The key of a 300-px AVIF variant whose original would be the stored ``variant`` (a variant of a variant),
     or ``None`` when the grammar itself cannot express it (under ``variant_prefix``: a stem under the prefix)."""
     stem = _stem(variant)
-    uri = f"/_v{encode_path(stem)}/300.avif" if config.variant_prefix else f"/300{encode_path(stem)}.avif"
+    uri = f"/_v{encode_path(stem)}/300.avif" if config.storage.variant_prefix else f"/300{encode_path(stem)}.avif"
     try:
         decode_key(uri, config)
     except BadRequest:

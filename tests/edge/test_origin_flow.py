@@ -156,7 +156,7 @@ def test_misses_of_image_uris_that_are_not_variant_keys_are_a_404_and_render_not
     result = harness.run(origin_event(status, uri, None))
     assert result.response["status"] == "404"
     assert result.response["body"] == "original image not found\n"
-    assert _header(result.response, "cache-control") == f"public, max-age={CONFIG.missing_max_age}"
+    assert _header(result.response, "cache-control") == f"public, max-age={CONFIG.responses.missing_max_age}"
     assert result.log["action"] == "error"
     assert harness.store.gets == []
 
@@ -187,7 +187,7 @@ def test_a_miss_renders_stores_and_returns_the_image_inline(harness: Harness, st
     assert put.key == "300/photos/cat.avif"
     assert put.body == b"R" * 100
     assert put.content_type == "image/avif"
-    assert put.cache_control == CONFIG.cache_control
+    assert put.cache_control == CONFIG.responses.cache_control
     assert put.source == Original("photos/cat.png", b"PNG original", "etag-photos/cat.png")
     assert harness.origins == [(TEST_BUCKET, "us-east-1")]
     log = result.log
@@ -203,7 +203,7 @@ def test_a_miss_renders_stores_and_returns_the_image_inline(harness: Harness, st
 
 
 def test_configured_cache_control_is_used_for_the_response_and_the_object(harness: Harness) -> None:
-    config = Config(cache_control="public, max-age=600")
+    config = Config.of(cache_control="public, max-age=600")
     response = harness.run(origin_event(404, URI, MARKER), config).response
     assert _header(response, "cache-control") == "public, max-age=600"
     assert harness.store.puts[0].cache_control == "public, max-age=600"
@@ -264,7 +264,7 @@ def test_missing_original_is_a_404_with_a_short_public_cache_time() -> None:
 
 
 def test_missing_original_uses_missing_max_age_and_other_errors_error_max_age() -> None:
-    config = Config(missing_max_age=5, error_max_age=7)
+    config = Config.of(missing_max_age=5, error_max_age=7)
     missing = Harness(FakeStore(), FakeRenderer()).run(origin_event(404, URI, MARKER), config)
     assert _header(missing.response, "cache-control") == "public, max-age=5"
     invalid = Harness(FakeStore(objects={"photos/cat.png": b"x"}), FakeRenderer(error=InvalidImage())).run(
@@ -342,7 +342,7 @@ def test_losing_the_race_is_not_an_error(harness: Harness) -> None:
 
 def test_oversize_variant_is_stored_and_the_viewer_redirected(harness: Harness) -> None:
     harness.renderer.size = 2000
-    config = Config(max_response_bytes=1000)
+    config = Config.of(max_response_bytes=1000)
     result = harness.run(origin_event(404, URI, MARKER), config)
     response = result.response
     assert response["status"] == "302"
@@ -356,7 +356,9 @@ def test_oversize_variant_is_stored_and_the_viewer_redirected(harness: Harness) 
 
 def test_oversize_redirects_to_exactly_the_url_the_marker_records(harness: Harness) -> None:
     harness.renderer.size = 2000
-    config = Config(max_response_bytes=1000, signature_mode=SignatureMode.REQUIRED, signature_secret_id="imgedge/keys")
+    config = Config.of(
+        max_response_bytes=1000, signature_mode=SignatureMode.REQUIRED, signature_secret_id="imgedge/keys"
+    )
     marker = "/photos/cat.png?w=290&s=AAAAAAAAAAAAAAAAAAAAAA&utm_source=x"
     result = harness.run(origin_event(404, URI, marker), config)
     assert result.response["status"] == "302"
@@ -368,7 +370,7 @@ def test_oversize_redirects_to_exactly_the_url_the_marker_records(harness: Harne
 def test_redirect_location_maps_back_to_the_same_key_for_any_browser(harness: Harness) -> None:
     harness.renderer.size = 2000
     uri = "/300x200-contain-q60/photos/cat.webp"
-    response = harness.run(origin_event(404, uri, MARKER), Config(max_response_bytes=1000)).response
+    response = harness.run(origin_event(404, uri, MARKER), Config.of(max_response_bytes=1000)).response
     location = urlsplit(_header(response, "location") or "")
     assert location.path == "/photos/cat.png"
     for accept in ("image/avif", "*/*", ""):
@@ -379,7 +381,7 @@ def test_redirect_location_maps_back_to_the_same_key_for_any_browser(harness: Ha
 
 def test_redirect_names_the_original_actually_used() -> None:
     harness = Harness(FakeStore(objects={"photos/cat.jpg": b"j", "photos/cat.png": b"p"}), FakeRenderer(size=2000))
-    response = harness.run(origin_event(404, URI, MARKER), Config(max_response_bytes=1000)).response
+    response = harness.run(origin_event(404, URI, MARKER), Config.of(max_response_bytes=1000)).response
     assert _header(response, "location") == "/photos/cat.jpg?w=300&format=avif"
 
 
@@ -389,15 +391,19 @@ def test_response_exactly_at_the_budget_is_inline(harness: Harness) -> None:
     harness.renderer.size = 300
     # The validators' lengths do not depend on the time: an ETag is 34 characters, an HTTP-date 29.
     extra = inline_headers(b"R" * 300, 0, CONFIG)
-    size = responses.generated_size(responses.image(b"R" * 300, OutputFormat.AVIF, CONFIG.cache_control, extra))
-    assert harness.run(origin_event(404, URI, MARKER), Config(max_response_bytes=size)).response["status"] == "200"
-    assert harness.run(origin_event(404, URI, MARKER), Config(max_response_bytes=size - 1)).response["status"] == "302"
+    size = responses.generated_size(
+        responses.image(b"R" * 300, OutputFormat.AVIF, CONFIG.responses.cache_control, extra)
+    )
+    assert harness.run(origin_event(404, URI, MARKER), Config.of(max_response_bytes=size)).response["status"] == "200"
+    assert (
+        harness.run(origin_event(404, URI, MARKER), Config.of(max_response_bytes=size - 1)).response["status"] == "302"
+    )
 
 
 def test_oversize_variant_that_could_not_be_stored_is_a_503_no_store(harness: Harness) -> None:
     harness.renderer.size = 2000
     harness.store.put_error = StorageUnavailable()
-    response = harness.run(origin_event(404, URI, MARKER), Config(max_response_bytes=1000)).response
+    response = harness.run(origin_event(404, URI, MARKER), Config.of(max_response_bytes=1000)).response
     assert response["status"] == "503"
     assert _header(response, "cache-control") == "no-store"
 
@@ -405,7 +411,7 @@ def test_oversize_variant_that_could_not_be_stored_is_a_503_no_store(harness: Ha
 def test_oversize_variant_that_lost_the_race_still_redirects(harness: Harness) -> None:
     harness.renderer.size = 2000
     harness.store.objects["300/photos/cat.avif"] = b"other"
-    response = harness.run(origin_event(404, URI, MARKER), Config(max_response_bytes=1000)).response
+    response = harness.run(origin_event(404, URI, MARKER), Config.of(max_response_bytes=1000)).response
     assert response["status"] == "302"
 
 
@@ -433,7 +439,7 @@ def test_read_only_headers_of_the_origin_are_preserved(
     setup(harness)
     event = _with_via(origin_event(404, URI, MARKER))
     origin_headers = event["Records"][0]["cf"]["response"]["headers"]
-    response = harness.run(event, Config(max_response_bytes=2000)).response
+    response = harness.run(event, Config.of(max_response_bytes=2000)).response
     assert response["status"] == status
     assert response["headers"]["transfer-encoding"] == origin_headers["transfer-encoding"]
     assert response["headers"]["via"] == origin_headers["via"]
@@ -444,7 +450,7 @@ def test_read_only_headers_of_the_origin_are_preserved(
 
 
 def test_candidate_keys_without_marker_try_every_extension_in_both_cases() -> None:
-    assert candidate_keys("a/b", None, Config(source_extensions=("jpg", "png", "gif"))) == [
+    assert candidate_keys("a/b", None, Config.of(source_extensions=("jpg", "png", "gif"))) == [
         "a/b.jpg",
         "a/b.JPG",
         "a/b.png",
@@ -452,7 +458,7 @@ def test_candidate_keys_without_marker_try_every_extension_in_both_cases() -> No
         "a/b.gif",
         "a/b.GIF",
     ]
-    assert len(candidate_keys("a/b", None, CONFIG)) == 2 * len(CONFIG.source_extensions)
+    assert len(candidate_keys("a/b", None, CONFIG)) == 2 * len(CONFIG.sources.source_extensions)
 
 
 @pytest.mark.parametrize(
@@ -472,7 +478,7 @@ def test_candidate_keys_with_marker_stop_at_the_marker(marker_extension: str, ex
 
 
 def test_candidate_keys_follow_the_configured_order() -> None:
-    config = Config(source_extensions=("png", "jpg"))
+    config = Config.of(source_extensions=("png", "jpg"))
     assert candidate_keys("s", "jpg", config) == ["s.png", "s.jpg"]
     assert candidate_keys("s", "png", config) == ["s.png"]
 
@@ -548,7 +554,7 @@ class WatermarkRenderer(FakeRenderer):
 
 def test_the_watermark_is_fetched_once_and_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(watermark_source, "_WATERMARKS", {})
-    config = Config(watermark="brand/logo.png", watermark_opacity=40, watermark_min_width=100)
+    config = Config.of(watermark="brand/logo.png", watermark_opacity=40, watermark_min_width=100)
     store = FakeStore(objects={"photos/cat.png": b"PNG original", "brand/logo.png": b"LOGO"})
     renderer = WatermarkRenderer()
     harness = Harness(store, renderer)
@@ -566,14 +572,14 @@ def test_the_watermark_is_fetched_once_and_recorded(monkeypatch: pytest.MonkeyPa
 def test_a_missing_watermark_is_a_503_and_nothing_is_stored(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(watermark_source, "_WATERMARKS", {})
     harness = Harness(FakeStore(objects={"photos/cat.png": b"PNG original"}), WatermarkRenderer())
-    result = harness.run(origin_event(404, URI, MARKER), Config(watermark="brand/logo.png"))
+    result = harness.run(origin_event(404, URI, MARKER), Config.of(watermark="brand/logo.png"))
     assert result.response["status"] == "503"
     assert harness.store.puts == []
 
 
 # presets_only: only a marked miss renders (check_spec cannot tell whether a preset produces a key).
 
-PRESETS_ONLY = Config(presets={"thumb": {"w": "300"}}, presets_only=True)
+PRESETS_ONLY = Config.of(presets={"thumb": {"w": "300"}}, presets_only=True)
 
 
 @pytest.mark.parametrize("status", [403, 404])
@@ -607,8 +613,8 @@ def test_presets_only_still_passes_hits_through(harness: Harness) -> None:
 @pytest.mark.parametrize(
     "config",
     [
-        Config(presets={"thumb": {"w": "300"}}, presets_only=True, max_response_bytes=1000),
-        Config(allowed_parameters=("w", "h", "q"), max_response_bytes=1000),
+        Config.of(presets={"thumb": {"w": "300"}}, presets_only=True, max_response_bytes=1000),
+        Config.of(allowed_parameters=("w", "h", "q"), max_response_bytes=1000),
     ],
     ids=["presets_only", "format-disabled"],
 )
@@ -625,10 +631,10 @@ def test_oversize_redirects_to_the_key_when_viewer_request_would_refuse_the_view
 @pytest.mark.parametrize(
     ("uri", "config"),
     [
-        ("/300-blur5/photos/cat.avif", Config(allowed_parameters=("w", "h", "format"))),
-        ("/300x300-contain/photos/cat.avif", Config(allowed_parameters=("w", "h", "format"))),
-        ("/300/photos/cat.webp", Config(allowed_parameters=("w", "h"), default_format=FormatChoice.AVIF)),
-        ("/300/photos/cat.png", Config(allowed_parameters=("w", "h"), source_extensions=("jpg",))),
+        ("/300-blur5/photos/cat.avif", Config.of(allowed_parameters=("w", "h", "format"))),
+        ("/300x300-contain/photos/cat.avif", Config.of(allowed_parameters=("w", "h", "format"))),
+        ("/300/photos/cat.webp", Config.of(allowed_parameters=("w", "h"), default_format=FormatChoice.AVIF)),
+        ("/300/photos/cat.png", Config.of(allowed_parameters=("w", "h"), source_extensions=("jpg",))),
     ],
 )
 def test_keys_no_accepted_viewer_url_maps_to_are_a_short_cached_400_and_render_nothing(
@@ -637,7 +643,7 @@ def test_keys_no_accepted_viewer_url_maps_to_are_a_short_cached_400_and_render_n
     for marker in (None, MARKER):
         result = harness.run(origin_event(404, uri, marker), config)
         assert result.response["status"] == "400"
-        assert _header(result.response, "cache-control") == f"public, max-age={config.error_max_age}"
+        assert _header(result.response, "cache-control") == f"public, max-age={config.responses.error_max_age}"
     assert harness.store.gets == []
     assert harness.store.puts == []
     assert harness.renderer.calls == []

@@ -27,12 +27,12 @@ def config(*entries: dict[str, str], **overrides: Any) -> Config:
 
 
 def test_default_is_no_origins() -> None:
-    assert Config().origins == ()
+    assert Config().sources.origins == ()
 
 
 def test_origins_load_and_round_trip_through_json() -> None:
     loaded = config(AVATARS, LOGOS)
-    assert loaded.origins == (
+    assert loaded.sources.origins == (
         Origin("avatars/", "acme-avatars", "eu-west-1"),
         Origin("orgs/logos/", "acme-org-logos", "us-west-2"),
     )
@@ -74,7 +74,7 @@ def test_origins_must_be_a_list() -> None:
 
 def test_direct_construction_is_validated_too() -> None:
     with pytest.raises(ConfigError, match="overlaps"):
-        Config(origins=(Origin("a/", "acme-a", "eu-west-1"), Origin("a/b/", "acme-b", "eu-west-1")))
+        Config.of(origins=(Origin("a/", "acme-a", "eu-west-1"), Origin("a/b/", "acme-b", "eu-west-1")))
 
 
 def test_prefixes_match_whole_key_prefixes_only() -> None:

@@ -64,7 +64,7 @@ def test_variant_namespace_and_keys() -> None:
     assert not in_variant_namespace("300x200-contain-q60/x.gif", CONFIG)  # not a variant key: an original's
     assert not in_variant_namespace("photos/300/cat.avif", CONFIG)
     assert not in_variant_namespace("300", CONFIG)
-    prefixed = Config(variant_prefix="_v")
+    prefixed = Config.of(variant_prefix="_v")
     assert in_variant_namespace("_v/anything", prefixed)
     assert not in_variant_namespace("300/photos/cat.avif", prefixed)  # an original, with a prefix
     assert is_variant_key("300/photos/cat.avif", CONFIG)
@@ -77,7 +77,7 @@ def test_original_path_is_none_for_variants_and_non_images() -> None:
     assert original("photos/cat.jpg").stem == "photos/cat"
     assert original_path("300/photos/cat.jpg", CONFIG) is None
     assert original_path("300/photos/cat.gif", CONFIG) is not None  # not a variant key: its changes count
-    assert original_path("2024/beach.jpg", Config(variant_prefix="_v")) is not None
+    assert original_path("2024/beach.jpg", Config.of(variant_prefix="_v")) is not None
     assert original_path("notes/readme.txt", CONFIG) is None
     assert original_path("a/../b.jpg", CONFIG) is None
 
@@ -211,19 +211,21 @@ class CountingS3:
 
 @pytest.mark.parametrize("layout", ["default", "variant_prefix"])
 def test_purge_cost_in_s3_calls(s3: S3Client, layout: str) -> None:
-    config = Config(variant_prefix="_v") if layout == "variant_prefix" else CONFIG
+    config = Config.of(variant_prefix="_v") if layout == "variant_prefix" else CONFIG
     folders = [str(width) for width in range(100, 1101)]  # 1,001 spec folders (more than one listing page)
     for width in folders[:10]:
-        key = f"_v/photos/cat/{width}.avif" if config.variant_prefix else f"{width}/photos/cat.avif"
+        key = f"_v/photos/cat/{width}.avif" if config.storage.variant_prefix else f"{width}/photos/cat.avif"
         s3.put_object(Bucket=TEST_BUCKET, Key=key, Body=b"v", Metadata={"imgedge-source": "photos/cat.jpg"})
     for width in folders:
-        other = f"_v/photos/dog/{width}.avif" if config.variant_prefix else f"{width}/photos/dog.avif"
+        other = f"_v/photos/dog/{width}.avif" if config.storage.variant_prefix else f"{width}/photos/dog.avif"
         s3.put_object(Bucket=TEST_BUCKET, Key=other, Body=b"v", Metadata={"imgedge-source": "photos/dog.jpg"})
     client = boto3.client("s3", region_name="us-east-1")
     counting = CountingS3(client)
-    result = purge(client, TEST_BUCKET, [validate_original_path("/photos/dog.jpg", config.source_extensions)], config)
+    result = purge(
+        client, TEST_BUCKET, [validate_original_path("/photos/dog.jpg", config.sources.source_extensions)], config
+    )
     assert len(result.variants) == 1001
-    if config.variant_prefix:
+    if config.storage.variant_prefix:
         # One listing of _v/photos/dog/ (two pages: 1,001 keys), whatever the number of spec folders.
         assert counting.calls["ListObjectsV2"] == 2
     else:
@@ -311,7 +313,7 @@ def test_other_invalidation_errors_are_not_retried(s3: S3Client) -> None:
 
 
 def test_with_variant_prefix_one_listing_finds_only_this_originals_variants(s3: S3Client) -> None:
-    config = Config(variant_prefix="_v")
+    config = Config.of(variant_prefix="_v")
     for key, source in [
         ("_v/photos/cat/300.avif", "photos/cat.jpg"),
         ("_v/photos/cat/640.webp", "photos/cat.png"),
@@ -321,7 +323,7 @@ def test_with_variant_prefix_one_listing_finds_only_this_originals_variants(s3: 
         s3.put_object(Bucket=TEST_BUCKET, Key=key, Body=b"v", Metadata={"imgedge-source": source})
     for key in ("photos/cat.jpg", "300/photos/cat.avif", "2024/beach.jpg"):
         s3.put_object(Bucket=TEST_BUCKET, Key=key, Body=b"x")  # originals, whatever their folders
-    cat = validate_original_path("/photos/cat.jpg", config.source_extensions)
+    cat = validate_original_path("/photos/cat.jpg", config.sources.source_extensions)
     result = purge(s3, TEST_BUCKET, [cat], config)
     assert sorted(result.variants) == ["_v/photos/cat/300.avif", "_v/photos/cat/640.webp"]
     assert result.unproven == []

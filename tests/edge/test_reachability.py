@@ -44,7 +44,7 @@ def keys(draw: st.DrawFn, config: Config) -> str:
     def token(*choices: str) -> str:
         return draw(st.sampled_from(["", "", *choices] if len(choices) > 1 else ["", "", "", *choices]))
 
-    dimension = st.sampled_from([str(size) for size in config.sizes] * 4 + ["16", "301", "4096", "5000"])
+    dimension = st.sampled_from([str(size) for size in config.sizing.sizes] * 4 + ["16", "301", "4096", "5000"])
     width = draw(st.none() | dimension)
     height = draw(dimension if width is None else st.none() | dimension)
     both = width is not None and height is not None
@@ -52,9 +52,9 @@ def keys(draw: st.DrawFn, config: Config) -> str:
     fit = token("contain", "fill", "inside", "outside") if both else ""
     tokens += [
         fit,
-        token(*(f"q{quality}" for quality in config.qualities), "q55"),
+        token(*(f"q{quality}" for quality in config.sizing.qualities), "q55"),
         token("north", "southeast", "entropy", "attention", "face", "fp30x70", "fp5x0") if both and not fit else "",
-        token(*(f"bg{colour}" for colour in config.backgrounds), "bg123456"),
+        token(*(f"bg{colour}" for colour in config.url.backgrounds), "bg123456"),
         token("gray"),
         token("blur1", "blur5", "blur20"),
         token("sharpen"),
@@ -75,7 +75,7 @@ def configs(draw: st.DrawFn) -> Config:
     max_dimension = draw(st.sampled_from([300, 4096]))
     sizes = draw(st.sampled_from([{16, 100, 300}] * 2 + [draw(st.sets(st.sampled_from([16, 100, 300]), min_size=1))]))
     qualities = {50, 80} | draw(st.sets(st.sampled_from([30, 60, 90, 100])))
-    return Config(
+    return Config.of(
         size_policy=draw(st.sampled_from(SizePolicy)),
         sizes=tuple(sorted(sizes)),
         max_dimension=max_dimension,
@@ -111,7 +111,7 @@ def viewer_reaches(key: str, config: Config) -> bool:
     spelling of the query, any browser) to ``key``."""
     encoded_stem = key.split("/", 2)[2].rpartition(".")[0]
     query = viewer_query(decode_key(key, config).spec, config)
-    for extension, spelling, accept in product(config.source_extensions, _spellings(query), ACCEPTS):
+    for extension, spelling, accept in product(config.sources.source_extensions, _spellings(query), ACCEPTS):
         try:
             target = rewrite(f"/{encoded_stem}.{extension}", spelling, accept, config)
         except BadRequest:
@@ -139,16 +139,16 @@ def test_check_reachable_accepts_exactly_the_keys_a_viewer_url_maps_to(data: st.
 @pytest.mark.parametrize(
     ("key", "config"),
     [
-        ("/300-blur5/a.avif", Config(allowed_parameters=("w", "format"))),
-        ("/300/a.webp", Config(allowed_parameters=("w", "h"), default_format=FormatChoice.AVIF)),
-        ("/300/a.png", Config(allowed_parameters=("w",), source_extensions=("jpg", "webp"))),
-        ("/300/a.png", Config(allowed_parameters=("w",), source_extensions=("jpg", "gif"))),
-        ("/300x300-north/a.avif", Config(allowed_parameters=("w", "h", "focus"))),
-        ("/300x300-entropy/a.avif", Config(allowed_parameters=("w", "h", "focus"))),
-        ("/300-r180/a.avif", Config(allowed_parameters=("w", "flip", "flop"))),
-        ("/300-r90-flop/a.avif", Config(allowed_parameters=("w", "flip", "flop"))),
-        (f"/300/{LONG}y.avif", Config(source_extensions=("jpg",))),
-        (f"/300/{LONG}yz.avif", Config(source_extensions=("jpg",))),
+        ("/300-blur5/a.avif", Config.of(allowed_parameters=("w", "format"))),
+        ("/300/a.webp", Config.of(allowed_parameters=("w", "h"), default_format=FormatChoice.AVIF)),
+        ("/300/a.png", Config.of(allowed_parameters=("w",), source_extensions=("jpg", "webp"))),
+        ("/300/a.png", Config.of(allowed_parameters=("w",), source_extensions=("jpg", "gif"))),
+        ("/300x300-north/a.avif", Config.of(allowed_parameters=("w", "h", "focus"))),
+        ("/300x300-entropy/a.avif", Config.of(allowed_parameters=("w", "h", "focus"))),
+        ("/300-r180/a.avif", Config.of(allowed_parameters=("w", "flip", "flop"))),
+        ("/300-r90-flop/a.avif", Config.of(allowed_parameters=("w", "flip", "flop"))),
+        (f"/300/{LONG}y.avif", Config.of(source_extensions=("jpg",))),
+        (f"/300/{LONG}yz.avif", Config.of(source_extensions=("jpg",))),
     ],
 )
 def test_check_reachable_agrees_with_the_viewer_on_known_cases(key: str, config: Config) -> None:
@@ -169,12 +169,12 @@ def _check(key: str, config: Config) -> bool:
 @pytest.mark.parametrize(
     ("key", "config", "reason"),
     [
-        ("/300-blur5/a.avif", Config(allowed_parameters=("w", "format")), "parameter blur is not enabled"),
-        ("/300-q60/a.avif", Config(allowed_parameters=("w", "format")), "parameter q is not enabled"),
-        ("/300x200-fill/a.avif", Config(allowed_parameters=("w", "h")), "parameter fit is not enabled"),
-        ("/300-r90/a.avif", Config(allowed_parameters=("w", "flip")), "orientation not reachable"),
-        ("/300/a.webp", Config(allowed_parameters=("w",), default_format=FormatChoice.AVIF), "format webp"),
-        ("/300/a.png", Config(allowed_parameters=("w",), source_extensions=("jpg",)), "format png"),
+        ("/300-blur5/a.avif", Config.of(allowed_parameters=("w", "format")), "parameter blur is not enabled"),
+        ("/300-q60/a.avif", Config.of(allowed_parameters=("w", "format")), "parameter q is not enabled"),
+        ("/300x200-fill/a.avif", Config.of(allowed_parameters=("w", "h")), "parameter fit is not enabled"),
+        ("/300-r90/a.avif", Config.of(allowed_parameters=("w", "flip")), "orientation not reachable"),
+        ("/300/a.webp", Config.of(allowed_parameters=("w",), default_format=FormatChoice.AVIF), "format webp"),
+        ("/300/a.png", Config.of(allowed_parameters=("w",), source_extensions=("jpg",)), "format png"),
     ],
 )
 def test_keys_no_viewer_url_maps_to_are_refused_with_the_reason(key: str, config: Config, reason: str) -> None:
@@ -185,7 +185,7 @@ def test_keys_no_viewer_url_maps_to_are_refused_with_the_reason(key: str, config
 
 
 def test_a_key_of_a_stem_too_long_for_any_source_extension_is_refused() -> None:
-    config = Config(source_extensions=("jpeg",))
+    config = Config.of(source_extensions=("jpeg",))
     with pytest.raises(UnreachableVariant):
         check_reachable(decode_key(f"/300/{LONG}yz.avif", config), config)
     check_reachable(decode_key(f"/300/{LONG}.avif", config), config)

@@ -79,7 +79,7 @@ def test_png_output_carries_no_quality() -> None:
 
 
 def test_configured_default_format_replaces_auto() -> None:
-    config = Config(default_format=FormatChoice.WEBP)
+    config = Config.of(default_format=FormatChoice.WEBP)
     assert _uri("/a.jpg", "w=300", AVIF_BROWSER, config) == "/300/a.webp"
     assert _uri("/a.jpg", "w=300&format=auto", AVIF_BROWSER, config) == "/300/a.avif"
 
@@ -155,11 +155,11 @@ def test_width_and_height_snap_independently() -> None:
 
 
 def test_strict_and_any_policies() -> None:
-    strict = Config(size_policy=SizePolicy.STRICT)
+    strict = Config.of(size_policy=SizePolicy.STRICT)
     assert _uri("/a.jpg", "w=300", config=strict) == "/300/a.avif"
     with pytest.raises(BadRequest, match="not an allowed size"):
         rewrite("/a.jpg", "w=301", AVIF_BROWSER, strict)
-    anything = Config(size_policy=SizePolicy.ANY)
+    anything = Config.of(size_policy=SizePolicy.ANY)
     assert _uri("/a.jpg", "w=301", config=anything) == "/301/a.avif"
 
 
@@ -282,8 +282,8 @@ def test_rewrite_returns_none_a_decodable_key_in_the_same_folder_or_bad_request(
         return
     decoded = decode_key(result.uri, CONFIG)
     assert decoded == result.variant
-    original = validate_original_path(result.original, CONFIG.source_extensions)
-    assert original == validate_original_path(uri, CONFIG.source_extensions)
+    original = validate_original_path(result.original, CONFIG.sources.source_extensions)
+    assert original == validate_original_path(uri, CONFIG.sources.source_extensions)
     assert decoded.stem == original.stem
     assert decoded.stem.rpartition("/")[0] == original.key.rpartition("/")[0]
     assert ".." not in decoded.stem.split("/")
@@ -319,7 +319,7 @@ def test_order_and_unknown_parameters_never_change_the_answer(
 
 
 # --- a watermark: an original is never served unrendered ----------------------------------------------------------
-MARKED = Config(watermark="brand/logo.png")
+MARKED = Config.of(watermark="brand/logo.png")
 
 
 @pytest.mark.parametrize("query", ["", "utm_source=x", "s=abc&fbclid=1"])
@@ -341,9 +341,9 @@ def test_a_bare_original_becomes_the_default_rendition(uri: str, accept: str, ke
 
 
 def test_the_default_rendition_is_configurable_and_may_be_a_preset() -> None:
-    config = Config(watermark="logo.png", watermark_rendition="w=640&format=jpeg")
+    config = Config.of(watermark="logo.png", watermark_rendition="w=640&format=jpeg")
     assert _uri("/a/b.png", "", CURL, config) == "/640/a/b.jpg"
-    config = Config(
+    config = Config.of(
         watermark="logo.png", presets={"large": {"w": "1600", "h": "1200"}}, presets_only=True,
         watermark_rendition="preset=large",
     )  # fmt: skip
@@ -351,7 +351,7 @@ def test_the_default_rendition_is_configurable_and_may_be_a_preset() -> None:
 
 
 def test_deny_refuses_a_bare_original_with_a_403() -> None:
-    config = Config(watermark="logo.png", watermark_passthrough="deny")
+    config = Config.of(watermark="logo.png", watermark_passthrough="deny")
     with pytest.raises(Forbidden) as caught:
         rewrite("/photos/cat.jpg", "", AVIF_BROWSER, config)
     assert caught.value.status == 403
@@ -361,7 +361,7 @@ def test_deny_refuses_a_bare_original_with_a_403() -> None:
 
 @pytest.mark.parametrize("passthrough", ["rendition", "deny"])
 def test_variant_keys_and_non_images_are_served_as_they_are(passthrough: str) -> None:
-    config = Config(watermark="logo.png", watermark_passthrough=passthrough)
+    config = Config.of(watermark="logo.png", watermark_passthrough=passthrough)
     # A stored variant (or the target of origin-response's redirect): rendered with the watermark already.
     assert rewrite("/300/photos/cat.avif", "", AVIF_BROWSER, config) is None
     assert rewrite("/1280x1280-inside/photos/cat.jpg", "", AVIF_BROWSER, config) is None

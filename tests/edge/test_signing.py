@@ -31,8 +31,8 @@ from edge.signing import (
 
 KEY = b"k" * 32
 OLD = b"o" * 32
-REQUIRED = Config(signature_mode=SignatureMode.REQUIRED, signature_secret_id="imgedge/signing")
-PRESETS = Config(
+REQUIRED = Config.of(signature_mode=SignatureMode.REQUIRED, signature_secret_id="imgedge/signing")
+PRESETS = Config.of(
     signature_mode=SignatureMode.OUTSIDE_PRESETS,
     signature_secret_id="imgedge/signing",
     presets={"thumb": {"w": "200", "h": "200"}},
@@ -271,7 +271,7 @@ def test_key_cache_drops_its_keys_when_a_rotated_secret_is_invalid() -> None:
 
 
 def test_auto_is_refused_on_urls_that_need_a_signature() -> None:
-    hinted = Config(
+    hinted = Config.of(
         signature_mode=SignatureMode.OUTSIDE_PRESETS,
         signature_secret_id="imgedge/signing",
         client_hints=True,

@@ -1,7 +1,6 @@
 """edge.sizes: the size and quality policy keeps the number of variants per original bounded."""
 
 import itertools
-from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -29,8 +28,8 @@ from edge.sizes import (
 )
 
 SNAP = Config()
-STRICT = Config(size_policy=SizePolicy.STRICT)
-ANY = Config(size_policy=SizePolicy.ANY)
+STRICT = Config.of(size_policy=SizePolicy.STRICT)
+ANY = Config.of(size_policy=SizePolicy.ANY)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +79,7 @@ def test_every_policy_refuses_values_above_max_dimension(config: Config) -> None
 
 
 def test_max_dimension_is_configurable() -> None:
-    config = Config(size_policy=SizePolicy.ANY, sizes=(10,), max_dimension=100)
+    config = Config.of(size_policy=SizePolicy.ANY, sizes=(10,), max_dimension=100)
     assert apply_size_policy("w", 100, config) == 100
     with pytest.raises(BadRequest):
         apply_size_policy("w", 101, config)
@@ -89,8 +88,8 @@ def test_max_dimension_is_configurable() -> None:
 @given(st.integers(min_value=1, max_value=4096))
 def test_snap_result_is_allowed_and_never_smaller_unless_capped(value: int) -> None:
     snapped = apply_size_policy("w", value, SNAP)
-    assert snapped in SNAP.sizes
-    assert snapped >= value or snapped == SNAP.sizes[-1]
+    assert snapped in SNAP.sizing.sizes
+    assert snapped >= value or snapped == SNAP.sizing.sizes[-1]
     assert is_allowed_size(snapped, SNAP)
 
 
@@ -102,7 +101,7 @@ def test_quality_snaps_up_to_the_next_allowed_value(value: int, expected: int) -
 
 
 def test_quality_snap_caps_at_the_largest_allowed() -> None:
-    config = Config(qualities=(40, 50, 80), default_quality={"avif": 50, "webp": 80, "jpeg": 80})
+    config = Config.of(qualities=(40, 50, 80), default_quality={"avif": 50, "webp": 80, "jpeg": 80})
     assert snap_quality(95, config) == 80
     assert snap_quality(1, config) == 40
 
@@ -121,7 +120,7 @@ def test_variant_bound_formula() -> None:
     n = len(DEFAULT_SIZES)
     shapes = 2 * n + 5 * n * n
     # The original grammar (size, fit, quality, format) keeps its bound...
-    assert base_variant_bound(SNAP) == shapes * (3 * len(SNAP.qualities) + 1)
+    assert base_variant_bound(SNAP) == shapes * (3 * len(SNAP.sizing.qualities) + 1)
     assert base_variant_bound(SNAP) == base_variant_bound(STRICT) == 163_800
     assert base_variant_bound(ANY) == (2 * 4096 + 5 * 4096 * 4096) * 25
     # ...and the extended grammar multiplies it out: crop positions, filters and backgrounds.
@@ -153,7 +152,7 @@ def _keys_reachable(config: Config, values: list[int | None], qualities: list[in
 
 
 def test_variant_bound_is_exactly_the_number_of_reachable_keys_of_a_small_config() -> None:
-    config = Config(
+    config = Config.of(
         sizes=(10, 20), max_dimension=30, qualities=(50, 80), default_quality={"avif": 50, "webp": 80, "jpeg": 80}
     )
     keys = _keys_reachable(config, [None, 5, 10, 15, 20, 25], [None, 1, 50, 51, 80, 100])
@@ -161,7 +160,7 @@ def test_variant_bound_is_exactly_the_number_of_reachable_keys_of_a_small_config
 
 
 def test_variant_bound_holds_under_any() -> None:
-    config = Config(
+    config = Config.of(
         size_policy=SizePolicy.ANY,
         sizes=(1,),
         max_dimension=2,
@@ -213,7 +212,7 @@ def test_check_spec_under_any_accepts_odd_sizes_but_not_odd_qualities() -> None:
 
 # --- the extended grammar: each token group counted exhaustively, then shown to combine freely -----------------
 
-SMALL = Config(
+SMALL = Config.of(
     sizes=(10, 20),
     max_dimension=30,
     qualities=(50, 80),
@@ -247,7 +246,7 @@ def test_shapes_with_every_crop_position_are_counted_exactly() -> None:
             [None, 5, 10, 15, 20, 25], [None, 5, 10, 15, 20, 25], [None, *Fit], [None, *_CROPS]
         )
     ]
-    n = len(SMALL.sizes)
+    n = len(SMALL.sizing.sizes)
     assert len(_spec_tokens(SMALL, queries)) == 2 * n + (4 + CROP_POSITIONS) * n * n
 
 
@@ -262,7 +261,7 @@ def test_formats_qualities_and_backgrounds_are_counted_exactly() -> None:
     ):
         params = [f"{k}={v}" for k, v in (("w", 10), ("q", q), ("format", fmt), ("background", background)) if v]
         keys |= _spec_tokens(SMALL, ["&".join(params)], source, accept)
-    q, b, white = len(SMALL.qualities), len(SMALL.backgrounds), 1
+    q, b, white = len(SMALL.sizing.qualities), len(SMALL.url.backgrounds), 1
     assert len(keys) == q * (3 * (1 + b) - white) + (1 + b) == 12
 
 
@@ -292,7 +291,7 @@ def test_token_groups_combine_freely_so_the_bound_is_their_product() -> None:
     filters = ["", "grayscale=1", "blur=2&flip=1", "rotate=90&sharpen=1"]
     queries = ["&".join(filter(None, parts)) for parts in itertools.product(shapes, colours, filters)]
     assert len(_spec_tokens(SMALL, queries)) == len(shapes) * len(colours) * len(filters)
-    n = len(SMALL.sizes)
+    n = len(SMALL.sizing.sizes)
     assert variant_bound(SMALL) == (2 * n + (4 + CROP_POSITIONS) * n * n) * FILTER_COMBINATIONS * 12
 
 
@@ -325,7 +324,7 @@ def _queries(*axes: list[str]) -> list[str]:
 
 def _only(config: Config, allowed: set[str], **changes: Any) -> Config:
     """``config`` with just ``allowed`` enabled (the other token groups pinned by ``changes``)."""
-    return replace(config, allowed_parameters=tuple(p for p in PARAMETERS if p in allowed), **changes)
+    return config.replace(allowed_parameters=tuple(p for p in PARAMETERS if p in allowed), **changes)
 
 
 _SHAPE_PARAMETERS = ("w", "h", "fit", "gravity", "focus")
@@ -430,8 +429,8 @@ def test_restricted_groups_still_combine_freely() -> None:
 
 def test_the_readme_example_bound_is_the_original_grammar() -> None:
     readme = ("w", "h", "fit", "q", "format", "dpr")
-    small = replace(SMALL, qualities=(50, 80), backgrounds=("ffffff", "000000"), allowed_parameters=readme)
+    small = SMALL.replace(qualities=(50, 80), backgrounds=("ffffff", "000000"), allowed_parameters=readme)
     keys = _keys_reachable(small, [None, 5, 10, 15, 20, 25], [None, 1, 50, 51, 80, 100])
     assert len(keys) == variant_bound(small) == base_variant_bound(small)
-    assert variant_bound(replace(Config(), allowed_parameters=readme)) == 163_800
+    assert variant_bound(Config().replace(allowed_parameters=readme)) == 163_800
     assert variant_bound(Config()) == 7_453_195_776

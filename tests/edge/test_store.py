@@ -197,7 +197,7 @@ def test_variants_are_untagged_by_default(s3: S3Client) -> None:
 
 def test_store_for_takes_the_bucket_from_the_event_or_the_config(s3: S3Client) -> None:
     assert store_for(Config(), TEST_BUCKET, "us-east-1").bucket == TEST_BUCKET
-    assert store_for(Config(bucket="configured"), TEST_BUCKET, None).bucket == "configured"
+    assert store_for(Config.of(bucket="configured"), TEST_BUCKET, None).bucket == "configured"
 
 
 def test_store_for_without_a_bucket_is_storage_unavailable(s3: S3Client) -> None:
@@ -207,7 +207,7 @@ def test_store_for_without_a_bucket_is_storage_unavailable(s3: S3Client) -> None
 
 def test_store_for_reads_and_writes_through_moto(s3: S3Client) -> None:
     s3.put_object(Bucket=TEST_BUCKET, Key="a.png", Body=b"a")
-    store = store_for(Config(tag_variants=True), TEST_BUCKET, "us-east-1")
+    store = store_for(Config.of(tag_variants=True), TEST_BUCKET, "us-east-1")
     original = store.get_original("a.png")
     assert original is not None
     assert store.put_variant("300/a.avif", b"v", "image/avif", "c", original) is True
@@ -225,7 +225,7 @@ def test_client_is_cached_per_region_and_settings(s3: S3Client) -> None:
 
 
 def test_config_region_overrides_the_event_region(s3: S3Client) -> None:
-    store = store_for(Config(region="ap-south-1"), TEST_BUCKET, "us-east-1")
+    store = store_for(Config.of(region="ap-south-1"), TEST_BUCKET, "us-east-1")
     assert store._client.meta.region_name == "ap-south-1"
 
 
@@ -254,7 +254,7 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 def _failing_store(attempts: int, failure: Any) -> tuple[S3Store, list[str]]:
     """A production store whose every HTTP attempt gets ``failure`` (a response, or an exception to raise)."""
-    store = store_for(Config(s3_max_attempts=attempts), TEST_BUCKET, "us-east-1")
+    store = store_for(Config.of(s3_max_attempts=attempts), TEST_BUCKET, "us-east-1")
     sent: list[str] = []
 
     def intercept(request: Any, **_: Any) -> AWSResponse:
@@ -298,7 +298,7 @@ def test_put_variant_retries_then_storage_unavailable(s3: S3Client, no_backoff: 
 
 def test_a_transient_failure_then_success_is_transparent(s3: S3Client, no_backoff: list[float]) -> None:
     s3.put_object(Bucket=TEST_BUCKET, Key="a.png", Body=b"a")
-    store = store_for(Config(s3_max_attempts=3), TEST_BUCKET, "us-east-1")
+    store = store_for(Config.of(s3_max_attempts=3), TEST_BUCKET, "us-east-1")
     failures = [_s3_error(503, "SlowDown")]
 
     def once(**_: Any) -> AWSResponse | None:

@@ -20,7 +20,7 @@ def test_inline_headers_follow_vary_accept() -> None:
         "Last-Modified": "Thu, 01 Jan 1970 00:00:00 GMT",
         "Vary": "Accept",
     }
-    assert "Vary" not in inline_headers(b"", 0, Config(vary_accept=False))
+    assert "Vary" not in inline_headers(b"", 0, Config.of(vary_accept=False))
 
 
 def test_with_vary_accept_leaves_the_input_unchanged_and_respects_a_star() -> None:
@@ -32,10 +32,12 @@ def test_with_vary_accept_leaves_the_input_unchanged_and_respects_a_star() -> No
 
 
 def test_client_hints_add_the_hint_headers_to_every_vary() -> None:
-    hinted = Config(client_hints=True)
+    hinted = Config.of(client_hints=True)
     expected = "Accept, Sec-CH-Width, Sec-CH-Viewport-Width, Sec-CH-DPR"
     assert inline_headers(b"", 0, hinted)["Vary"] == expected
-    assert inline_headers(b"", 0, Config(client_hints=True, vary_accept=False))["Vary"] == expected[len("Accept, ") :]
+    assert (
+        inline_headers(b"", 0, Config.of(client_hints=True, vary_accept=False))["Vary"] == expected[len("Accept, ") :]
+    )
     response = {"status": "200", "headers": {"vary": [{"key": "Vary", "value": "Origin, sec-ch-dpr"}]}}
     assert with_vary_accept(response, hinted)["headers"]["vary"] == [
         {"key": "Vary", "value": "Origin, sec-ch-dpr, Accept, Sec-CH-Width, Sec-CH-Viewport-Width"}

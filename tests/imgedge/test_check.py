@@ -109,7 +109,7 @@ def test_an_original_under_a_spec_shaped_folder_is_reported(emulator: Emulator) 
 
 @pytest.fixture
 def signed_emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emulator, Config]]:
-    config = Config(signature_mode=SignatureMode.REQUIRED, signature_secret_id="imgedge/check")
+    config = Config.of(signature_mode=SignatureMode.REQUIRED, signature_secret_id="imgedge/check")
     config_path = tmp_path / "config.json"
     config_path.write_text(config.to_json(), encoding="utf-8")
     signing.key_cache.cache_clear()

@@ -67,7 +67,9 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 def inject(config: Config, method: str, fault: Any, times: int | None = None) -> Counter[str]:
     """Make the handler's S3 client fail every ``method`` request (or the first ``times``) with ``fault()``.
     Returns a counter of the requests sent, as ``"METHOD path"``."""
-    client = s3_client("us-east-1", config.s3_max_attempts, config.s3_connect_timeout, config.s3_read_timeout)
+    client = s3_client(
+        "us-east-1", config.storage.s3_max_attempts, config.storage.s3_connect_timeout, config.storage.s3_read_timeout
+    )
     sent: Counter[str] = Counter()
     left = [times]
 
@@ -126,7 +128,7 @@ def test_get_faults_are_retried_then_a_503_no_store(
     assert len(sleeps) == (ATTEMPTS - 1) * len(gets)
     assert max(sleeps) <= 2 ** (ATTEMPTS - 2)
     backoff = sum(2**retry for retry in range(ATTEMPTS - 1))
-    worst = backoff + ATTEMPTS * (config.s3_connect_timeout + config.s3_read_timeout)
+    worst = backoff + ATTEMPTS * (config.storage.s3_connect_timeout + config.storage.s3_read_timeout)
     assert worst < EDGE_TIMEOUT_SECONDS
     assert variant_count(s3) == 0
 

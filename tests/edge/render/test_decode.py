@@ -93,7 +93,7 @@ def with_orientation(image: Image.Image, fmt: str, orientation: int) -> bytes:
 
 
 def test_limits_from_config() -> None:
-    config = Config(max_source_bytes=1234, max_source_pixels=5678)
+    config = Config.of(max_source_bytes=1234, max_source_pixels=5678)
     assert Limits.from_config(config) == Limits(max_source_bytes=1234, max_source_pixels=5678)
     assert Limits.from_config(Config()) == Limits(32 * 1024 * 1024, 100_000_000)
 

@@ -49,7 +49,7 @@ SPECS = {
 
 
 def quality(fmt: OutputFormat) -> int | None:
-    return None if fmt is OutputFormat.PNG else Config().default_quality[fmt.value]
+    return None if fmt is OutputFormat.PNG else Config().sizing.default_quality[fmt.value]
 
 
 def expected_error(row: CorpusImage) -> type[EdgeError] | None:

@@ -110,7 +110,7 @@ def test_an_original_over_the_memory_budget_is_refused_before_decoding() -> None
 
 
 def test_limits_take_the_memory_from_the_configuration() -> None:
-    assert Limits.from_config(Config(memory_mb=512)).memory_mb == 512
+    assert Limits.from_config(Config.of(memory_mb=512)).memory_mb == 512
     assert Limits.from_config(Config()).memory_mb == 1536
 
 
