@@ -33,13 +33,19 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import rd
-import render_bench as bench
+from renderbench.corpus import Photo, read_photos
+from renderbench.environment import ensure_sharp
+from renderbench.processes import Worker, load_sources
+from renderbench.quality import Quality
+from renderbench.quality import dssim as lab_dssim
+from renderbench.settings import DEFAULT_CORPUS, ROOT, WORK, log
 
 #: imgedge AVIF configurations: name -> Pillow save options merged over the shipping ones (``advanced`` replaces
 #: the aom options; an empty one leaves libavif's defaults, ``tune=iq`` in libavif 1.4).
@@ -79,7 +85,7 @@ class Point:
 
 
 def sweep(
-    photos: list[bench.Photo],
+    photos: list[Photo],
     formats: list[str],
     widths: list[int],
     qualities: list[int],
@@ -88,10 +94,10 @@ def sweep(
     out_dir: Path,
 ) -> list[Point]:
     """Render every photo x format x width x quality with every configuration; outputs go to ``out_dir``."""
-    workers = {"imgedge": bench.Worker("imgedge-avif", cpus={1}, threads=1)}
-    if bench.ensure_sharp():
-        workers["sharp"] = bench.Worker("sharp", cpus={1}, threads=1)
-    bench.load_sources(workers, photos)
+    workers = {"imgedge": Worker("imgedge-avif", cpus={1}, threads=1)}
+    if ensure_sharp():
+        workers["sharp"] = Worker("sharp", cpus={1}, threads=1)
+    load_sources(workers, photos)
     configs: list[tuple[str, str, dict[str, Any]]] = []  # (name, worker, extra message)
     points: list[Point] = []
     started = time.perf_counter()
@@ -107,10 +113,10 @@ def sweep(
                 for index, quality in enumerate(qualities):
                     # rotate the order so that no configuration always runs first (cache, frequency)
                     shift = index % len(configs)
-                    for name, worker, extra in configs[shift:] + configs[:shift]:
+                    for name, worker_name, extra in configs[shift:] + configs[:shift]:
                         out = out_dir / name.replace(":", "_") / f"{Path(photo.name).stem}-{width}-q{quality}.{fmt}"
                         out.parent.mkdir(parents=True, exist_ok=True)
-                        answer = workers[worker].call(
+                        answer = workers[worker_name].call(
                             op="render",
                             name=photo.name,
                             format=fmt,
@@ -122,13 +128,13 @@ def sweep(
                         points.append(
                             Point(name, photo.name, fmt, width, quality, int(answer["bytes"]), float(answer["cpu_ms"]))
                         )
-            bench.log(f"  rd: {fmt} {width} px rendered, {time.perf_counter() - started:.0f} s")
+            log(f"  rd: {fmt} {width} px rendered, {time.perf_counter() - started:.0f} s")
     for worker in workers.values():
         worker.close()
     return points
 
 
-def score(points: list[Point], photos: list[bench.Photo], out_dir: Path) -> None:
+def score(points: list[Point], photos: list[Photo], out_dir: Path) -> None:
     """Fill in each point's DSSIM and SSIMULACRA2 against the render benchmark's reference of its size.
 
     Scoring runs after every render, two photos at a time (it does not touch the measured CPU times).
@@ -142,16 +148,16 @@ def score(points: list[Point], photos: list[bench.Photo], out_dir: Path) -> None
         for group, scores in zip(groups, results, strict=True):
             for point, (dssim, s2) in zip(group, scores, strict=True):
                 point.dssim, point.ssimulacra2 = dssim, s2
-    bench.log(f"  rd: {len(points)} outputs scored in {time.perf_counter() - started:.0f} s")
+    log(f"  rd: {len(points)} outputs scored in {time.perf_counter() - started:.0f} s")
 
 
 def _score_photo(path: Path, points: list[Point], out_dir: Path) -> list[tuple[float, float]]:
     """(DSSIM, SSIMULACRA2) of each of ``points`` (outputs of the photo at ``path``)."""
-    import numpy as np  # noqa: PLC0415
+    import numpy as np  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
     from PIL import Image  # noqa: PLC0415
-    from ssimulacra2 import compute_ssimulacra2  # noqa: PLC0415
+    from ssimulacra2 import compute_ssimulacra2  # type: ignore[import-not-found, import-untyped, unused-ignore]  # noqa: PLC0415
 
-    quality = bench.Quality(path)
+    quality = Quality(path)
     scores = []
     for point in points:
         out = (
@@ -162,7 +168,7 @@ def _score_photo(path: Path, points: list[Point], out_dir: Path) -> list[tuple[f
         with Image.open(out) as image:
             pixels = image.convert("RGB")
         reference = quality.reference(pixels.size)
-        dssim = bench.dssim(np, np.asarray(pixels, dtype=np.float32) / 255.0, reference)
+        dssim = lab_dssim(np, np.asarray(pixels, dtype=np.float32) / 255.0, reference)
         ref_png, out_png = io.BytesIO(), io.BytesIO()
         Image.fromarray(np.round(reference * 255).astype(np.uint8)).save(ref_png, format="PNG", compress_level=0)
         pixels.save(out_png, format="PNG", compress_level=0)
@@ -172,7 +178,7 @@ def _score_photo(path: Path, points: list[Point], out_dir: Path) -> list[tuple[f
     return scores
 
 
-def stage_sources(photos: list[bench.Photo], width: int, out_dir: Path) -> list[bench.Photo]:
+def stage_sources(photos: list[Photo], width: int, out_dir: Path) -> list[Photo]:
     """imgedge's own render of each photo at ``width`` as PNG, to be every engine's source and the reference.
 
     Every engine then encodes the same pixels (a render at the source's width does not resample), so the curves
@@ -189,12 +195,15 @@ def stage_sources(photos: list[bench.Photo], width: int, out_dir: Path) -> list[
         spec = RenderSpec(width, None, Fit.INSIDE, OutputFormat.PNG, None)
         path = out_dir / f"{Path(photo.name).stem}-{width}.png"
         path.write_bytes(render(photo.path.read_bytes(), spec, limits).body)
-        staged.append(bench.Photo(path.name, path))
+        staged.append(Photo(path.name, path))
     return staged
 
 
 def _curve(points: list[Point], metric: str, value: str) -> list[tuple[float, float]]:
-    score_of = {"dssim": lambda p: rd.dssim_score(p.dssim), "ssimulacra2": lambda p: p.ssimulacra2}[metric]
+    score_of: Callable[[Point], float] = {
+        "dssim": lambda p: rd.dssim_score(p.dssim),
+        "ssimulacra2": lambda p: p.ssimulacra2,
+    }[metric]
     return [(score_of(p), float(getattr(p, value))) for p in points]
 
 
@@ -266,17 +275,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="every engine encodes imgedge's PNG render at the (first) width: the encoders without the resize",
     )
-    parser.add_argument("--corpus", type=Path, default=bench.ROOT / bench.DEFAULT_CORPUS)
-    parser.add_argument("--json", type=Path, default=bench.WORK / "rd.json", help="raw points (JSON)")
+    parser.add_argument("--corpus", type=Path, default=ROOT / DEFAULT_CORPUS)
+    parser.add_argument("--json", type=Path, default=WORK / "rd.json", help="raw points (JSON)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    photos = bench.read_photos(args.corpus, args.photos)
+    photos = read_photos(args.corpus, args.photos)
     formats, widths = args.formats.split(","), [int(w) for w in args.widths.split(",")]
     qualities = [int(q) for q in args.qualities.split(",")]
-    out_dir = bench.WORK / "rd"
+    out_dir = WORK / "rd"
     if args.encoder_only:
         widths = widths[:1]
         photos = stage_sources(photos, widths[0], out_dir / "sources")

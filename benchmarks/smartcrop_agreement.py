@@ -38,7 +38,7 @@ def iou(a: Box, b: Box) -> float:
 
 
 def vips_box(image: Image.Image, size: tuple[int, int], strategy: str) -> Box:
-    import pyvips  # noqa: PLC0415 - optional, benchmark only
+    import pyvips  # type: ignore[import-not-found, import-untyped, unused-ignore]  # noqa: PLC0415 - optional, benchmark only
 
     rgb = image.convert("RGB")
     vips = pyvips.Image.new_from_memory(rgb.tobytes(), rgb.width, rgb.height, 3, "uchar")

@@ -33,10 +33,11 @@ def main() -> None:
     photo.save(buffer, "PNG")
     logo = io.BytesIO()
     Image.new("RGBA", (200, 100), (255, 0, 255, 255)).save(logo, "PNG")
-    defaults = Config().watermarking
+    defaults = Config()
+    placement = defaults.watermarking
     mark = Watermark(
-        logo.getvalue(), "etag", defaults.watermark_position, defaults.watermark_margin,
-        defaults.watermark_opacity, defaults.watermark_width, defaults.watermark_min_width,
+        logo.getvalue(), "etag", placement.watermark_position, placement.watermark_margin,
+        placement.watermark_opacity, placement.watermark_width, placement.watermark_min_width,
     )  # fmt: skip
     limits = Limits.from_config(defaults)
     recovered = Image.new("L", SOURCE_SIZE, 0)

@@ -1,4 +1,4 @@
-"""No import circles between the modules of the runtime packages (issue 13 §6).
+"""No import circles between the modules of the project's packages (issue 13 §6), the render benchmark's included.
 
 Every import counts, including those under ``if TYPE_CHECKING:`` and inside functions: a circle hidden behind
 either still ties two modules into one. An import names a module (``from edge.render import crop`` is
@@ -13,10 +13,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The packages whose modules may not import each other in a circle, and the folders under them left out.
-PACKAGES = ("edge", "viewer_request", "origin_response", "purge_on_change", "imgedge_cdk", "imgedge")
+PACKAGES = ("edge", "viewer_request", "origin_response", "purge_on_change", "imgedge_cdk", "imgedge", "renderbench")
 LEFT_OUT: tuple[str, ...] = ()
-#: Where each package's folder lives (the CDK construct package is under cdk/).
-PARENTS = {"imgedge_cdk": ROOT / "cdk"}
+#: Where each package's folder lives (the CDK construct package is under cdk/, the render benchmark's under
+#: benchmarks/).
+PARENTS = {"imgedge_cdk": ROOT / "cdk", "renderbench": ROOT / "benchmarks"}
 
 
 def _modules() -> dict[str, Path]:
