@@ -42,10 +42,8 @@ from edge.keys import VariantKey
 from edge.negotiate import choose_format
 from edge.options import COMPASS_FOCUS, ROTATIONS, Fit, Gravity
 from edge.paths import encode_path, validate_original_path
+from edge.rewrite import REFERENCE_ACCEPTS
 from edge.sizes import check_spec
-
-#: ``Accept`` headers that reach each outcome of ``choose_format`` for ``format=auto``: AVIF, WebP, neither.
-_REFERENCE_ACCEPTS = ("image/avif", "image/webp", "")
 
 
 class UnreachableVariant(BadRequest):
@@ -99,7 +97,7 @@ def check_reachable(variant: VariantKey, config: Config) -> None:
         raise UnreachableVariant("no original path maps to this variant key")
     if "format" not in enabled and not any(
         choose_format(config.sizing.default_format, accept, ext) is spec.format
-        for accept in _REFERENCE_ACCEPTS
+        for accept in REFERENCE_ACCEPTS  # one Accept header per outcome of format=auto: AVIF, WebP, neither
         for ext in extensions
     ):
         raise UnreachableVariant(f"format {spec.format.value} is not reachable (parameter format is not enabled)")

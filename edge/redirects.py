@@ -5,10 +5,9 @@ generated-response limit): a URL that reaches the stored variant, never one that
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 from edge import responses
-from edge.config import Config, SignatureMode
+from edge.config import Config
 from edge.errors import BadRequest
 from edge.keys import VariantKey, viewer_query
 from edge.origins import origin_for
@@ -25,20 +24,26 @@ class VariantTooLarge(BadRequest):
 def redirect_without_marker(uri: str, variant: VariantKey, original_uri: str, config: Config) -> dict[str, Any]:
     """The redirect for an oversize variant whose request carries no usable marker (see the caller)."""
     query = viewer_query(variant.spec, config)
-    refused = config.url.presets_only or not {name for name, _ in parse_qsl(query)} <= set(
-        config.url.allowed_parameters
-    )
-    if config.signing.signature_mode is not SignatureMode.OFF or refused:
-        # The viewer URL would need a signature origin-response does not have, or viewer-request would refuse it
-        # (no preset under presets_only, a parameter allowed_parameters disables); the variant key itself is the
-        # same cache entry and, the variant being stored, is served by S3 -- when CloudFront fetches the key from
-        # the bucket it was stored in. A key's path matches no /<prefix>* behavior, so the key of a prefixed
-        # origin's variant comes back to this same miss: the original's URL (its behavior) without the refused
-        # format goes to the right bucket instead (edge.origins).
-        if origin_for(config.sources.origins, uri) == origin_for(config.sources.origins, variant.stem):
-            return responses.redirect(uri)
-        return responses.redirect(f"{original_uri}?{accepted_query(original_uri, query, config)}")
-    return responses.redirect(f"{original_uri}?{query}")
+    if _viewer_accepts(original_uri, query, config):
+        return responses.redirect(f"{original_uri}?{query}")
+    # The viewer URL would need a signature origin-response does not have, or viewer-request would refuse it (no
+    # preset under presets_only, a parameter allowed_parameters disables); the variant key itself is the same
+    # cache entry and, the variant being stored, is served by S3 -- when CloudFront fetches the key from the
+    # bucket it was stored in. A key's path matches no /<prefix>* behavior, so the key of a prefixed origin's
+    # variant comes back to this same miss: the original's URL (its behavior) without the refused format goes to
+    # the right bucket instead (edge.origins).
+    if origin_for(config.sources.origins, uri) == origin_for(config.sources.origins, variant.stem):
+        return responses.redirect(uri)
+    return responses.redirect(f"{original_uri}?{accepted_query(original_uri, query, config)}")
+
+
+def _viewer_accepts(original_uri: str, query: str, config: Config) -> bool:
+    """Whether viewer-request rewrites ``original_uri?query`` without refusing it or asking for a signature."""
+    try:
+        target = rewrite(original_uri, query, "", config)
+    except BadRequest:
+        return False
+    return target is not None and target.signed_keys is None
 
 
 def accepted_query(original_uri: str, query: str, config: Config) -> str:

@@ -1,11 +1,12 @@
-"""The whole viewer-request decision: from URI, query and ``Accept`` to a variant key (pure)."""
+"""The whole viewer-request decision: from URI, query and ``Accept`` to a variant key, and what a signature
+must cover when the configuration requires one (pure)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 
-from edge.config import Config
+from edge.config import Config, SignatureMode
 from edge.errors import BadRequest, ConfigError, Forbidden
-from edge.hints import ClientHints, resolve
+from edge.hints import AUTO_SIGNED, ClientHints, asks_for_hints, resolve
 from edge.keys import JPEG_DEFAULT_BACKGROUND, InvalidVariantKey, VariantKey, decode_key, encode_key, is_variant_path
 from edge.negotiate import choose_format
 from edge.options import COMPASS_FOCUS, Fit, Gravity, OutputFormat, RenderSpec
@@ -14,6 +15,9 @@ from edge.query import RequestedOptions, parse_query, query_values
 from edge.sizes import FACES_DISABLED, apply_size_policy, scale_dimension, snap_blur, snap_dpr, snap_quality
 
 _FOCUS_GRAVITY = {point: gravity for gravity, point in COMPASS_FOCUS.items()}
+#: The Accept headers a signature's variant keys are computed for when the format is negotiated: AVIF, WebP, no
+#: preference (``edge.signing``).
+REFERENCE_ACCEPTS = ("image/avif,image/webp", "image/webp", "")
 #: The 400 reasons for image parameters on a path that names a variant (variant_prefix set, or not).
 VARIANT_PATH = "path is under variant_prefix, where only variants live: resize an original, not a variant"
 VARIANT_KEY_PATH = (
@@ -30,15 +34,27 @@ class OriginalRefused(Forbidden):
 
 @dataclass(frozen=True, slots=True)
 class Rewrite:
-    """Where a request goes: ``uri`` is the canonical variant key, ``original`` the original's canonical URI."""
+    """Where a request goes: ``uri`` is the canonical variant key, ``original`` the original's canonical URI.
+
+    ``signed_keys`` is ``None`` when the request needs no signature, else the variant keys its signature covers
+    (``edge.signing``): the keys the URL rewrites to for each of ``REFERENCE_ACCEPTS``, in that order, without
+    repeats (one key when the URL fixes the format).
+    """
 
     uri: str
     original: str
     variant: VariantKey
+    signed_keys: tuple[str, ...] | None = None
 
 
 def rewrite(
-    uri: str, querystring: str, accept: str, config: Config, hints: ClientHints | None = None
+    uri: str,
+    querystring: str,
+    accept: str,
+    config: Config,
+    hints: ClientHints | None = None,
+    *,
+    for_signing: bool = False,
 ) -> Rewrite | None:
     """Decide what a viewer request maps to.
 
@@ -54,26 +70,49 @@ def rewrite(
     is JPEG's default. Under ``config.sizing.client_hints``, ``hints`` (the request's hint headers) fill in ``w=auto``
     and ``dpr=auto`` (``edge.hints.resolve``); without the setting, or with ``hints`` ``None``, ``auto`` is the
     400 any other non-number is.
+
+    Under ``config.signing.signature_mode`` the result says what a signature must cover (``signed_keys``) when
+    the request needs one: every request with image parameters under ``required``, those without ``preset`` in
+    the query under ``outside-presets`` (a bare original's default rendition under a watermark included); such
+    a request may not use ``w=auto`` or ``dpr=auto`` (``BadRequest``, ``edge.hints.AUTO_SIGNED``: the width
+    would come from headers the viewer chooses). ``for_signing`` computes ``signed_keys`` whatever the mode
+    (to sign a URL).
     """
     if len(uri) + 1 + len(querystring) >= MAX_URL_LENGTH:
         raise BadRequest("URL too long")
+    asked_hints: list[bool] = []
     fill = None
     if hints is not None and config.sizing.client_hints:
-        fill = partial(resolve, hints=hints, config=config)
+
+        def fill(values: Mapping[str, str]) -> dict[str, str]:
+            asked_hints.append(asks_for_hints(values))
+            return resolve(values, hints, config)
+
+    policy = config.url
     requested = parse_query(
-        querystring,
-        config.url.presets,
-        config.url.preset_overrides,
-        config.url.presets_only,
-        config.url.allowed_parameters,
-        fill,
+        querystring, policy.presets, policy.preset_overrides, policy.presets_only, policy.allowed_parameters, fill
     )
     if requested is None:
-        return None if config.watermarking.watermark is None else unrendered(uri, accept, config)
-    return _rewrite(uri, requested, accept, config)
+        return None if config.watermarking.watermark is None else unrendered(uri, accept, config, for_signing)
+    target = _rewrite(uri, requested, accept, config)
+    if not (for_signing or _needs_signature(requested.preset, config)):
+        return target
+    if any(asked_hints):
+        raise BadRequest(AUTO_SIGNED)
+    return _signed(target, uri, requested, config)
 
 
-def unrendered(uri: str, accept: str, config: Config) -> Rewrite | None:
+def _needs_signature(preset: str | None, config: Config) -> bool:
+    mode = config.signing.signature_mode
+    return mode is SignatureMode.REQUIRED or (mode is SignatureMode.OUTSIDE_PRESETS and preset is None)
+
+
+def _signed(target: Rewrite, uri: str, requested: RequestedOptions, config: Config) -> Rewrite:
+    keys = dict.fromkeys(_rewrite(uri, requested, accept, config).uri for accept in REFERENCE_ACCEPTS)
+    return Rewrite(target.uri, target.original, target.variant, tuple(keys))
+
+
+def unrendered(uri: str, accept: str, config: Config, for_signing: bool = False) -> Rewrite | None:
     """What a request without image parameters maps to when a watermark is configured: never the original.
 
     - a path that is a canonical variant key (``/300/photos/cat.avif``: a stored variant, or a redirect target)
@@ -84,7 +123,8 @@ def unrendered(uri: str, accept: str, config: Config) -> Rewrite | None:
     - an original under ``rendition`` (the default) rewrites exactly as ``original?{watermark_rendition}``
       would (by default ``w=1280&h=1280&fit=inside``: fit inside 1280 x 1280, never enlarged, metadata
       stripped, format negotiated), so it is a canonical variant key, cached and stored like any other, and
-      watermarked by the same rule (``edge.watermarks.Watermark.covers``).
+      watermarked by the same rule (``edge.watermarks.Watermark.covers``). Its URL has no ``preset``, so it
+      needs a signature under either signing mode (``signed_keys``: the rendition's keys).
     """
     try:
         decode_key(uri, config)
@@ -110,7 +150,10 @@ def unrendered(uri: str, accept: str, config: Config) -> Rewrite | None:
     )
     if requested is None:  # Config validation refuses such a rendition; never serve the original
         raise OriginalRefused()
-    return _rewrite(uri, requested, accept, config)
+    target = _rewrite(uri, requested, accept, config)
+    if for_signing or _needs_signature(None, config):
+        return _signed(target, uri, requested, config)
+    return target
 
 
 def _rewrite(uri: str, requested: RequestedOptions, accept: str, config: Config) -> Rewrite:

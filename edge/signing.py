@@ -22,11 +22,11 @@ spelled:
 ``signing_message`` computes it; ``imgedge sign`` and ``imgedge srcset --sign`` print signed URLs (with
 ``--expires-in`` adds ``exp``).
 
-Modes (``Config.signature_mode``): ``off`` (default); ``required``: every request with image parameters needs a
-valid ``s`` (403 otherwise); ``outside-presets``: only requests without ``preset=`` need one (presets, and the
-``preset_overrides`` the configuration allows with them, are the unsigned, bounded set). Requests without image
-parameters (the original, untouched) never need one. Verification tries every key of the secret with
-``hmac.compare_digest`` (constant time).
+Modes (``config.signing.signature_mode``; ``edge.rewrite`` decides which requests need a signature): ``off``
+(default); ``required``: every request with image parameters needs a valid ``s`` (403 otherwise);
+``outside-presets``: only requests without ``preset=`` need one (presets, and the ``preset_overrides`` the
+configuration allows with them, are the unsigned, bounded set). Requests without image parameters (the original,
+untouched) never need one. Verification tries every key of the secret with ``hmac.compare_digest`` (constant time).
 
 Secret (AWS Secrets Manager, ``Config.signature_secret_id``, fetched by ``edge.secrets`` and cached per container
 for ``signature_secret_ttl`` seconds): either one key as a plain string, or ``{"keys": ["<new>", "<old>"]}``: the
@@ -46,11 +46,11 @@ from functools import cache
 from typing import ClassVar
 from urllib.parse import unquote_plus
 
-from edge.config import Config, SignatureMode
+from edge.config import Config
 from edge.errors import BadRequest, EdgeError, Forbidden
 from edge.hints import AUTO_SIGNED, asks_for_hints
 from edge.query import query_values
-from edge.rewrite import rewrite
+from edge.rewrite import REFERENCE_ACCEPTS, Rewrite, rewrite
 from edge.secrets import get_secret_string
 
 SIGNATURE_PARAMETER = "s"
@@ -61,8 +61,7 @@ SIGNATURE_BYTES = 16
 SIGNATURE_LENGTH = 22  # base64url of 16 bytes, without padding
 MIN_KEY_LENGTH = 32
 MAX_KEYS = 4
-#: The Accept headers the message is computed for when the format is negotiated: AVIF, WebP, no preference.
-REFERENCE_ACCEPTS = ("image/avif,image/webp", "image/webp", "")
+__all__ = ["REFERENCE_ACCEPTS"]  # the Accept headers the message's keys are computed for (edge.rewrite)
 #: After a failed refresh, keys already held stay in use and the fetch is retried after this many seconds.
 RETRY_AFTER_FAILURE_S = 10.0
 
@@ -140,16 +139,13 @@ def signing_message(uri: str, querystring: str, config: Config) -> str | None:
     parameters (nothing to sign). Raises ``BadRequest`` as ``rewrite`` does, and for ``w=auto`` or ``dpr=auto``
     (``refuse_auto``)."""
     refuse_auto(querystring)
-    keys: list[str] = []
-    original = ""
-    for accept in REFERENCE_ACCEPTS:
-        target = rewrite(uri, querystring, accept, config)
-        if target is None:
-            return None
-        keys.append(target.uri)
-        original = target.original
-    lines = [*dict.fromkeys(keys), f"original {original}"]
-    expires = expiry_parameter(querystring)
+    target = rewrite(uri, querystring, "", config, for_signing=True)
+    return None if target is None else _message(target, expiry_parameter(querystring))
+
+
+def _message(target: Rewrite, expires: int | None) -> str:
+    assert target.signed_keys is not None  # a rewrite for a request that needs a signature
+    lines = [*target.signed_keys, f"original {target.original}"]
     if expires is not None:
         lines.append(f"exp {expires}")
     return "\n".join(lines)
@@ -195,41 +191,29 @@ def expiry_parameter(querystring: str) -> int | None:
     return int(text)
 
 
-def needs_signature(querystring: str, config: Config) -> bool:
-    """Whether a request with image parameters must be signed under ``config.signing.signature_mode``."""
-    if config.signing.signature_mode is SignatureMode.REQUIRED:
-        return True
-    if config.signing.signature_mode is SignatureMode.OUTSIDE_PRESETS:
-        return "preset" not in query_values(querystring)
-    return False
-
-
 def check(
-    uri: str,
+    target: Rewrite,
     querystring: str,
-    config: Config,
     keys: Callable[[], Sequence[bytes]],
     clock: Callable[[], float] | None = None,
 ) -> None:
-    """Enforce ``config.signing.signature_mode`` on a viewer request that ``rewrite`` accepted with image parameters.
+    """Enforce the signature a viewer request needs: ``target`` is its ``rewrite`` (``target.signed_keys`` says
+    whether it needs one and what it covers), ``querystring`` the query it came with (for ``s`` and ``exp``).
 
     ``keys`` is called only when a signature must be checked; ``clock`` (Unix seconds, default ``time.time``)
-    only when the URL has ``exp``. Raises ``BadRequest`` for ``w=auto``/``dpr=auto`` (``refuse_auto``), then
-    ``SignatureRequired``, ``BadSignature`` or, for a valid signature whose
-    ``exp`` is not after ``clock()``, ``SignatureExpired`` (403), or ``SignatureKeysUnavailable`` (503, from ``keys``).
+    only when the URL has ``exp``. Raises ``SignatureRequired``, ``BadSignature`` or, for a valid signature whose
+    ``exp`` is not after ``clock()``, ``SignatureExpired`` (403), or ``SignatureKeysUnavailable`` (503, from
+    ``keys``).
     """
-    if not needs_signature(querystring, config):
+    if target.signed_keys is None:
         return
-    refuse_auto(querystring)
     given = signature_parameter(querystring)
     if not given:
         raise SignatureRequired()
-    message = signing_message(uri, querystring, config)
-    if message is None:
-        return
+    expires = expiry_parameter(querystring)
+    message = _message(target, expires)
     if len(given) != SIGNATURE_LENGTH or not verify(keys(), message, given):
         raise BadSignature()
-    expires = expiry_parameter(querystring)
     if expires is not None and (clock or time.time)() >= expires:
         raise SignatureExpired()
 

@@ -1,7 +1,7 @@
 """CloudFront viewer-request function: validate the query, negotiate the format, rewrite to the variant key.
 
 Imports neither boto3 nor Pillow (the viewer bundle must stay far under Lambda@Edge's 1 MB limit), and loads
-``edge.signing`` (with hashlib, hmac and the Secrets Manager client) only when ``signature_mode`` is not ``off``:
+``edge.signing`` (with hashlib, hmac and the Secrets Manager client) only for a request that needs a signature:
 the cold start of the unsigned function pays for none of it. Likewise ``edge.dialects`` is loaded only when
 ``url_dialects`` names a dialect.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from time import perf_counter
 
-from edge.config import SignatureMode, per_configuration
+from edge.config import per_configuration
 from edge.errors import EdgeError
 from edge.events import ViewerRequest
 from edge.log import emit
@@ -63,10 +63,10 @@ def make_handler(
                 uri, querystring = translate(uri, querystring, config)
             hints = view.client_hints if config.sizing.client_hints else None
             target = rewrite(uri, querystring, view.accept, config, hints)
-            if target is not None and config.signing.signature_mode is not SignatureMode.OFF:
+            if target is not None and target.signed_keys is not None:
                 from edge import signing  # noqa: PLC0415 (only signed deployments pay for hashlib, hmac and the client)
 
-                signing.check(uri, querystring, config, signing_keys or signing.keys_for(config))
+                signing.check(target, querystring, signing_keys or signing.keys_for(config))
         except EdgeError as err:
             result = error(err, config.responses.error_max_age)
             record["status"] = err.status

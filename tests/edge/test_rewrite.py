@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from edge.config import Config, SizePolicy
+from edge.config import Config, SignatureMode, SizePolicy
 from edge.errors import BadRequest, Forbidden
 from edge.keys import VariantKey, decode_key
 from edge.options import Fit, FormatChoice, OutputFormat, RenderSpec
@@ -375,3 +375,48 @@ def test_an_invalid_path_to_an_image_is_a_400_not_the_original() -> None:
     for uri in ("/photos//cat.jpg", "/photos/../cat.jpg", "/photos/%ZZcat.jpg"):
         with pytest.raises(BadRequest):
             rewrite(uri, "", AVIF_BROWSER, MARKED)
+
+
+# --- what a signature must cover ---------------------------------------------------------------------------------
+
+
+def test_the_rewrite_says_whether_a_signature_is_needed_and_which_keys_it_covers() -> None:
+    required = Config.of(signature_mode=SignatureMode.REQUIRED, signature_secret_id="s")
+    outside = Config.of(
+        signature_mode=SignatureMode.OUTSIDE_PRESETS, signature_secret_id="s", presets={"thumb": {"w": "200"}}
+    )
+    negotiated = rewrite("/photos/cat.jpg", "w=300", "image/webp", required)
+    assert negotiated is not None
+    # Spelled out by hand: the keys an AVIF browser, a WebP browser and one without preference get.
+    assert negotiated.signed_keys == ("/300/photos/cat.avif", "/300/photos/cat.webp", "/300/photos/cat.jpg")
+    fixed = rewrite("/photos/cat.jpg", "w=300&format=png", "image/avif", required)
+    assert fixed is not None
+    assert fixed.signed_keys == ("/300/photos/cat.png",)
+    preset = rewrite("/photos/cat.jpg", "preset=thumb", "", outside)
+    assert preset is not None
+    assert preset.signed_keys is None
+    spelled = rewrite("/photos/cat.jpg", "w=200", "", outside)
+    assert spelled is not None
+    assert spelled.signed_keys is not None
+    unsigned = rewrite("/photos/cat.jpg", "w=300", "", Config())
+    assert unsigned is not None
+    assert unsigned.signed_keys is None
+    forced = rewrite("/photos/cat.jpg", "w=300", "", Config(), for_signing=True)
+    assert forced is not None
+    assert forced.signed_keys == negotiated.signed_keys
+
+
+def test_a_bare_original_under_a_watermark_needs_a_signature_even_when_its_rendition_is_a_preset() -> None:
+    config = Config.of(
+        signature_mode=SignatureMode.OUTSIDE_PRESETS,
+        signature_secret_id="s",
+        presets={"big": {"w": "1280"}},
+        watermark="brand/logo.png",
+        watermark_rendition="preset=big",
+    )
+    bare = rewrite("/photos/cat.jpg", "", "", config)
+    assert bare is not None
+    assert bare.signed_keys is not None  # the URL has no preset: the viewer's query is what the mode looks at
+    asked = rewrite("/photos/cat.jpg", "preset=big", "", config)
+    assert asked is not None
+    assert (asked.uri, asked.signed_keys) == (bare.uri, None)

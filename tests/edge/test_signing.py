@@ -4,13 +4,14 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from edge.config import Config, SignatureMode
 from edge.errors import BadRequest, ConfigError, UnsignedMiss
-from edge.hints import AUTO_SIGNED
-from edge.rewrite import rewrite
+from edge.hints import AUTO_SIGNED, ClientHints
+from edge.rewrite import REFERENCE_ACCEPTS, rewrite
 from edge.signing import (
     SIGNATURE_LENGTH,
     BadSignature,
@@ -19,7 +20,6 @@ from edge.signing import (
     SignatureExpired,
     SignatureKeysUnavailable,
     SignatureRequired,
-    check,
     expiry_parameter,
     parse_secret,
     signature,
@@ -28,6 +28,22 @@ from edge.signing import (
     signing_message,
     verify,
 )
+from edge.signing import check as check_signature
+
+
+def check(
+    uri: str,
+    query: str,
+    config: Config,
+    keys: Callable[[], Sequence[bytes]],
+    clock: Callable[[], float] | None = None,
+) -> None:
+    """A viewer request's signature decision, as viewer-request makes it: ``rewrite`` (with the request's hint
+    headers, here none) says what a signature must cover, then ``edge.signing.check`` enforces it."""
+    target = rewrite(uri, query, REFERENCE_ACCEPTS[0], config, ClientHints())
+    if target is not None:
+        check_signature(target, query, keys, clock)
+
 
 KEY = b"k" * 32
 OLD = b"o" * 32
