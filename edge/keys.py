@@ -15,6 +15,7 @@ Grammar (the rewritten URI, CloudFront's cache key and, without its leading slas
           | "sharpen"
           | "r" ("90" | "180" | "270")      ; clockwise rotation
           | "flop"                          ; mirror left-right (a vertical flip is "r180-flop" of the rest)
+          | "still"                         ; an animation's first frame only (anim=0); only with ext avif, webp
     crop  = "north" | "south" | "east" | "west" | "northeast" | "northwest" | "southeast" | "southwest"
           | "entropy" | "attention" | "face"  ; "face" only when the configuration enables faces_enabled
           | "fp" X "x" Y                    ; focal point in percent, multiples of 5 from 0 to 100, no leading
@@ -62,7 +63,7 @@ _BACKGROUND_PATTERN = r"bg[0-9a-f]{6}"
 _QUALITY_PATTERN = r"q[1-9][0-9]{0,2}"
 _TOKEN_BLUR = {f"blur{radius}": radius for radius in BLUR_RADII}
 _TOKEN_ROTATE = {f"r{angle}": angle for angle in ROTATIONS if angle}
-_TOKEN_FLAGS = {"gray": "grayscale", "sharpen": "sharpen", "flop": "flop"}
+_TOKEN_FLAGS = {"gray": "grayscale", "sharpen": "sharpen", "flop": "flop", "still": "still"}
 _COMPASS_POINTS = frozenset(COMPASS_FOCUS.values())
 #: JPEG has no alpha: its default background is white, which is therefore never spelled in a JPEG key.
 JPEG_DEFAULT_BACKGROUND = "ffffff"
@@ -140,6 +141,8 @@ def spec_token(spec: RenderSpec, config: Config) -> str:
         tokens.append(f"r{spec.rotate}")
     if spec.flop:
         tokens.append("flop")
+    if spec.still and spec.format.animates:
+        tokens.append("still")
     return "-".join(tokens)
 
 
@@ -320,5 +323,7 @@ def viewer_query(spec: RenderSpec, config: Config) -> str:
         params.append(("rotate", str(spec.rotate)))
     if spec.flop:
         params.append(("flop", "1"))
+    if spec.still:
+        params.append(("anim", "0"))
     params.append(("format", spec.format.value))
     return urlencode(params)

@@ -44,6 +44,11 @@ class OutputFormat(StrEnum):
         return f"image/{self.value}"
 
     @property
+    def animates(self) -> bool:
+        """WebP and AVIF can hold an animation (``edge.render.animation``); JPEG and PNG outputs are one frame."""
+        return self is OutputFormat.WEBP or self is OutputFormat.AVIF
+
+    @property
     def lossy(self) -> bool:
         """PNG is lossless: a quality does not apply to it and never appears in its key."""
         return self is not OutputFormat.PNG
@@ -138,6 +143,8 @@ class RenderSpec:
     - ``grayscale``, ``blur`` (a radius of ``BLUR_RADII`` or 0), ``sharpen``.
     - ``rotate`` (clockwise, one of ``ROTATIONS``) then ``flop`` (mirror left-right): the eight orientations;
       a vertical ``flip`` is spelled ``rotate + 180`` with ``flop`` toggled, so each orientation has one form.
+    - ``still``: an animated original's first frame only (``anim=0``); set only for formats that animate
+      (``OutputFormat.animates``: the others are always the first frame, so it would only split their keys).
     """
 
     width: int | None
@@ -153,6 +160,7 @@ class RenderSpec:
     sharpen: bool = False
     rotate: int = 0
     flop: bool = False
+    still: bool = False
 
     @property
     def crops(self) -> bool:

@@ -36,6 +36,7 @@ PARAMETERS = (
     "rotate",
     "flip",
     "flop",
+    "anim",
     "preset",
 )
 _PARAMETER_SET = frozenset(PARAMETERS)
@@ -79,6 +80,7 @@ class RequestedOptions:
     rotate: int = 0
     flip: bool = False
     flop: bool = False
+    anim: bool = True
     preset: str | None = None
 
 
@@ -158,7 +160,7 @@ def options_from_values(values: Mapping[str, str], preset: str | None = None) ->
     entropy, attention or face (``edge.rewrite`` refuses face unless enabled); ``focus`` ``x,y`` decimal
     fractions from 0 to 1 (not with ``gravity``);
     ``background`` ``rgb`` or ``rrggbb`` hex, optionally after ``#``; ``blur`` an integer from 0 to 1000;
-    ``rotate`` 0|90|180|270; ``grayscale``/``sharpen``/``flip``/``flop`` 1|true|0|false. At least one of ``w``
+    ``rotate`` 0|90|180|270; ``grayscale``/``sharpen``/``flip``/``flop``/``anim`` 1|true|0|false. At least one of ``w``
     and ``h`` is required. Raises ``BadRequest``.
     """
     width = _dimension(values, "w")
@@ -310,5 +312,6 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "rotate": _rotate,
     "flip": _flag,
     "flop": _flag,
+    "anim": _flag,
 }
 _FIELD = {"q": "quality"}

@@ -88,6 +88,8 @@ def check_reachable(variant: VariantKey, config: Config) -> None:
         need("blur")
     if spec.sharpen:
         need("sharpen")
+    if spec.still:
+        need("anim")
     if missing:
         raise UnreachableVariant(f"parameter {missing[0]} is not enabled")
     if (spec.rotate, spec.flop) not in _orientations(enabled):

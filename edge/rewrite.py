@@ -198,6 +198,7 @@ def _rewrite(uri: str, requested: RequestedOptions, accept: str, config: Config)
         sharpen=requested.sharpen,
         rotate=rotate,
         flop=flop,
+        still=not requested.anim and fmt.animates,
     )
     variant = VariantKey(spec, original.stem)
     return Rewrite(uri=encode_key(variant, config), original=original.uri, variant=variant)

@@ -106,14 +106,15 @@ def variant_bound(config: Config) -> int:
         shapes  = 2n + n^2 (4 + P + F)          n sizes (max_dimension under any), P = CROP_POSITIONS (443),
                                                 F = 1 with faces_enabled (gravity=face), else 0
         filters = 2 (1 + R) 2 x 8               grayscale, blur (R = len(BLUR_RADII)), sharpen, 8 orientations
-        colours = Q (3 (1 + B) - W) + (1 + B)   Q qualities, B = len(backgrounds), W = 1 if white is one of them
+        colours = Q ((2A + 1)(1 + B) - W) + (1 + B)   Q qualities, B = len(backgrounds), W = 1 if white is one
+                                                      of them, A = 2 with anim (all frames or the first), else 1
         bound   = shapes x filters x colours
 
     ``shapes``: width-only and height-only keys, and per ``n*n`` box the four fits that do not crop plus
     ``cover`` at each crop position. ``colours``: AVIF and WebP at each quality with no background or one of
-    ``B``; JPEG the same but white is its default (W); PNG without quality. dpr and presets add no variants
-    (they only choose among these). With the defaults (36 sizes, 8 qualities, 2 backgrounds) that is
-    579,384 x 192 x 67 = 7,453,195,776.
+    ``B``, each animating or its first frame (A); JPEG the same but white is its default (W), one frame; PNG without
+    quality, one frame. dpr and presets add no variants (they only choose among these). With the defaults (36 sizes,
+    8 qualities, 2 backgrounds, anim enabled) that is 579,384 x 192 x 115 = 12,792,798,720.
 
     A parameter that ``config.url.allowed_parameters`` disables contributes only its default: no ``w`` (or ``h``)
     leaves the height-only (width-only) keys; no ``fit`` leaves ``cover``; no ``gravity``/``focus`` removes
@@ -165,9 +166,10 @@ def _colours(config: Config) -> int:
     qualities = len(config.sizing.qualities) if "q" in enabled else 1
     backgrounds = set(config.url.backgrounds) if "background" in enabled else set()
     total = 0
+    frames = 2 if "anim" in enabled else 1  # an animating format: every frame, or the first (anim=0)
     for fmt in formats:
         spelled = backgrounds - {JPEG_DEFAULT_BACKGROUND} if fmt is OutputFormat.JPEG else backgrounds
-        total += (qualities if fmt.lossy else 1) * (1 + len(spelled))
+        total += (qualities if fmt.lossy else 1) * (1 + len(spelled)) * (frames if fmt.animates else 1)
     return total
 
 

@@ -20,7 +20,7 @@ from edge.signing import signed_query
 
 #: The URL parameters beyond w, h, fit, q and format, in the order the CLI's options and ``url`` add them.
 IMAGE_PARAMETERS = (
-    "dpr", "gravity", "focus", "background", "grayscale", "blur", "sharpen", "rotate", "flip", "flop", "preset",
+    "dpr", "gravity", "focus", "background", "grayscale", "blur", "sharpen", "rotate", "flip", "flop", "anim", "preset",
 )  # fmt: skip
 
 ParameterValue = str | int | float | bool | None
@@ -80,6 +80,7 @@ def url(
     rotate: int | None = None,
     flip: bool | None = None,
     flop: bool | None = None,
+    anim: bool | None = None,
     preset: str | None = None,
     accept: str = "*/*",
     base_url: str = "",
@@ -93,7 +94,8 @@ def url(
     Every parameter is validated exactly as the viewer-request function validates it, against ``config``
     (default: ``load_config()``, the configuration the functions load). ``format=None`` is ``auto``: the URL
     spells out the format the edge negotiates for ``accept`` (default ``*/*``, as ``imgedge url``), so that it
-    maps to one variant key whatever the browser sends. ``False`` for a flag is the same as ``None``.
+    maps to one variant key whatever the browser sends. ``False`` for a flag is the same as ``None``, except
+    ``anim=False``: an animated original's first frame only (``anim=0``).
 
     Returns ``{base_url}{path}?{query}``; without any image parameter, ``{base_url}{path}`` (the original, served
     as it is). With ``signing_key`` (a key of the signing secret), the query ends in ``s=...`` (after
@@ -107,7 +109,7 @@ def url(
     image: dict[str, ParameterValue] = {
         "dpr": dpr, "gravity": gravity, "focus": focus, "background": background,
         "grayscale": grayscale or None, "blur": blur, "sharpen": sharpen or None, "rotate": rotate,
-        "flip": flip or None, "flop": flop or None, "preset": preset,
+        "flip": flip or None, "flop": flop or None, "anim": None if anim is None else int(anim), "preset": preset,
     }  # fmt: skip
     query = joined(given, spec_query(w, h, fit, q, format or "auto"), image_query(image))
     target = rewrite(uri, query, accept, config)

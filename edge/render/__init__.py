@@ -87,7 +87,7 @@ def render(
 
     The output is upright (EXIF orientation applied), sized by ``geometry.plan_for`` (never enlarged), converted
     to sRGB, stripped of all metadata and encoded as ``spec.format``. It is the first frame, except for an
-    animated original (GIF, WebP, APNG, AVIF) rendered to WebP or AVIF within the limits of
+    animated original (GIF, WebP, APNG, AVIF) rendered to WebP or AVIF (without ``spec.still``) within the limits of
     ``edge.render.animation``: then every frame goes through the same steps (crop position and faces from the
     first frame) and the output animates with the original's durations and loop count.
 
@@ -135,7 +135,8 @@ def render(
                 context = replace(context, faces=oriented_box(detection.box, spec.rotate, spec.flop))
             timings["faces"] = _elapsed_ms(start)
             start = time.perf_counter()
-        animation = inspect(data, limits, math.prod(plan.canvas)) if spec.format in ANIMATED_FORMATS else None
+        animates = spec.format in ANIMATED_FORMATS and not spec.still
+        animation = inspect(data, limits, math.prod(plan.canvas)) if animates else None
         # Only the steps hold the decoded pixels from here: each step's input is released when the next one
         # starts, so the full-size decode is gone after the resize (the first step that copies it).
         source_format = decoded.source_format

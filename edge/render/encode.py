@@ -79,6 +79,9 @@ AVIF_CODEC: Final = "aom"
 AVIF_AOM_OPTIONS: Final = (("tune", "iq"), ("sharpness", "0"))
 #: ``(spec quality, libavif quality)`` points of ``avif_quality``, linear in between.
 AVIF_QUALITY_KNOTS: Final = ((0, 0), (100, 100))
+#: libavif's lossless quality, and the aom options that remain valid there (``tune`` is refused in lossless mode).
+AVIF_LOSSLESS: Final = 100
+AVIF_LOSSLESS_AOM_OPTIONS: Final = tuple(option for option in AVIF_AOM_OPTIONS if option[0] != "tune")
 #: libwebp method (0 fastest .. 6 smallest).
 WEBP_METHOD: Final = 4
 #: zlib level of PNG output.
@@ -155,7 +158,8 @@ def save_options(fmt: OutputFormat, quality: int | None, mode: str) -> dict[str,
         "quality": avif_quality(quality),
         "speed": AVIF_SPEED,
         "codec": AVIF_CODEC,
-        "advanced": AVIF_AOM_OPTIONS,
+        # libavif's quality 100 is lossless, where aom refuses any tune: only the tuning-free options apply.
+        "advanced": AVIF_AOM_OPTIONS if avif_quality(quality) < AVIF_LOSSLESS else AVIF_LOSSLESS_AOM_OPTIONS,
         "exif": b"",
         "xmp": b"",
     }

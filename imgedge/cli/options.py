@@ -86,6 +86,11 @@ image_options = compose(
     click.option("--rotate", type=click.Choice(["0", "90", "180", "270"]), help="Rotate clockwise."),
     click.option("--flip", is_flag=True, default=None, help="Mirror top to bottom."),
     click.option("--flop", is_flag=True, default=None, help="Mirror left to right."),
+    click.option(
+        "--anim",
+        type=click.Choice(["0", "1"]),
+        help="0: an animated original's first frame only (WebP and AVIF outputs animate by default).",
+    ),
     click.option("--preset", help="A configured preset."),
 )
 

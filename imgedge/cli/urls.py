@@ -174,6 +174,7 @@ def url(
         "sharpen": spec.sharpen,
         "rotate": spec.rotate,
         "flop": spec.flop,
+        "still": spec.still,
     }
     if as_json:
         click.echo(json.dumps(data))
@@ -191,6 +192,7 @@ def url(
     extras += [f"blur {spec.blur}"] if spec.blur else []
     extras += [f"rotate {spec.rotate}"] if spec.rotate else []
     extras += ["flop"] if spec.flop else []
+    extras += ["first frame only"] if spec.still else []
     if extras:
         click.echo(f"options      {', '.join(extras)}")
     click.echo(f"viewer URL   {viewer_url}")

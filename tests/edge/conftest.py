@@ -77,4 +77,6 @@ def extended_render_specs(draw: st.DrawFn, config: Config | None = None) -> Rend
         sharpen=draw(st.booleans()),
         rotate=draw(st.sampled_from(ROTATIONS)),
         flop=draw(st.booleans()),
+        # anim=0 only splits the keys of the formats that animate (WebP, AVIF), written out here by hand.
+        still=draw(st.booleans()) if base.format in (OutputFormat.WEBP, OutputFormat.AVIF) else False,
     )

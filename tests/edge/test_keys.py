@@ -288,8 +288,9 @@ EXTENDED_GRAMMAR = re.compile(
     r"(?:-(?:north|south|east|west|northeast|northwest|southeast|southwest|entropy|attention|face"
     r"|fp(?:0|5|[1-9][05]|100)x(?:0|5|[1-9][05]|100)))?"
     r"(?:-bg[0-9a-f]{6})?(?:-gray)?(?:-blur(?:1|2|5|10|20))?(?:-sharpen)?(?:-r(?:90|180|270))?(?:-flop)?"
+    r"(?P<still>-still)?"
     r"/(?:[A-Za-z0-9_.~-]|%[0-9A-F]{2})+(?:/(?:[A-Za-z0-9_.~-]|%[0-9A-F]{2})+)*"
-    r"\.(?:avif|webp|jpg|png)"
+    r"\.(?:avif|webp|(?(still)(?!)|(?:jpg|png)))"  # "still" only with the formats that animate
 )
 
 
@@ -482,3 +483,14 @@ def test_variant_prefix_may_not_hold_an_origin() -> None:
         Config.from_mapping(
             {"variant_prefix": "_v", "origins": [{"prefix": "_v/a/", "bucket": "my-bucket", "region": "eu-west-1"}]}
         )
+
+
+def test_anim_0_has_its_own_token_only_where_the_format_animates() -> None:
+    still = RenderSpec(300, None, Fit.INSIDE, OutputFormat.WEBP, 80, still=True)
+    key = encode_key(VariantKey(still, "photos/spin"), CONFIG)
+    assert key == "/300-still/photos/spin.webp"
+    assert decode_key(key, CONFIG).spec == still
+    assert viewer_query(still, CONFIG) == "w=300&anim=0&format=webp"
+    for jpeg_still in ("/300-still/photos/spin.jpg", "/300-still/photos/spin.png"):
+        with pytest.raises(InvalidVariantKey):
+            decode_key(jpeg_still, CONFIG)  # JPEG and PNG are one frame: no key of theirs says "still"

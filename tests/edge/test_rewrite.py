@@ -420,3 +420,17 @@ def test_a_bare_original_under_a_watermark_needs_a_signature_even_when_its_rendi
     asked = rewrite("/photos/cat.jpg", "preset=big", "", config)
     assert asked is not None
     assert (asked.uri, asked.signed_keys) == (bare.uri, None)
+
+
+def test_anim_0_is_kept_only_where_the_format_animates() -> None:
+    avif = rewrite("/anim/spin.gif", "w=300&anim=0", "image/avif,image/webp", Config())
+    assert avif is not None
+    assert avif.uri == "/300-still/anim/spin.avif"
+    jpeg = rewrite("/anim/spin.gif", "w=300&anim=false&format=jpeg", "", Config())
+    assert jpeg is not None
+    assert jpeg.uri == "/300/anim/spin.jpg"  # one frame anyway: the same key as without anim
+    default = rewrite("/anim/spin.gif", "w=300&anim=1", "image/webp", Config())
+    assert default is not None
+    assert default.uri == "/300/anim/spin.webp"
+    with pytest.raises(BadRequest, match="anim must be 1, true, 0 or false"):
+        rewrite("/anim/spin.gif", "w=300&anim=no", "", Config())

@@ -127,8 +127,11 @@ def test_variant_bound_formula() -> None:
     assert CROP_POSITIONS == 11 + 21 * 21 - 9 == 443
     assert FILTER_COMBINATIONS == 2 * 6 * 2 * 8 == 192
     extended_shapes = 2 * n + (4 + 443) * n * n
-    colours = 8 * (3 * 3 - 1) + 3  # two backgrounds, white among them
-    assert variant_bound(SNAP) == variant_bound(STRICT) == extended_shapes * 192 * colours == 7_453_195_776
+    # Per format, 8 qualities x (no background + 2): AVIF and WebP each animating or not (anim=0), JPEG without
+    # its default white, PNG without qualities.
+    colours = 8 * 3 * 2 + 8 * 3 * 2 + 8 * 2 + 3
+    assert colours == 115
+    assert variant_bound(SNAP) == variant_bound(STRICT) == extended_shapes * 192 * colours == 12_792_798_720
     assert variant_bound(ANY) == (2 * 4096 + 447 * 4096 * 4096) * 192 * colours
 
 
@@ -287,12 +290,13 @@ def test_filters_and_orientations_are_counted_exactly() -> None:
 
 def test_token_groups_combine_freely_so_the_bound_is_their_product() -> None:
     shapes = ["w=10", "h=20", "w=10&h=20&fit=fill", "w=20&h=10", "w=20&h=10&gravity=entropy", "w=20&h=10&focus=0.3,0.7"]
-    colours = ["format=png", "format=jpeg&q=50", "format=webp&background=fff", "format=jpeg"]
+    colours = ["format=png", "format=jpeg&q=50", "format=webp&background=fff", "format=jpeg", "format=avif&anim=0"]
     filters = ["", "grayscale=1", "blur=2&flip=1", "rotate=90&sharpen=1"]
     queries = ["&".join(filter(None, parts)) for parts in itertools.product(shapes, colours, filters)]
     assert len(_spec_tokens(SMALL, queries)) == len(shapes) * len(colours) * len(filters)
     n = len(SMALL.sizing.sizes)
-    assert variant_bound(SMALL) == (2 * n + (4 + CROP_POSITIONS) * n * n) * FILTER_COMBINATIONS * 12
+    # 2 qualities x (none + white): AVIF and WebP x 2 (anim=0), JPEG (white is its default), PNG (none + white).
+    assert variant_bound(SMALL) == (2 * n + (4 + CROP_POSITIONS) * n * n) * FILTER_COMBINATIONS * (8 + 8 + 2 + 2)
 
 
 def test_dpr_snaps_up_and_multiplies_before_the_policy() -> None:
@@ -433,4 +437,4 @@ def test_the_readme_example_bound_is_the_original_grammar() -> None:
     keys = _keys_reachable(small, [None, 5, 10, 15, 20, 25], [None, 1, 50, 51, 80, 100])
     assert len(keys) == variant_bound(small) == base_variant_bound(small)
     assert variant_bound(Config().replace(allowed_parameters=readme)) == 163_800
-    assert variant_bound(Config()) == 7_453_195_776
+    assert variant_bound(Config()) == 12_792_798_720

@@ -138,3 +138,12 @@ def test_the_corpus_animations_stay_animated(name: str, frames: int, plays: int)
     assert rendered.frames == frames
     with Image.open(io.BytesIO(rendered.body)) as image:
         assert (getattr(image, "n_frames", 1), image.info["loop"]) == (frames, plays)
+
+
+def test_anim_0_asks_for_the_first_frame() -> None:
+    still = RenderSpec(32, None, Fit.INSIDE, OutputFormat.WEBP, 90, still=True)
+    rendered = render(animation("GIF"), still, LIMITS)
+    assert (rendered.frames, rendered.first_frame_reason) == (1, None)  # asked for, not a limit
+    frames = played(rendered.body)
+    assert len(frames) == 1
+    assert close(frames[0][0], COLOURS[0])

@@ -183,3 +183,13 @@ def test_metadata_never_reaches_the_output(fmt: OutputFormat, metadata_jpeg: byt
         assert dict(image.getexif()) == {}
     for secret in (b"SecretCam", b"secret-creator", b"secret comment", b"Exif\x00", b"xmpmeta", b"acsp"):
         assert secret not in rendered.body
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+@pytest.mark.parametrize("quality", [1, 50, 90, 99, 100])
+def test_avif_encodes_at_every_quality_up_to_lossless(mode: str, quality: int) -> None:
+    # libavif's quality 100 is lossless, where aom refuses a tune: it must still encode (q=95 snaps to 100).
+    image = Image.new(mode, (48, 32), 128 if mode == "L" else (200, 30, 30, 255)[: len(mode)])
+    body = encode(image, OutputFormat.AVIF, quality)
+    with Image.open(io.BytesIO(body)) as decoded:
+        assert (decoded.format, decoded.size) == ("AVIF", (48, 32))
