@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from time import perf_counter
-from typing import Protocol
+from typing import Any, Protocol
 
 from edge.config import Config
 from edge.errors import EdgeError, OriginalNotFound
@@ -102,9 +102,9 @@ def originals_to_warm(changes: Iterable[ObjectChange], config: Config) -> dict[s
 
 @dataclass
 class WarmReport:
-    """What warming one original did.
+    """What warming one original (``bucket``/``original``) did.
 
-    ``written``: variant keys stored now; ``present``: keys that already held an object, left alone (found by the
+    ``written``: variant keys stored now; ``skipped``: keys that already held an object, left alone (found by the
     existence check, or by the conditional write losing to a concurrent render); ``failed``: ``key: reason``
     of each variant (or of the original, when nothing could be rendered) that could not be prepared. ``gone``:
     the original no longer exists (deleted since its event; nothing to warm, not a failure). ``source``: the
@@ -112,10 +112,11 @@ class WarmReport:
     ``fetch``, the render's (``decode``, ``transform``, ``encode``, ``faces``) and ``store``.
     """
 
+    bucket: str
     original: str
     source: str | None = None
     written: list[str] = field(default_factory=list)
-    present: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     gone: bool = False
     bytes_in: int = 0
@@ -148,11 +149,11 @@ def warm_original(store: WarmStore, original: OriginalPath, config: Config, rend
     The original is read once (``find_original`` over ``candidate_keys``, as origin-response reads it for the
     viewer URL ``original.uri``); each missing variant is rendered by ``produce_variant`` and written by
     ``store_variant`` (``If-None-Match``: an object that appeared meanwhile is left alone and reported
-    ``present``). A variant whose render or write fails is reported in ``failed`` and the others are still
+    ``skipped``). A variant whose render or write fails is reported in ``failed`` and the others are still
     prepared; a face detection that failed is a failure too (its fallback crop is never stored, as at the edge).
     Never raises an ``EdgeError``: everything it meets is in the report.
     """
-    report = WarmReport(original.key)
+    report = WarmReport(store.bucket, original.key)
     mark = perf_counter()
     try:
         missing, present = missing_targets(store, warm_targets(original, config))
@@ -160,7 +161,7 @@ def warm_original(store: WarmStore, original: OriginalPath, config: Config, rend
         report.failed.append(_failure(original.key, err))
         return report
     report._add_ms("check", (perf_counter() - mark) * 1000)
-    report.present += [target.key for target in present]
+    report.skipped += [target.key for target in present]
     if not missing:
         return report
     mark = perf_counter()
@@ -198,5 +199,26 @@ def _warm_one(
         for name, value in log.items():
             if name.startswith("ms_") and isinstance(value, float):
                 report._add_ms(name.removeprefix("ms_"), value)
-    (report.written if written else report.present).append(target.key)
+    (report.written if written else report.skipped).append(target.key)
     report.bytes_out += len(produced.rendered.body) if written else 0
+
+
+def log_fields(reports: Iterable[WarmReport]) -> dict[str, Any]:
+    """The warming members of a log line: ``warmed``, ``warm_skipped`` (already stored), ``warm_failed`` and
+    ``warm_gone`` as ``bucket/key`` lists, ``warm_bytes_in``/``warm_bytes_out``, and ``ms_warm_<stage>`` summed over
+    ``reports``."""
+    fields: dict[str, Any] = {"warmed": [], "warm_skipped": [], "warm_failed": [], "warm_gone": []}
+    totals: dict[str, float] = {}
+    bytes_in = bytes_out = 0
+    for report in reports:
+        fields["warmed"] += [f"{report.bucket}/{key}" for key in report.written]
+        fields["warm_skipped"] += [f"{report.bucket}/{key}" for key in report.skipped]
+        fields["warm_failed"] += [f"{report.bucket}/{failure}" for failure in report.failed]
+        fields["warm_gone"] += [f"{report.bucket}/{report.original}"] if report.gone else []
+        bytes_in += report.bytes_in
+        bytes_out += report.bytes_out
+        for stage, ms in report.ms.items():
+            totals[stage] = totals.get(stage, 0.0) + ms
+    fields.update(warm_bytes_in=bytes_in, warm_bytes_out=bytes_out)
+    fields.update({f"ms_warm_{stage}": ms for stage, ms in totals.items()})
+    return fields

@@ -133,7 +133,7 @@ def test_warming_stores_every_missing_variant(s3: S3Client) -> None:
     s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.jpg", Body=jpeg())
     report = warm_original(store(s3), _original("photos/cat.jpg"), WARM, renderer())
     expected = ["320/photos/cat.avif", "320/photos/cat.webp", "320/photos/cat.jpg", "640/photos/cat.webp"]
-    assert (report.written, report.present, report.failed, report.gone) == (expected, [], [], False)
+    assert (report.written, report.skipped, report.failed, report.gone) == (expected, [], [], False)
     assert report.source == "photos/cat.jpg"
     assert keys(s3) == {"photos/cat.jpg", *expected}
     sizes = {}
@@ -157,12 +157,12 @@ def test_an_existing_variant_is_left_alone(s3: S3Client) -> None:
     s3.put_object(Bucket=TEST_BUCKET, Key="320/photos/cat.webp", Body=b"stored before", ContentType="image/webp")
     etag = s3.head_object(Bucket=TEST_BUCKET, Key="320/photos/cat.webp")["ETag"]
     report = warm_original(store(s3), _original("photos/cat.jpg"), WARM, renderer())
-    assert report.present == ["320/photos/cat.webp"]
+    assert report.skipped == ["320/photos/cat.webp"]
     assert "320/photos/cat.webp" not in report.written
     assert len(report.written) == 3
     assert s3.head_object(Bucket=TEST_BUCKET, Key="320/photos/cat.webp")["ETag"] == etag
     again = warm_original(store(s3), _original("photos/cat.jpg"), WARM, renderer())
-    assert (again.written, len(again.present), again.source) == ([], 4, None)  # nothing read, nothing rendered
+    assert (again.written, len(again.skipped), again.source) == ([], 4, None)  # nothing read, nothing rendered
 
 
 def test_a_variant_stored_meanwhile_is_left_alone_by_the_conditional_write(s3: S3Client) -> None:
@@ -173,7 +173,7 @@ def test_a_variant_stored_meanwhile_is_left_alone_by_the_conditional_write(s3: S
     racing.has_object = lambda key: False  # type: ignore[method-assign]
     s3.put_object(Bucket=TEST_BUCKET, Key=target.key, Body=b"a concurrent render")
     report = warm_original(racing, _original("photos/cat.jpg"), WARM, renderer())
-    assert target.key in report.present
+    assert target.key in report.skipped
     assert target.key not in report.written
     assert s3.get_object(Bucket=TEST_BUCKET, Key=target.key)["Body"].read() == b"a concurrent render"
 
