@@ -17,10 +17,11 @@ from edge.config import Config
 from edge.errors import ConfigError, EdgeError
 from edge.keys import namespace_warning
 from edge.paths import OriginalPath
+from edge.ports import Renderer
 from edge.render import Limits, render
 from edge.rewrite import check_warm_renditions
 from edge.store import S3Store, face_locator_for
-from edge.warming import WarmReport, missing_targets, warm_original, warm_targets
+from edge.warming import WarmReport, missing_targets, originals_to_warm, warm_original, warm_targets
 from imgedge import bucket as bucket_ops
 from imgedge import replay as replay_ops
 from imgedge import targets as targets_ops
@@ -284,7 +285,8 @@ def purge(
     run again. Without it CloudFront is not touched.
 
     With --replay-failed QUEUE_URL (and no KEY): purge again, as the purge-on-change function does, every event
-    in that queue (its on-failure destination), deleting each message once its purge succeeded.
+    in that queue (its on-failure destination), and warm again with warm_renditions, deleting each message once
+    that succeeded.
     """
     config = load_cli_config(config_path)
     if queue_url is not None:
@@ -305,19 +307,34 @@ def _replay(queue_url: str, config: Config, distribution_id: str | None, endpoin
     sqs = replay_ops.sqs_client(queue_url, endpoint_url)
     cloudfront = bucket_ops.cloudfront_client()
 
+    renderer = _renderer(config) if config.warming.warm_renditions else None
+
     def purge_event(event: dict[str, Any]) -> list[str]:
         errors: list[str] = []
         changes = purge_ops.object_changes(event)
-        for bucket, originals in purge_ops.originals_to_purge(changes, config).items():
+
+        def client_for(bucket: str) -> Any:
             regions = {change.region for change in changes if change.bucket == bucket}
-            client = bucket_ops.s3_client(endpoint_url, regions.pop() if len(regions) == 1 else None)
+            return bucket_ops.s3_client(endpoint_url, regions.pop() if len(regions) == 1 else None)
+
+        for bucket, originals in purge_ops.originals_to_purge(changes, config).items():
             result = purge_ops.purge(
-                client, bucket, originals, config,
+                client_for(bucket), bucket, originals, config,
                 cloudfront=cloudfront, distribution_id=distribution_id, invalidate_originals=True,
             )  # fmt: skip
             for key in result.variants:
                 click.echo(f"deleted s3://{bucket}/{key}")
             errors += result.errors
+        # With warm_renditions the function warms after the purge: so does its replay.
+        warm_with = renderer
+        if warm_with is None:
+            return errors
+        for bucket, originals in originals_to_warm(changes, config).items():
+            store = _store(client_for(bucket), bucket, config)
+            for original in originals:
+                report = warm_original(store, original, config, warm_with)
+                _print_report(report)
+                errors += [f"{bucket}/{failure}" for failure in report.failed]
         return errors
 
     with s3_errors(queue_url):
@@ -368,14 +385,11 @@ def warm(
     if not config.warming.warm_renditions:
         raise click.UsageError("nothing to warm: the configuration has no warm_renditions (or give --rendition QUERY)")
     places = _originals_to_warm([original_key(path) for path in paths], bucket, region, config, endpoint_url)
-    renderer = partial(render, limits=Limits.from_config(config), face_locator=face_locator_for(config))
+    renderer = _renderer(config)
     reports: list[WarmReport] = []
     planned = 0
     for (name, place_region), originals in places.items():
-        client = bucket_ops.s3_client(endpoint_url, place_region)
-        store = S3Store(
-            client, name, max_source_bytes=config.limits.max_source_bytes, tag_variants=config.storage.tag_variants
-        )
+        store = _store(bucket_ops.s3_client(endpoint_url, place_region), name, config)
         with s3_errors(name), progress_bar() as progress:
             task = progress.add_task("checking" if dry_run else "warming", total=len(originals))
             for original in originals:
@@ -386,6 +400,18 @@ def warm(
                     _print_report(reports[-1])
                 progress.advance(task)
     _summarise(reports, sum(len(originals) for originals in places.values()), planned, dry_run)
+
+
+def _store(client: Any, bucket: str, config: Config) -> S3Store:
+    """The bucket as origin-response's store (its byte limit, and the variant tag when ``tag_variants``)."""
+    return S3Store(
+        client, bucket, max_source_bytes=config.limits.max_source_bytes, tag_variants=config.storage.tag_variants
+    )
+
+
+def _renderer(config: Config) -> Renderer:
+    """origin-response's renderer: ``edge.render.render`` within ``config``'s limits, faces when enabled."""
+    return partial(render, limits=Limits.from_config(config), face_locator=face_locator_for(config))
 
 
 def _originals_to_warm(
