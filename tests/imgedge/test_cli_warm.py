@@ -149,3 +149,12 @@ def test_a_missing_or_broken_original_fails_the_run_after_the_others(
     assert f"s3://{TEST_BUCKET}/photos/nothere.gif: no such original" in result.output
     assert {"320/photos/cat.avif", "320/photos/dog.png"} <= keys(s3)  # the others were warmed
     assert not [key for key in keys(s3) if "broken" in key and key != "photos/broken.jpg"]
+
+
+def test_a_configuration_whose_renditions_the_edge_would_refuse_is_refused(s3: S3Client, tmp_path: Path) -> None:
+    # The CLI and the emulator load their configuration as the CDK props check it (imgedge.local_config).
+    path = tmp_path / "imgedge-config.json"
+    path.write_text(json.dumps({"warm_renditions": ["w=5000"]}), encoding="utf-8")
+    result = run("warm", "photos/", "--config", str(path), *BUCKET)
+    assert result.exit_code == 1
+    assert "configuration key 'warm_renditions': 'w=5000': w must be at most 4096" in result.output
