@@ -593,6 +593,17 @@ class Limits(_Section):
         check=_integer(128, 10_240),
         set_by="`origin_response_memory_mb`",
     )
+    max_frames: int = setting(
+        default=300,
+        doc="An animated original (GIF, WebP, APNG, AVIF) with more frames is rendered as its first frame (WebP "
+        "and AVIF outputs; JPEG and PNG are always the first frame); the response says so in `x-imgedge-animation`.",
+        check=_integer(1, 10_000),
+    )
+    max_animation_pixels: int = setting(
+        default=150_000_000,
+        doc="Likewise for more decoded pixels in all (frames x width x height), checked before the frames are decoded.",
+        check=_integer(1),
+    )
 
 
 class Signing(_Section):

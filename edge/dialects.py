@@ -90,7 +90,7 @@ REFUSED_FILTERS = {
     "noise": "no imgedge equivalent",
     "round_corner": "no imgedge equivalent",
     "max_bytes": "no imgedge equivalent",
-    "animated": "imgedge renders the first frame only",
+    "animated": "no per-URL switch: animations stay animated in WebP and AVIF",
     "smart_crop": "use smart/ (gravity=attention)",
 }
 _COLOUR_NAMES = {"white": "ffffff", "black": "000000"}
@@ -131,7 +131,7 @@ _SIH_REFUSED_EDITS = {
     "tint": "no imgedge equivalent",
     "normalize": "no imgedge equivalent",
     "normalise": "no imgedge equivalent",
-    "animated": "imgedge renders the first frame only",
+    "animated": "no per-URL switch: animations stay animated in WebP and AVIF",
 }
 
 

@@ -6,6 +6,7 @@ the watermark comes from ``edge.watermark_source``, the redirect of an oversize 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from time import perf_counter, time
@@ -55,6 +56,9 @@ MISS_STATUSES = frozenset({403, 404})
 SERVED_STATUSES = frozenset({200, 206})
 #: The header CloudFront's origin-response event carries S3's variant metadata in.
 SOURCE_HEADER = f"x-amz-meta-{SOURCE_METADATA}"
+#: Set on an inline render of an animated original rendered as its first frame only (a limit of
+#: ``edge.render.animation``): ``first-frame; <which limit>``.
+ANIMATION_HEADER = "X-Imgedge-Animation"
 
 
 def served_object_conflict(event: OriginResponse, config: Config) -> NamespaceConflict | None:
@@ -246,9 +250,22 @@ def missing_object(event: OriginResponse, config: Config, log: dict[str, Any]) -
     return Result(responses.keep_read_only_headers(response, event.response_headers), result_log)
 
 
-def _inline(body: bytes, fmt: OutputFormat, cache_control: str, config: Config) -> dict[str, Any]:
-    """The inline image response, with its validators and ``Vary`` (taken after the variant was stored)."""
-    return responses.image(body, fmt, cache_control, extra=inline_headers(body, time(), config))
+def _animation_headers(rendered: Rendered, log: dict[str, Any]) -> dict[str, str]:
+    """The headers (and log fields) saying how an animated original was rendered: all its frames, or the first."""
+    if rendered.frames > 1:
+        log["frames"] = rendered.frames
+    if rendered.first_frame_reason is None:
+        return {}
+    log["animation"] = f"first frame: {rendered.first_frame_reason}"
+    return {ANIMATION_HEADER: f"first-frame; {rendered.first_frame_reason}"}
+
+
+def _inline(
+    body: bytes, fmt: OutputFormat, cache_control: str, config: Config, extra: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The inline image response, with its validators and ``Vary`` (taken after the variant was stored), and
+    ``extra`` headers."""
+    return responses.image(body, fmt, cache_control, extra={**inline_headers(body, time(), config), **(extra or {})})
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,11 +359,14 @@ def _serve_miss(
     log.update(source=original.key, bytes_in=len(original.body), ms_fetch=(perf_counter() - mark) * 1000)
     produced = produce_variant(store, bucket, original, variant, config, renderer, marker, log)
     rendered = produced.rendered
+    extra = _animation_headers(rendered, log)
     if rendered.faces is not None and rendered.faces.outcome is FaceOutcome.FAILED:
         # A failed detection (throttling, timeout...) is transient: its attention fallback is served for
         # error_max_age and never stored, so that a later request detects again. Too large to return inline (a
         # redirect needs a stored variant), it is not served either: a no-store 503 asks for a retry.
-        response = _inline(rendered.body, rendered.format, f"public, max-age={config.responses.error_max_age}", config)
+        response = _inline(
+            rendered.body, rendered.format, f"public, max-age={config.responses.error_max_age}", config, extra
+        )
         log["stored"] = "skipped"
         if responses.generated_size(response) <= config.responses.max_response_bytes:
             log["action"] = "inline"
@@ -362,7 +382,7 @@ def _serve_miss(
         log.update(stored="failed", store_detail=err.detail or err.reason)
     log["ms_store"] = (perf_counter() - mark) * 1000
 
-    response = _inline(rendered.body, rendered.format, config.responses.cache_control, config)
+    response = _inline(rendered.body, rendered.format, config.responses.cache_control, config, extra)
     if responses.generated_size(response) <= config.responses.max_response_bytes:
         log["action"] = "inline"
         return response

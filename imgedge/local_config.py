@@ -21,8 +21,7 @@ def load_local_config(path: Path | None) -> Config:
             raise ConfigError(f"configuration file {path} does not exist")
         config = Config.from_mapping(json.loads(path.read_text(encoding="utf-8")))
     else:
-        load_config.cache_clear()
-        config = load_config()
+        config = load_config.__wrapped__()  # read afresh, leaving the functions' per-container cache alone
     check_rendition(config)
     check_warm_renditions(config)
     return config

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config as BotoConfig
 
-from edge.config import Config, load_config
+from edge.config import Config, per_configuration
 from edge.errors import ConfigError
 from edge.log import emit
 from edge.purge import HEAD_WORKERS, LIST_WORKERS, ObjectChange, object_changes, originals_to_purge, purge
@@ -125,5 +125,13 @@ def make_handler(
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """Lambda's entry point and the composition root: the handler of the bundled configuration, the distribution
-    of ``IMGEDGE_DISTRIBUTION_ID``, boto3 clients and stdout logging."""
-    return make_handler(load_config(), distribution_id=os.environ.get(DISTRIBUTION_ENV_VAR) or None)(event, context)
+    of ``IMGEDGE_DISTRIBUTION_ID``, boto3 clients and stdout logging, composed once per container
+    (``per_configuration``)."""
+    return _handler_of_the_container()(event, context)
+
+
+def _compose(config: Config) -> Handler:
+    return make_handler(config, distribution_id=os.environ.get(DISTRIBUTION_ENV_VAR) or None)
+
+
+_handler_of_the_container = per_configuration(_compose)

@@ -12,13 +12,13 @@ import os
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from edge.config import Config, load_config
+from edge.config import Config, per_configuration
 from edge.ports import Renderer
 from edge.purge import ObjectChange
 from edge.render import Limits, render
 from edge.store import S3Store, face_locator_for
 from edge.warming import log_fields, originals_to_warm, warm_original
-from purge_on_change.handler import DISTRIBUTION_ENV_VAR, Warm, make_handler
+from purge_on_change.handler import DISTRIBUTION_ENV_VAR, Handler, Warm, make_handler
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -50,7 +50,14 @@ def make_warmer(config: Config, *, renderer: Renderer | None = None) -> Warm:
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """Lambda's entry point and the composition root: the purge-on-change handler of the bundled configuration,
-    the distribution of ``IMGEDGE_DISTRIBUTION_ID``, boto3 clients, stdout logging, and warming with Pillow."""
-    config = load_config()
+    the distribution of ``IMGEDGE_DISTRIBUTION_ID``, boto3 clients, stdout logging, and warming with Pillow,
+    composed once per container (``per_configuration``)."""
+    return _handler_of_the_container()(event, context)
+
+
+def _compose(config: Config) -> Handler:
     distribution_id = os.environ.get(DISTRIBUTION_ENV_VAR) or None
-    return make_handler(config, distribution_id=distribution_id, warm=make_warmer(config))(event, context)
+    return make_handler(config, distribution_id=distribution_id, warm=make_warmer(config))
+
+
+_handler_of_the_container = per_configuration(_compose)

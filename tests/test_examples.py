@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import viewer_event
-from viewer_request.handler import handler as viewer_handler
+from tests.conftest import Handlers, viewer_event
 
 ROOT = Path(__file__).resolve().parent.parent
 LOADER = ROOT / "docs" / "examples" / "imgedge-loader.mjs"
@@ -55,7 +54,8 @@ def _cli_key(path: str, width: int, quality: int | None) -> str:
 
 
 @pytest.mark.parametrize("quality", [None, 75])
-def test_next_image_loader_urls_are_accepted_and_match_imgedge_url(quality: int | None) -> None:
+def test_next_image_loader_urls_are_accepted_and_match_imgedge_url(handlers: Handlers, quality: int | None) -> None:
+    viewer_handler = handlers.viewer()  # the defaults, as `imgedge url` below has them (no --config)
     urls = _loader_urls("/photos/cat.jpg", quality)
     assert len(urls) == len(NEXT_WIDTHS)
     for width, url in zip(NEXT_WIDTHS, urls, strict=True):

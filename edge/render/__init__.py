@@ -5,16 +5,20 @@
 each stage.
 """
 
+import math
 import time
 from dataclasses import dataclass, replace
+
+from PIL import Image
 
 from edge.errors import EdgeError, OutputTooLarge
 from edge.faces import FaceDetection, FaceLocator, FaceOutcome, oriented_box
 from edge.options import Gravity, OutputFormat, RenderSpec
+from edge.render.animation import Animation, frames, inspect
 from edge.render.context import Context
 from edge.render.decode import Limits as Limits
 from edge.render.decode import decode, pillow_errors, quiet_warnings, upright
-from edge.render.encode import MAX_SIDE, encode, holds
+from edge.render.encode import ANIMATED_FORMATS, MAX_SIDE, encode, encode_frames, holds
 from edge.render.faces import detection_jpeg
 from edge.render.geometry import plan_for
 from edge.render.steps import apply_steps, normalise_mode
@@ -31,7 +35,10 @@ class Rendered:
     Pillow name of the original's format (``"JPEG"``, ``"PNG"``, ``"WEBP"``, ``"GIF"``, ``"AVIF"``, ``"TIFF"``
     or ``"MPO"``) and ``timings_ms`` the milliseconds spent in ``"decode"``, ``"transform"`` and ``"encode"``
     (and ``"faces"`` when faces were looked for). ``faces`` is the face detection of ``gravity=face`` (``None``
-    when none ran).
+    when none ran). ``frames`` is the number of frames encoded (more than 1 for an animation);
+    ``first_frame_reason`` says why an animated original was rendered as its first frame only (a limit of
+    ``edge.render.animation``), ``None`` otherwise (a still original, every frame rendered, or an output
+    format that cannot animate).
     """
 
     body: bytes
@@ -41,6 +48,8 @@ class Rendered:
     source_format: str
     timings_ms: dict[str, float]
     faces: FaceDetection | None = None
+    frames: int = 1
+    first_frame_reason: str | None = None
 
 
 def _check_spec(spec: RenderSpec) -> None:
@@ -76,8 +85,11 @@ def render(
 ) -> Rendered:
     """Render the original ``data`` as ``spec`` describes, within ``limits``.
 
-    The output is the first frame, upright (EXIF orientation applied), sized by ``geometry.plan_for`` (never
-    enlarged), converted to sRGB, stripped of all metadata and encoded as ``spec.format``.
+    The output is upright (EXIF orientation applied), sized by ``geometry.plan_for`` (never enlarged), converted
+    to sRGB, stripped of all metadata and encoded as ``spec.format``. It is the first frame, except for an
+    animated original (GIF, WebP, APNG, AVIF) rendered to WebP or AVIF within the limits of
+    ``edge.render.animation``: then every frame goes through the same steps (crop position and faces from the
+    first frame) and the output animates with the original's durations and loop count.
 
     Raises only ``EdgeError`` subclasses: ``ImageTooLarge`` (too many bytes, a header declaring too many
     pixels, or an original whose render would not fit the memory budget of ``limits.memory_mb``; checked before
@@ -123,11 +135,15 @@ def render(
                 context = replace(context, faces=oriented_box(detection.box, spec.rotate, spec.flop))
             timings["faces"] = _elapsed_ms(start)
             start = time.perf_counter()
+        animation = inspect(data, limits, math.prod(plan.canvas)) if spec.format in ANIMATED_FORMATS else None
         # Only the steps hold the decoded pixels from here: each step's input is released when the next one
         # starts, so the full-size decode is gone after the resize (the first step that copies it).
         source_format = decoded.source_format
         pixels = [decoded.image]
         del decoded
+        if animation is not None and animation.first_frame_reason is None:
+            pixels.clear()
+            return _render_animation(data, spec, limits, context, animation, source_format, timings, start)
         with pillow_errors("transform"):
             image = apply_steps(pixels.pop(), context)
         timings["transform"] = _elapsed_ms(start)
@@ -144,4 +160,39 @@ def render(
         source_format=source_format,
         timings_ms=timings,
         faces=detection,
+        first_frame_reason=None if animation is None else animation.first_frame_reason,
+    )
+
+
+def _render_animation(
+    data: bytes,
+    spec: RenderSpec,
+    limits: Limits,
+    context: Context,
+    animation: Animation,
+    source_format: str,
+    timings: dict[str, float],
+    start: float,
+) -> Rendered:
+    """Every frame of ``animation`` through the steps of ``context``, encoded as one animation of ``spec.format``
+    (the decode of each frame counts as transform time: they alternate)."""
+    rendered: list[Image.Image] = []
+    durations: list[int] = []
+    with pillow_errors("transform"):
+        for frame, duration in frames(data, limits):
+            rendered.append(apply_steps(frame, context))
+            durations.append(duration)
+    timings["transform"] = _elapsed_ms(start)
+    start = time.perf_counter()
+    with pillow_errors("encode"):
+        body = encode_frames(rendered, spec.format, spec.quality, durations, animation.loop)
+    timings["encode"] = _elapsed_ms(start)
+    return Rendered(
+        body=body,
+        format=spec.format,
+        width=rendered[0].width,
+        height=rendered[0].height,
+        source_format=source_format,
+        timings_ms=timings,
+        frames=len(rendered),
     )

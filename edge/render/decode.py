@@ -84,24 +84,32 @@ class Limits:
 
     ``max_source_bytes`` bounds the encoded size, ``max_source_pixels`` the ``width * height`` its header
     declares (checked before decoding), ``memory_mb`` is the function's memory, from which ``edge.render.budget``
-    derives what one render may use (also checked before decoding). All must be positive.
+    derives what one render may use (also checked before decoding). ``max_frames`` and ``max_animation_pixels``
+    (frames x width x height) bound the animations rendered as animations (``edge.render.animation``; over them,
+    the first frame is rendered). All must be positive.
     """
 
     max_source_bytes: int
     max_source_pixels: int
     memory_mb: int = 1536
+    max_frames: int = 300
+    max_animation_pixels: int = 150_000_000
 
     def __post_init__(self) -> None:
-        if self.max_source_bytes < 1 or self.max_source_pixels < 1 or self.memory_mb < 1:
+        if min(self.max_source_bytes, self.max_source_pixels, self.memory_mb, self.max_frames,
+               self.max_animation_pixels) < 1:  # fmt: skip
             raise ValueError("limits must be positive")
 
     @classmethod
     def from_config(cls, config: Config) -> "Limits":
-        """The limits of ``config`` (``max_source_bytes``, ``max_source_pixels``, ``memory_mb``)."""
+        """The limits of ``config`` (``max_source_bytes``, ``max_source_pixels``, ``memory_mb``, ``max_frames``,
+        ``max_animation_pixels``)."""
         return cls(
             max_source_bytes=config.limits.max_source_bytes,
             max_source_pixels=config.limits.max_source_pixels,
             memory_mb=config.limits.memory_mb,
+            max_frames=config.limits.max_frames,
+            max_animation_pixels=config.limits.max_animation_pixels,
         )
 
 

@@ -176,3 +176,38 @@ def encode(image: Image.Image, fmt: OutputFormat, quality: int | None) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, **save_options(fmt, quality, mode))
     return buffer.getvalue()
+
+
+#: The formats ``encode_frames`` writes as animations.
+ANIMATED_FORMATS: Final = frozenset({OutputFormat.WEBP, OutputFormat.AVIF})
+
+
+def encode_frames(
+    frames: list[Image.Image], fmt: OutputFormat, quality: int | None, durations: list[int], loop: int
+) -> bytes:
+    """``frames`` (each L, LA, RGB or RGBA, no metadata, one size) encoded as one animation of ``fmt`` (one of
+    ``ANIMATED_FORMATS``) with the module defaults, each frame shown for its ``durations`` ms, playing ``loop``
+    times (0: forever; AVIF ignores it, see ``edge.render.animation``).
+
+    Every frame is saved in one encoder mode (``encoder_mode``): the frames' own when they share it, else RGBA
+    when any has alpha, else RGB; without the alpha band when no frame has a pixel that is not opaque. Raises
+    ``ValueError`` as ``encode`` does, and for a format that cannot animate.
+    """
+    if fmt not in ANIMATED_FORMATS:
+        raise ValueError(f"{fmt.value} cannot hold an animation")
+    modes = {frame.mode for frame in frames}
+    common = modes.pop() if len(modes) == 1 else "RGBA" if any("A" in mode for mode in modes) else "RGB"
+    if common in ("LA", "RGBA") and all(_opaque(frame) for frame in frames):
+        common = common[:-1]  # an opaque alpha plane costs bytes (libavif keeps it in a sequence)
+    mode = encoder_mode(common, fmt)
+    converted = [frame if frame.mode == mode else frame.convert(mode) for frame in frames]
+    options = save_options(fmt, quality, mode)
+    if fmt is OutputFormat.WEBP:
+        options["loop"] = loop
+    buffer = io.BytesIO()
+    converted[0].save(buffer, save_all=True, append_images=converted[1:], duration=durations, **options)
+    return buffer.getvalue()
+
+
+def _opaque(frame: Image.Image) -> bool:
+    return "A" not in frame.mode or frame.getchannel("A").getextrema() == (255, 255)

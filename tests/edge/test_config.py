@@ -513,7 +513,7 @@ def test_bad_allowed_parameters_name_the_key_and_the_entry(data: dict[str, objec
         Config.from_mapping(data)
 
 
-def test_per_configuration_builds_once_per_loaded_configuration(use_config: ConfigSetter) -> None:
+def test_per_configuration_builds_once_per_loaded_configuration(bundled_config: ConfigSetter) -> None:
     builds: list[Config] = []
 
     def build(config: Config) -> int:
@@ -522,7 +522,7 @@ def test_per_configuration_builds_once_per_loaded_configuration(use_config: Conf
 
     current = per_configuration(build)
     assert current() == current() == 1  # the container's first event composes it, later ones reuse it
-    use_config(error_max_age=5)  # another configuration (as a test or a changed $IMGEDGE_CONFIG gives)
+    bundled_config(error_max_age=5)  # another configuration (as a test or a changed $IMGEDGE_CONFIG gives)
     assert current() == current() == 2
     assert builds[1].responses.error_max_age == 5
 

@@ -43,6 +43,8 @@ class FakeRendered:
     height: int | None
     timings_ms: dict[str, float] = field(default_factory=lambda: {"decode": 1.0, "encode": 2.0})
     faces: None = None  # no face detection ran
+    frames: int = 1  # a still image
+    first_frame_reason: None = None
 
 
 @dataclass

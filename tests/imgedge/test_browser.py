@@ -1,13 +1,16 @@
 """Headless Chromium loads the demo page from the emulator: every variant decodes at its width, and Chromium's
 own Accept header gets AVIF. Skipped (with the reason shown) only where no Chromium is installed."""
 
+import io
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from urllib.request import Request, urlopen
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, sync_playwright
 
 from edge.config import CONFIG_ENV_VAR
@@ -94,3 +97,40 @@ def test_demo_page_in_chromium(browser: Browser, emulator: Emulator, tmp_path: P
     page.screenshot(path=str(tmp_path / "demo.png"), full_page=True)
     assert errors == []
     context.close()
+
+
+ANIMATION_COLOURS = [(220, 30, 30), (30, 200, 40), (40, 60, 220), (230, 210, 20)]
+
+
+def test_an_animated_variant_animates_in_chromium(browser: Browser, tmp_path: Path) -> None:
+    # An animated GIF original: four solid colours, 250 ms each, looping forever.
+    originals = tmp_path / "originals"
+    (originals / "anim").mkdir(parents=True)
+    frames = [Image.new("RGB", (160, 120), colour) for colour in ANIMATION_COLOURS]
+    frames[0].save(originals / "anim" / "spin.gif", save_all=True, append_images=frames[1:], duration=250, loop=0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(CONFIG_ENV_VAR, raising=False)
+        with Emulator(Settings(port=0, originals=originals), log=lambda _: None) as emulator:
+            context = browser.new_context(viewport={"width": 400, "height": 300}, device_scale_factor=1)
+            page = context.new_page()
+            url = f"{emulator.url}/anim/spin.gif?w=120"
+            page.set_content(f'<img id="anim" src="{url}" width="120" height="90">')
+            page.wait_for_function("document.getElementById('anim').complete", timeout=60_000)
+            shots = []
+            for _ in range(2):
+                shots.append(page.locator("#anim").screenshot())
+                page.wait_for_timeout(500)  # half the cycle: the other side of the animation
+            record = next(r for r in emulator.recent(50) if r.path == "/anim/spin.gif?w=120")
+            accept = record.accept
+            context.close()
+            with urlopen(Request(url, headers={"Accept": accept})) as answer:
+                body = answer.read()
+                content_type = answer.headers["Content-Type"]
+    assert content_type == "image/avif"  # what Chromium's Accept negotiated
+    with Image.open(io.BytesIO(body)) as variant:
+        assert getattr(variant, "n_frames", 1) == 4
+    colours = []
+    for shot in shots:
+        with Image.open(io.BytesIO(shot)) as image:
+            colours.append(image.convert("RGB").getpixel((60, 45)))
+    assert colours[0] != colours[1], colours  # the image changed between the two screenshots

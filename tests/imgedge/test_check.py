@@ -112,11 +112,10 @@ def signed_emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     config = Config.of(signature_mode=SignatureMode.REQUIRED, signature_secret_id="imgedge/check")
     config_path = tmp_path / "config.json"
     config_path.write_text(config.to_json(), encoding="utf-8")
-    signing.key_cache.cache_clear()
+    # The keys of the emulator's own viewer-request handler (it composes it with the default key source).
     monkeypatch.setattr(signing, "keys_for", lambda config: lambda: (KEY.encode(),))
     with Emulator(Settings(port=0, config_path=config_path), log=lambda line: None) as running:
         yield running, config
-    signing.key_cache.cache_clear()
 
 
 def test_signing_checks_with_the_key_and_without(signed_emulator: tuple[Emulator, Config]) -> None:

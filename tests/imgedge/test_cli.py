@@ -19,8 +19,7 @@ from edge.rewrite import rewrite
 from edge.sizes import apply_size_policy
 from imgedge.cli import cli
 from imgedge.samples import sample_originals
-from origin_response.handler import handler as origin_handler
-from tests.conftest import TEST_BUCKET, S3Client, create_distribution, invalidated_paths, origin_event
+from tests.conftest import TEST_BUCKET, Handlers, S3Client, create_distribution, invalidated_paths, origin_event
 from tests.imgedge.conftest import png_declaring
 
 BUCKET = ["--bucket", TEST_BUCKET]
@@ -48,7 +47,9 @@ def keys(s3: S3Client) -> list[str]:
 # --- render, url, srcset: no AWS --------------------------------------------------------------------------
 
 
-def test_render_is_what_origin_response_produces(s3: S3Client, samples: dict[str, Path], tmp_path: Path) -> None:
+def test_render_is_what_origin_response_produces(
+    s3: S3Client, samples: dict[str, Path], tmp_path: Path, handlers: Handlers
+) -> None:
     out = tmp_path / "out.jpg"
     result = run("render", str(samples["landscape.jpg"]), "-w", "300", "-h", "300", "--format", "jpeg", "-o", str(out))
     assert result.exit_code == 0, result.output
@@ -56,6 +57,7 @@ def test_render_is_what_origin_response_produces(s3: S3Client, samples: dict[str
     assert "variant key /300x300/landscape.jpg" in result.stderr
 
     s3.put_object(Bucket=TEST_BUCKET, Key="photos/landscape.jpg", Body=samples["landscape.jpg"].read_bytes())
+    origin_handler = handlers.origin()  # the defaults, as imgedge render above has them (no --config)
     response = origin_handler(origin_event(403, "/300x300/photos/landscape.jpg", "/photos/landscape.jpg"), None)
     assert base64.b64decode(response["body"]) == out.read_bytes()
 

@@ -10,8 +10,7 @@ from click.testing import CliRunner, Result
 from PIL import Image
 
 from imgedge.cli import cli
-from origin_response.handler import handler as origin_handler
-from tests.conftest import TEST_BUCKET, ConfigSetter, S3Client, origin_event
+from tests.conftest import TEST_BUCKET, Handlers, S3Client, config_with, origin_event
 
 BUCKET = ["--bucket", TEST_BUCKET]
 OTHER_BUCKET = "imgedge-other-bucket"
@@ -68,7 +67,7 @@ def test_dry_run_lists_the_missing_variant_keys_and_writes_nothing(
 
 
 def test_warm_stores_what_origin_response_stores_and_leaves_stored_variants_alone(
-    s3: S3Client, library: None, config_file: Path, use_config: ConfigSetter
+    s3: S3Client, library: None, config_file: Path, handlers: Handlers
 ) -> None:
     stored_etag = s3.head_object(Bucket=TEST_BUCKET, Key="320/photos/cat.webp")["ETag"]
     result = run("warm", "photos/", "/top.png", "--config", str(config_file), *BUCKET)
@@ -84,7 +83,7 @@ def test_warm_stores_what_origin_response_stores_and_leaves_stored_variants_alon
     assert "320/notes/readme.avif" not in keys(s3)
 
     # origin-response, under the same configuration, stores the same objects for a viewer's miss.
-    use_config(**json.loads(config_file.read_text()))
+    origin_handler = handlers.origin(config_with(**json.loads(config_file.read_text())))
     s3.create_bucket(Bucket=OTHER_BUCKET)
     for key, original in (("320/photos/dog.avif", "photos/dog.png"), ("320/top.png", "top.png")):
         body = s3.get_object(Bucket=TEST_BUCKET, Key=original)["Body"].read()

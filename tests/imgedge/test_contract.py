@@ -10,9 +10,7 @@ from PIL import Image
 
 from imgedge import contract
 from imgedge.contract import Rule
-from origin_response.handler import handler as origin_handler
-from tests.conftest import TEST_BUCKET, S3Client, load_event, origin_event, viewer_event
-from viewer_request.handler import handler as viewer_handler
+from tests.conftest import TEST_BUCKET, Handlers, S3Client, load_event, origin_event, viewer_event
 
 
 def rules(event: dict[str, Any], result: object) -> set[Rule]:
@@ -47,17 +45,18 @@ def viewer_pass() -> tuple[dict[str, Any], dict[str, Any]]:
     ("uri", "querystring"),
     [("/photos/cat.png", "w=300"), ("/photos/cat.png", ""), ("/photos/cat.png", "w=abc"), ("/../x.png", "w=1")],
 )
-def test_viewer_request_results_pass(uri: str, querystring: str) -> None:
+def test_viewer_request_results_pass(handlers: Handlers, uri: str, querystring: str) -> None:
     event = viewer_event(uri, querystring)
-    assert contract.check(event, viewer_handler(copy.deepcopy(event), None)) == []
+    assert contract.check(event, handlers.viewer()(copy.deepcopy(event), None)) == []
 
 
-def test_origin_response_pass_through_passes() -> None:
+def test_origin_response_pass_through_passes(handlers: Handlers) -> None:
     event, _ = origin_200()
-    assert contract.check(event, origin_handler(copy.deepcopy(event), None)) == []
+    assert contract.check(event, handlers.origin()(copy.deepcopy(event), None)) == []
 
 
-def test_origin_response_inline_image_and_404_pass(s3: S3Client) -> None:
+def test_origin_response_inline_image_and_404_pass(s3: S3Client, handlers: Handlers) -> None:
+    origin_handler = handlers.origin()
     buffer = io.BytesIO()
     Image.new("RGB", (400, 300), (200, 30, 30)).save(buffer, "PNG")
     s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.png", Body=buffer.getvalue())

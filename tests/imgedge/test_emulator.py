@@ -16,10 +16,8 @@ from PIL import Image
 
 from imgedge.emulator import Emulator, Settings
 from imgedge.samples import sample_originals
-from origin_response.handler import handler as real_origin_handler
-from tests.conftest import ConfigSetter
+from tests.conftest import Handlers, config_with
 from tests.imgedge.conftest import CHROME_ACCEPT, Reply, fetch, png_declaring
-from viewer_request.handler import handler as real_viewer_handler
 
 REPO = Path(__file__).resolve().parents[2]
 LANDSCAPE = "/photos/landscape.jpg"
@@ -33,6 +31,13 @@ def image_of(reply: Reply) -> Image.Image:
 
 def timing_names(reply: Reply) -> set[str]:
     return {part.strip().split(";")[0] for part in (reply.header("server-timing") or "").split(",")}
+
+
+def config_file(tmp_path: Path, **settings: Any) -> Path:
+    """A configuration file with these settings (JSON-like values), for ``Settings(config_path=...)``."""
+    path = tmp_path / "imgedge-config.json"
+    path.write_text(config_with(**settings).to_json(), encoding="utf-8")
+    return path
 
 
 # --- the request path -------------------------------------------------------------------------------------
@@ -169,8 +174,8 @@ class Recorder:
 
 
 @pytest.fixture
-def recorded() -> Iterator[tuple[Emulator, Recorder, Recorder]]:
-    viewer, origin = Recorder(real_viewer_handler), Recorder(real_origin_handler)
+def recorded(handlers: Handlers) -> Iterator[tuple[Emulator, Recorder, Recorder]]:
+    viewer, origin = Recorder(handlers.viewer()), Recorder(handlers.origin())  # the emulator's defaults
     with Emulator(Settings(port=0), viewer_handler=viewer, origin_handler=origin, log=lambda _: None) as running:
         yield running, viewer, origin
 
@@ -205,11 +210,11 @@ def test_events_have_cloudfront_shape(recorded: tuple[Emulator, Recorder, Record
     assert "body" not in cf["response"]
 
 
-def test_contract_violation_fails_the_request_loudly() -> None:
+def test_contract_violation_fails_the_request_loudly(handlers: Handlers) -> None:
     def int_status(result: dict[str, Any]) -> dict[str, Any]:
         return {**result, "status": int(result["status"])}
 
-    origin = Recorder(real_origin_handler, int_status)
+    origin = Recorder(handlers.origin(), int_status)
     with Emulator(Settings(port=0), origin_handler=origin, log=lambda _: None) as emulator:
         for _ in range(2):
             reply = fetch(emulator.url, f"{LANDSCAPE}?w=200")
@@ -221,7 +226,7 @@ def test_contract_violation_fails_the_request_loudly() -> None:
         assert emulator.recent()[-1].problem.startswith("[status]")
 
 
-def test_viewer_request_violation_and_exception() -> None:
+def test_viewer_request_violation_and_exception(handlers: Handlers) -> None:
     def set_host(request: dict[str, Any]) -> dict[str, Any]:
         request["headers"]["host"] = [{"key": "Host", "value": "elsewhere"}]
         return request
@@ -229,7 +234,7 @@ def test_viewer_request_violation_and_exception() -> None:
     def explode(event: dict[str, Any], context: Any) -> Any:
         raise RuntimeError("boom")
 
-    with Emulator(Settings(port=0), viewer_handler=Recorder(real_viewer_handler, set_host), log=lambda _: None) as em:
+    with Emulator(Settings(port=0), viewer_handler=Recorder(handlers.viewer(), set_host), log=lambda _: None) as em:
         reply = fetch(em.url, f"{LANDSCAPE}?w=200")
         assert reply.status == 500
         assert b"[read-only-header]" in reply.body
@@ -241,9 +246,9 @@ def test_viewer_request_violation_and_exception() -> None:
     assert any("Traceback" in line for line in lines)
 
 
-def test_oversize_variant_redirects_then_serves_from_s3(use_config: ConfigSetter) -> None:
-    use_config(max_response_bytes=2000)
-    with Emulator(Settings(port=0), log=lambda _: None) as emulator:
+def test_oversize_variant_redirects_then_serves_from_s3(tmp_path: Path) -> None:
+    config = config_file(tmp_path, max_response_bytes=2000)
+    with Emulator(Settings(port=0, config_path=config), log=lambda _: None) as emulator:
         first = fetch(emulator.url, f"{LANDSCAPE}?w=400&format=jpeg&utm=1")
         assert first.status == 302
         # Back to exactly the URL the viewer asked for (viewer-request's marker records it).
@@ -261,9 +266,9 @@ def test_oversize_variant_redirects_then_serves_from_s3(use_config: ConfigSetter
         assert third.header("x-imgedge-cache") == "Hit"
 
 
-def test_a_variant_served_from_s3_shows_viewers_none_of_its_metadata(use_config: ConfigSetter) -> None:
-    use_config(max_response_bytes=2000)
-    with Emulator(Settings(port=0), log=lambda _: None) as emulator:
+def test_a_variant_served_from_s3_shows_viewers_none_of_its_metadata(tmp_path: Path) -> None:
+    config = config_file(tmp_path, max_response_bytes=2000)
+    with Emulator(Settings(port=0, config_path=config), log=lambda _: None) as emulator:
         url = f"{LANDSCAPE}?w=400&format=jpeg"
         assert fetch(emulator.url, url).status == 302  # stored, then served by S3 (the variant's metadata with it)
         served = fetch(emulator.url, url)

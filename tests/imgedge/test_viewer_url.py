@@ -3,20 +3,18 @@ accepts and rewrites."""
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from edge import signing
 from edge.config import Config
 from edge.errors import BadRequest
 from imgedge import url
 from imgedge.cli import cli
-from tests.conftest import ConfigSetter, viewer_event
-from viewer_request.handler import handler as viewer_handler
+from tests.conftest import Handlers, config_with, viewer_event
 
 KEY = "k" * 40
 
@@ -38,10 +36,24 @@ def _cli(*args: str) -> str:
     return result.stdout.strip()
 
 
-def _edge(viewer_url: str, base_url: str = "") -> dict[str, Any]:
-    path, _, query = viewer_url.removeprefix(base_url).partition("?")
-    result: dict[str, Any] = viewer_handler(viewer_event(path, query, accept="image/avif,image/webp,*/*"), None)
-    return result
+Edge = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def edge_of(handlers: Handlers) -> Callable[[Config], Edge]:
+    """``edge_of(config)``: ``edge(viewer_url, base_url)``, the viewer-request handler of ``config`` (its signing
+    key ``KEY``) on that URL."""
+
+    def bind(config: Config) -> Edge:
+        handle = handlers.viewer(config, signing_keys=lambda: (KEY.encode(),))
+
+        def edge(viewer_url: str, base_url: str = "") -> dict[str, Any]:
+            path, _, query = viewer_url.removeprefix(base_url).partition("?")
+            return handle(viewer_event(path, query, accept="image/avif,image/webp,*/*"), None)
+
+        return edge
+
+    return bind
 
 
 NOW = 4102444000
@@ -49,42 +61,42 @@ BASE = "https://img.example.com"
 
 
 @pytest.fixture
-def configured(use_config: ConfigSetter, tmp_path: Path) -> Iterator[Callable[..., tuple[Config, Path]]]:
+def configured(tmp_path: Path) -> Callable[..., tuple[Config, Path]]:
     """``configured(**overrides)``: one configuration for the CLI (``--config``, the returned path), ``url()``
-    (``config=``, the returned Config) and the viewer-request handler (``IMGEDGE_CONFIG``)."""
+    (``config=``, the returned Config) and the viewer-request handler (``edge_of(config)``)."""
 
     def apply(**overrides: Any) -> tuple[Config, Path]:
-        loaded = use_config(**overrides)
+        loaded = config_with(**overrides)
         path = tmp_path / "cli-config.json"
         path.write_text(loaded.to_json(), encoding="utf-8")
         return loaded, path
 
-    signing.key_cache.cache_clear()
-    yield apply
-    signing.key_cache.cache_clear()
+    return apply
 
 
 @pytest.mark.parametrize(("path", "options", "keywords"), CASES)
 def test_url_is_the_viewer_url_of_imgedge_url_and_the_edge_rewrites_it(
-    configured: Callable[..., tuple[Config, Path]], path: str, options: list[str], keywords: dict[str, Any]
-) -> None:
+    configured: Callable[..., tuple[Config, Path]], edge_of: Callable[[Config], Edge], path: str, options: list[str],
+    keywords: dict[str, Any],
+) -> None:  # fmt: skip
     loaded, config_path = configured()
+    edge = edge_of(loaded)
     printed = json.loads(_cli("url", path, *options, "--base-url", BASE, "--json", "--config", str(config_path)))
     returned = url(path, **keywords, base_url=BASE, config=loaded)
     assert returned == printed["viewer_url"]
     assert url(path, **keywords, base_url=BASE + "/", config=loaded) == returned
-    rewritten = _edge(returned, BASE)
+    rewritten = edge(returned, BASE)
     assert rewritten["uri"] == printed["variant_key"]
     assert rewritten["querystring"] == ""
 
 
 @pytest.mark.parametrize(("path", "options", "keywords"), CASES)
 def test_signed_url_is_what_imgedge_sign_prints_and_the_edge_rewrites_it(
-    configured: Callable[..., tuple[Config, Path]], path: str, options: list[str], keywords: dict[str, Any],
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    configured: Callable[..., tuple[Config, Path]], edge_of: Callable[[Config], Edge], path: str, options: list[str],
+    keywords: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     loaded, config_path = configured(signature_mode="required", signature_secret_id="imgedge/test")
-    monkeypatch.setattr(signing, "keys_for", lambda config: lambda: (KEY.encode(),))
+    edge = edge_of(loaded)
     monkeypatch.setattr(time, "time", lambda: float(NOW))  # the CLI's --expires-in and the edge's clock
     key_file = tmp_path / "key"
     key_file.write_text(KEY + "\n")
@@ -106,10 +118,10 @@ def test_signed_url_is_what_imgedge_sign_prints_and_the_edge_rewrites_it(
     assert expiring == _cli(*sign, "--expires-in", "800")
     assert f"&exp={NOW + 800}&s=" in expiring
     for accepted in (unexpiring, expiring):
-        rewritten = _edge(accepted, BASE)
+        rewritten = edge(accepted, BASE)
         assert rewritten["uri"] == printed["variant_key"]
         assert rewritten["querystring"] == ""
-    assert _edge(unexpiring.replace("&s=", "&s=x"), BASE)["status"] == "403"
+    assert edge(unexpiring.replace("&s=", "&s=x"), BASE)["status"] == "403"
 
 
 def test_url_refuses_what_the_edge_refuses(configured: Callable[..., tuple[Config, Path]]) -> None:

@@ -1,8 +1,8 @@
 """S3 faults through the real origin-response handler: throttling, 500s, resets and timeouts on GET and PUT.
 
-Faults are injected with a botocore ``before-send`` hook on the handler's own (cached) S3 client, in front of
-moto: bounded retries, then a 503 ``no-store``; a failed PUT still serves the rendered bytes inline; nothing is
-ever half written.
+Faults are injected with a botocore ``before-send`` hook on the S3 client the test composes the handler with (made
+as ``edge.store`` makes the container's, with the configured retries and timeouts), in front of moto: bounded
+retries, then a 503 ``no-store``; a failed PUT still serves the rendered bytes inline; nothing is ever half written.
 """
 
 import base64
@@ -18,9 +18,8 @@ from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, Endp
 from PIL import Image
 
 from edge.config import Config
-from edge.store import s3_client
-from origin_response.handler import handler
-from tests.conftest import TEST_BUCKET, ConfigSetter, S3Client, origin_event
+from edge.ports import StoreFactory
+from tests.conftest import TEST_BUCKET, Handlers, S3Client, config_with, origin_event, own_s3_client, stores_on
 
 ATTEMPTS = 3
 # CloudFront's origin-response Lambda@Edge functions may run at most 30 s.
@@ -52,8 +51,8 @@ FAULTS = [
 
 
 @pytest.fixture
-def config(use_config: ConfigSetter) -> Config:
-    return use_config(s3_max_attempts=ATTEMPTS)
+def config() -> Config:
+    return config_with(s3_max_attempts=ATTEMPTS)
 
 
 @pytest.fixture
@@ -64,12 +63,10 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return recorded
 
 
-def inject(config: Config, method: str, fault: Any, times: int | None = None) -> Counter[str]:
-    """Make the handler's S3 client fail every ``method`` request (or the first ``times``) with ``fault()``.
-    Returns a counter of the requests sent, as ``"METHOD path"``."""
-    client = s3_client(
-        "us-east-1", config.storage.s3_max_attempts, config.storage.s3_connect_timeout, config.storage.s3_read_timeout
-    )
+def inject(config: Config, method: str, fault: Any, times: int | None = None) -> tuple[StoreFactory, Counter[str]]:
+    """Stores for the handler of ``config`` whose S3 client fails every ``method`` request (or the first ``times``)
+    with ``fault()``, and a counter of the requests sent, as ``"METHOD path"``."""
+    client = own_s3_client(config, "us-east-1")
     sent: Counter[str] = Counter()
     left = [times]
 
@@ -85,7 +82,7 @@ def inject(config: Config, method: str, fault: Any, times: int | None = None) ->
         return cast(AWSResponse, failure)
 
     client.meta.events.register_first("before-send.s3", cast(Any, intercept))
-    return sent
+    return stores_on(client, config), sent
 
 
 def png() -> bytes:
@@ -111,11 +108,11 @@ def stored_variant(s3: S3Client) -> bytes | None:
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_get_faults_are_retried_then_a_503_no_store(
-    s3: S3Client, config: Config, sleeps: list[float], fault: Any
+    s3: S3Client, handlers: Handlers, config: Config, sleeps: list[float], fault: Any
 ) -> None:
     s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.png", Body=png())
-    sent = inject(config, "GET", fault)
-    response = handler(origin_event(403, URI, MARKER), None)
+    stores, sent = inject(config, "GET", fault)
+    response = handlers.origin(config, stores=stores)(origin_event(403, URI, MARKER), None)
 
     assert (response["status"], header(response, "cache-control")) == ("503", "no-store")
     assert response["body"] == "storage temporarily unavailable\n"
@@ -135,11 +132,11 @@ def test_get_faults_are_retried_then_a_503_no_store(
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_put_faults_are_retried_and_the_bytes_still_served_inline(
-    s3: S3Client, config: Config, sleeps: list[float], fault: Any
+    s3: S3Client, handlers: Handlers, config: Config, sleeps: list[float], fault: Any
 ) -> None:
     s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.png", Body=png())
-    sent = inject(config, "PUT", fault)
-    response = handler(origin_event(404, URI, MARKER), None)
+    stores, sent = inject(config, "PUT", fault)
+    response = handlers.origin(config, stores=stores)(origin_event(404, URI, MARKER), None)
 
     assert response["status"] == "200"
     assert header(response, "content-type") == "image/avif"
@@ -154,22 +151,24 @@ def test_put_faults_are_retried_and_the_bytes_still_served_inline(
 
 
 def test_oversize_variant_whose_put_fails_is_a_503_no_store(
-    s3: S3Client, use_config: ConfigSetter, sleeps: list[float]
+    s3: S3Client, handlers: Handlers, sleeps: list[float]
 ) -> None:
-    config = use_config(s3_max_attempts=ATTEMPTS, max_response_bytes=500)
+    config = config_with(s3_max_attempts=ATTEMPTS, max_response_bytes=500)
     s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.png", Body=png())
-    inject(config, "PUT", lambda: _s3_error(503, "SlowDown"))
-    response = handler(origin_event(403, URI, MARKER), None)
+    stores, _ = inject(config, "PUT", lambda: _s3_error(503, "SlowDown"))
+    response = handlers.origin(config, stores=stores)(origin_event(403, URI, MARKER), None)
     assert (response["status"], header(response, "cache-control")) == ("503", "no-store")
     assert "location" not in response["headers"]
     assert variant_count(s3) <= 1
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT"])
-def test_one_transient_fault_is_invisible(s3: S3Client, config: Config, sleeps: list[float], method: str) -> None:
+def test_one_transient_fault_is_invisible(
+    s3: S3Client, handlers: Handlers, config: Config, sleeps: list[float], method: str
+) -> None:
     s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.png", Body=png())
-    inject(config, method, lambda: _s3_error(503, "SlowDown"), times=1)
-    response = handler(origin_event(403, URI, MARKER), None)
+    stores, _ = inject(config, method, lambda: _s3_error(503, "SlowDown"), times=1)
+    response = handlers.origin(config, stores=stores)(origin_event(403, URI, MARKER), None)
     assert response["status"] == "200"
     assert len(sleeps) == 1
     stored = s3.get_object(Bucket=TEST_BUCKET, Key=VARIANT)["Body"].read()
@@ -177,11 +176,11 @@ def test_one_transient_fault_is_invisible(s3: S3Client, config: Config, sleeps: 
 
 
 def test_a_put_that_never_overwrites_survives_faults_on_an_existing_variant(
-    s3: S3Client, config: Config, sleeps: list[float]
+    s3: S3Client, handlers: Handlers, config: Config, sleeps: list[float]
 ) -> None:
     s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.png", Body=png())
     s3.put_object(Bucket=TEST_BUCKET, Key=VARIANT, Body=b"earlier render")
-    inject(config, "PUT", lambda: _s3_error(500, "InternalError"), times=1)
-    response = handler(origin_event(403, URI, MARKER), None)
+    stores, _ = inject(config, "PUT", lambda: _s3_error(500, "InternalError"), times=1)
+    response = handlers.origin(config, stores=stores)(origin_event(403, URI, MARKER), None)
     assert response["status"] == "200"
     assert s3.get_object(Bucket=TEST_BUCKET, Key=VARIANT)["Body"].read() == b"earlier render"

@@ -8,25 +8,30 @@ import boto3
 import pytest
 from PIL import Image
 
-from origin_response.handler import handler
-from tests.conftest import TEST_BUCKET, ConfigSetter, S3Client, origin_event, viewer_event
+from edge.config import Config
+from tests.conftest import TEST_BUCKET, Handler, Handlers, S3Client, config_with, origin_event, viewer_event
 from tests.origin_response.test_handler import image_bytes
-from viewer_request.handler import handler as viewer_handler
 
 AVATARS = {"prefix": "avatars/", "bucket": "acme-avatars", "region": "eu-west-1"}
 LOGOS = {"prefix": "orgs/logos/", "bucket": "acme-org-logos", "region": "us-west-2"}
+WITH_ORIGINS = config_with(origins=[AVATARS, LOGOS])
 
 
 @pytest.fixture
-def buckets(s3: S3Client, use_config: ConfigSetter) -> S3Client:
+def buckets(s3: S3Client) -> S3Client:
     for origin in (AVATARS, LOGOS):
         client = boto3.client("s3", region_name=origin["region"])
         client.create_bucket(
             Bucket=origin["bucket"],
             CreateBucketConfiguration={"LocationConstraint": origin["region"]},  # type: ignore[typeddict-item]
         )
-    use_config(origins=[AVATARS, LOGOS])
     return s3
+
+
+@pytest.fixture
+def handler(handlers: Handlers) -> Handler:
+    """The origin-response handler of ``WITH_ORIGINS``."""
+    return handlers.origin(WITH_ORIGINS)
 
 
 def keys(s3: S3Client, bucket: str) -> list[str]:
@@ -34,7 +39,9 @@ def keys(s3: S3Client, bucket: str) -> list[str]:
 
 
 @pytest.mark.parametrize("marker", ["/avatars/ann.png", None])
-def test_each_prefix_renders_from_and_stores_into_its_own_bucket(buckets: S3Client, marker: str | None) -> None:
+def test_each_prefix_renders_from_and_stores_into_its_own_bucket(
+    buckets: S3Client, handler: Handler, marker: str | None
+) -> None:
     s3 = buckets
     s3.put_object(Bucket="acme-avatars", Key="avatars/ann.png", Body=image_bytes())
     s3.put_object(Bucket="acme-org-logos", Key="orgs/logos/acme.png", Body=image_bytes(size=(400, 400)))
@@ -55,7 +62,9 @@ def test_each_prefix_renders_from_and_stores_into_its_own_bucket(buckets: S3Clie
     assert stored["Metadata"]["imgedge-source"] == "avatars/ann.png"
 
 
-def test_an_original_only_in_the_default_bucket_is_not_found_for_a_prefixed_key(buckets: S3Client) -> None:
+def test_an_original_only_in_the_default_bucket_is_not_found_for_a_prefixed_key(
+    buckets: S3Client, handler: Handler
+) -> None:
     buckets.put_object(Bucket=TEST_BUCKET, Key="avatars/bob.png", Body=image_bytes())
     response = handler(origin_event(403, "/300/avatars/bob.avif", "/avatars/bob.png"), None)
     assert response["status"] == "404"
@@ -79,9 +88,12 @@ def _behavior_bucket(path: str) -> str:
     return TEST_BUCKET
 
 
-def _follow(s3: S3Client, location: str, accept: str, hops: int = 4) -> list[tuple[str, str, str]]:
-    """Follow ``location`` as CloudFront and a browser sending ``accept`` would, through the real handlers, until an
-    answer is not a redirect; returns each hop's (bucket, key, status)."""
+def _follow(
+    handlers: Handlers, config: Config, s3: S3Client, location: str, accept: str, hops: int = 4
+) -> list[tuple[str, str, str]]:
+    """Follow ``location`` as CloudFront and a browser sending ``accept`` would, through the real handlers of
+    ``config``, until an answer is not a redirect; returns each hop's (bucket, key, status)."""
+    viewer_handler, handler = handlers.viewer(config), handlers.origin(config)
     seen: list[tuple[str, str, str]] = []
     for _ in range(hops):
         path, _, query = location.partition("?")
@@ -102,14 +114,14 @@ def _follow(s3: S3Client, location: str, accept: str, hops: int = 4) -> list[tup
 
 @pytest.mark.parametrize("accept", ["image/avif,image/webp", "image/webp", "*/*"])
 def test_an_oversize_direct_key_of_a_prefixed_origin_never_redirects_back_to_the_same_miss(
-    buckets: S3Client, use_config: ConfigSetter, accept: str
+    buckets: S3Client, handlers: Handlers, accept: str
 ) -> None:
     """``/300/avatars/ann.avif`` requested directly reaches the default behavior (its path matches no ``/<prefix>*``)
     while the variant is stored in the avatars bucket: redirecting to the key itself rendered it again on every
     hop. With ``format`` disabled, the canonical viewer URL (which spells ``format``) is refused too."""
-    use_config(origins=[AVATARS, LOGOS], allowed_parameters=["w", "h", "q"], max_response_bytes=2000)
+    config = config_with(origins=[AVATARS, LOGOS], allowed_parameters=["w", "h", "q"], max_response_bytes=2000)
     buckets.put_object(Bucket="acme-avatars", Key="avatars/ann.png", Body=noise_png())
-    hops = _follow(buckets, "/300/avatars/ann.avif", accept)
+    hops = _follow(handlers, config, buckets, "/300/avatars/ann.avif", accept)
     assert hops[0] == ("imgedge-test-bucket", "/300/avatars/ann.avif", "302")
     assert len(set(hops)) == len(hops), hops  # no miss repeats
     assert hops[-1][2] in ("200", "200 from S3"), hops

@@ -19,9 +19,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from edge.marker import MARKER_HEADER
-from origin_response.handler import handler as origin_handler
-from tests.conftest import TEST_BUCKET, ConfigSetter, S3Client, origin_event, viewer_event
-from viewer_request.handler import handler as viewer_handler
+from tests.conftest import TEST_BUCKET, Handlers, S3Client, config_with, origin_event, viewer_event
 
 PHOTO = "photo-bythewater-2560x1600.jpg"
 SOURCE_SIZE = (960, 600)
@@ -30,6 +28,7 @@ LOGO_KEY = "brand/logo.png"
 MAGENTA = (255, 0, 255)
 THUMBNAIL = 400  # watermark_min_width
 MATCH_LEVELS = 3.0  # mean difference (0-255) between an output and the independently resized photo
+MARKED = config_with(watermark=LOGO_KEY, watermark_opacity=100, watermark_margin=0, watermark_min_width=THUMBNAIL)
 
 
 @dataclass(frozen=True)
@@ -143,8 +142,9 @@ def shown_box(output: Image.Image, ask: Ask, whole: tuple[int, int]) -> tuple[in
 
 
 @pytest.fixture
-def photo(s3: S3Client, corpus_dir: Path, use_config: ConfigSetter) -> Image.Image:
-    """The photo (a corpus JPEG, downscaled to 960x600) stored as the original, with a magenta logo."""
+def photo(s3: S3Client, corpus_dir: Path) -> Image.Image:
+    """The photo (a corpus JPEG, downscaled to 960x600) stored as the original, with a magenta logo (the watermark
+    of ``MARKED``)."""
     with Image.open(corpus_dir / PHOTO) as opened:
         image = opened.convert("RGB").resize(SOURCE_SIZE, Image.Resampling.LANCZOS)
     assert magenta_pixels(image) == 0
@@ -154,14 +154,14 @@ def photo(s3: S3Client, corpus_dir: Path, use_config: ConfigSetter) -> Image.Ima
     logo = io.BytesIO()
     Image.new("RGBA", (200, 200), (*MAGENTA, 255)).save(logo, "PNG")
     s3.put_object(Bucket=TEST_BUCKET, Key=LOGO_KEY, Body=logo.getvalue(), ContentType="image/png")
-    use_config(watermark=LOGO_KEY, watermark_opacity=100, watermark_margin=0, watermark_min_width=THUMBNAIL)
     return image
 
 
-def fetch(s3: S3Client, query: str) -> Image.Image:
-    """What a viewer gets for ``/photos/water.png?{query}``: the viewer-request decision, then S3 (a pass-through
-    serves the stored object as it is) or origin-response's render of the miss (or, when that redirects, the
-    variant it stored)."""
+def fetch(handlers: Handlers, s3: S3Client, query: str) -> Image.Image:
+    """What a viewer gets for ``/photos/water.png?{query}`` under ``MARKED``: the viewer-request decision, then S3
+    (a pass-through serves the stored object as it is) or origin-response's render of the miss (or, when that
+    redirects, the variant it stored)."""
+    viewer_handler, origin_handler = handlers.viewer(MARKED), handlers.origin(MARKED)
     request: dict[str, Any] = viewer_handler(viewer_event(f"/{ORIGINAL}", query, accept="*/*"), None)
     assert "status" not in request, request.get("body")
     if request["uri"] == f"/{ORIGINAL}":  # passed through: CloudFront serves the original itself
@@ -179,12 +179,12 @@ def fetch(s3: S3Client, query: str) -> Image.Image:
 
 
 def test_no_region_of_the_original_is_recovered_unwatermarked_above_thumbnail_resolution(
-    s3: S3Client, photo: Image.Image
+    s3: S3Client, photo: Image.Image, handlers: Handlers
 ) -> None:
     leaks: list[str] = []
     marked_thumbnails: list[str] = []
     for ask in attacks():
-        output = fetch(s3, ask.query)  # Accept */* and a PNG original: PNG outputs, lossless
+        output = fetch(handlers, s3, ask.query)  # Accept */* and a PNG original: PNG outputs, lossless
         flat = Image.new("RGB", output.size, (0, 0, 0))
         flat.paste(output.convert("RGB"), mask=output.getchannel("A"))
         whole = whole_source_at_output_scale(ask)
@@ -205,8 +205,9 @@ def test_no_region_of_the_original_is_recovered_unwatermarked_above_thumbnail_re
     assert marked_thumbnails == []
 
 
-def test_the_bare_original_is_a_watermarked_rendition_without_metadata(s3: S3Client, corpus_dir: Path,
-                                                                        use_config: ConfigSetter) -> None:  # fmt: skip
+def test_the_bare_original_is_a_watermarked_rendition_without_metadata(
+    s3: S3Client, corpus_dir: Path, handlers: Handlers
+) -> None:
     with Image.open(corpus_dir / PHOTO) as opened:
         exif = opened.getexif()
         exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0)}  # GPSInfo: latitude
@@ -216,7 +217,8 @@ def test_the_bare_original_is_a_watermarked_rendition_without_metadata(s3: S3Cli
     logo = io.BytesIO()
     Image.new("RGBA", (200, 200), (*MAGENTA, 255)).save(logo, "PNG")
     s3.put_object(Bucket=TEST_BUCKET, Key=LOGO_KEY, Body=logo.getvalue(), ContentType="image/png")
-    use_config(watermark=LOGO_KEY, watermark_opacity=100)
+    config = config_with(watermark=LOGO_KEY, watermark_opacity=100)
+    viewer_handler, origin_handler = handlers.viewer(config), handlers.origin(config)
 
     request = viewer_handler(viewer_event("/photos/gps.jpg", "", accept="*/*"), None)
     assert request["uri"] == "/1280x1280-inside/photos/gps.jpg"
@@ -231,8 +233,8 @@ def test_the_bare_original_is_a_watermarked_rendition_without_metadata(s3: S3Cli
     assert s3.head_object(Bucket=TEST_BUCKET, Key="1280x1280-inside/photos/gps.jpg")["ContentLength"] > 0
 
 
-def test_deny_answers_a_bare_original_with_a_403(use_config: ConfigSetter) -> None:
-    use_config(watermark=LOGO_KEY, watermark_passthrough="deny")
+def test_deny_answers_a_bare_original_with_a_403(handlers: Handlers) -> None:
+    viewer_handler = handlers.viewer(config_with(watermark=LOGO_KEY, watermark_passthrough="deny"))
     response = viewer_handler(viewer_event(f"/{ORIGINAL}", "utm_source=x"), None)
     assert response["status"] == "403"
     assert response["body"] == "originals are not served: ask for a size (w or h)\n"

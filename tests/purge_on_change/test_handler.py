@@ -9,19 +9,23 @@ from botocore.exceptions import ClientError
 
 from edge import purge as purge_api
 from edge.purge import InvalidationFailed
-from origin_response.handler import handler as origin_handler
+from origin_response.handler import handler as origin_entry_point
 from purge_on_change import handler as purge_module
-from purge_on_change.handler import DISTRIBUTION_ENV_VAR, PurgeFailed, handler
+from purge_on_change.handler import DISTRIBUTION_ENV_VAR, PurgeFailed
+from purge_on_change.handler import handler as purge_entry_point
 from tests.conftest import (
     TEST_BUCKET,
+    CloudFrontClient,
     ConfigSetter,
+    Handler,
+    Handlers,
     S3Client,
-    create_distribution,
     invalidated_paths,
     load_event,
     origin_event,
 )
 from tests.edge.test_purge import keys, seed
+from tests.purge_on_change.conftest import Purge
 
 
 def s3_event(name: str, key: str, event_name: str | None = None) -> dict[str, Any]:
@@ -36,15 +40,26 @@ def s3_event(name: str, key: str, event_name: str | None = None) -> dict[str, An
 
 
 @pytest.fixture
-def distribution(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def handler(purge: Purge) -> Handler:
+    """The purge-on-change handler of the default configuration."""
+    return purge()
+
+
+@pytest.fixture
+def new_container(
+    bundled_config: ConfigSetter, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ConfigSetter]:
+    """For the Lambda entry points: ``bundled_config``, the distribution in ``IMGEDGE_DISTRIBUTION_ID`` and no
+    clients cached in the container yet."""
+    monkeypatch.setenv(DISTRIBUTION_ENV_VAR, distribution)
     purge_module._clients.cache_clear()
-    distribution_id = create_distribution()
-    monkeypatch.setenv(DISTRIBUTION_ENV_VAR, distribution_id)
-    yield distribution_id
+    yield bundled_config
     purge_module._clients.cache_clear()
 
 
-def test_overwritten_original_loses_its_variants_and_is_invalidated(s3: S3Client, distribution: str) -> None:
+def test_overwritten_original_loses_its_variants_and_is_invalidated(
+    s3: S3Client, distribution: str, handler: Handler
+) -> None:
     seed(s3)
     summary = handler(s3_event("s3-object-created-put", "photos/cat.jpg"), None)
     assert sorted(summary["variants"]) == [
@@ -60,16 +75,17 @@ def test_overwritten_original_loses_its_variants_and_is_invalidated(s3: S3Client
     ]
 
 
-def test_removed_original_with_an_encoded_key(s3: S3Client, distribution: str) -> None:
+def test_removed_original_with_an_encoded_key(s3: S3Client, distribution: str, handler: Handler) -> None:
     seed(s3)
     summary = handler(s3_event("s3-object-removed-delete", "my+cat.jpg"), None)
     assert summary["variants"] == [f"{TEST_BUCKET}/300/my cat.avif"]
     assert invalidated_paths(distribution) == [["/300/my%20cat.avif", "/my%20cat.jpg"]]
 
 
-def test_events_for_variants_never_loop(s3: S3Client, distribution: str) -> None:
+def test_events_for_variants_never_loop(s3: S3Client, distribution: str, handler: Handler, handlers: Handlers) -> None:
     # A render stores a variant (ObjectCreated:Put on 300/...), the purge deletes variants (ObjectRemoved:Delete
     # on 300/...): both notify the function, which must do nothing for them.
+    origin_handler = handlers.origin()
     s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.png", Body=_png())
     rendered = origin_handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
     assert rendered["status"] == "200"
@@ -82,7 +98,7 @@ def test_events_for_variants_never_loop(s3: S3Client, distribution: str) -> None
     assert invalidated_paths(distribution) == []
 
 
-def test_non_images_are_ignored(s3: S3Client, distribution: str) -> None:
+def test_non_images_are_ignored(s3: S3Client, distribution: str, handler: Handler) -> None:
     seed(s3)
     summary = handler(s3_event("s3-object-created-put", "notes/readme.txt"), None)
     assert summary["ignored"] == 1
@@ -90,10 +106,10 @@ def test_non_images_are_ignored(s3: S3Client, distribution: str) -> None:
 
 
 def test_failed_deletes_raise_so_lambda_retries(
-    s3: S3Client, distribution: str, monkeypatch: pytest.MonkeyPatch
+    s3: S3Client, clients: tuple[S3Client, CloudFrontClient], handler: Handler, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed(s3)
-    client, _ = purge_module._clients()
+    client, _ = clients
 
     def failing(**kwargs: Any) -> dict[str, Any]:
         return {"Errors": [{"Key": kwargs["Delete"]["Objects"][0]["Key"], "Code": "AccessDenied", "Message": "no"}]}
@@ -110,10 +126,10 @@ def _png() -> bytes:
 
 
 def test_a_refused_invalidation_raises_and_deletes_nothing(
-    s3: S3Client, distribution: str, monkeypatch: pytest.MonkeyPatch
+    s3: S3Client, clients: tuple[S3Client, CloudFrontClient], handler: Handler, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed(s3)
-    _, cloudfront = purge_module._clients()
+    _, cloudfront = clients
     monkeypatch.setattr(purge_api, "INVALIDATION_BACKOFF_S", 0.0)
 
     def throttled(**_: Any) -> dict[str, Any]:
@@ -130,9 +146,12 @@ def test_a_refused_invalidation_raises_and_deletes_nothing(
 
 
 def test_a_changed_original_in_a_spec_shaped_folder_is_purged_with_variant_prefix(
-    s3: S3Client, distribution: str, use_config: ConfigSetter
+    s3: S3Client, distribution: str, new_container: ConfigSetter
 ) -> None:
-    use_config(variant_prefix="_v")
+    """Through ``handler`` of both functions, as Lambda runs them: the bundled configuration (here ``variant_prefix``)
+    and the distribution of ``IMGEDGE_DISTRIBUTION_ID``."""
+    new_container(variant_prefix="_v")
+    origin_handler, handler = origin_entry_point, purge_entry_point
     s3.put_object(Bucket=TEST_BUCKET, Key="2024/beach.png", Body=_png())
     assert origin_handler(origin_event(403, "/_v/2024/beach/300.avif", "/2024/beach.png"), None)["status"] == "200"
     ignored = handler(s3_event("s3-object-created-put", "_v/2024/beach/300.avif"), None)  # the render's own write
@@ -143,9 +162,11 @@ def test_a_changed_original_in_a_spec_shaped_folder_is_purged_with_variant_prefi
     assert invalidated_paths(distribution) == [["/2024/beach.png", "/_v/2024/beach/300.avif"]]
 
 
-def test_a_failing_listing_propagates(s3: S3Client, distribution: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_listing_propagates(
+    s3: S3Client, clients: tuple[S3Client, CloudFrontClient], handler: Handler, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seed(s3)
-    client, _ = purge_module._clients()
+    client, _ = clients
 
     def denied(**kwargs: Any) -> dict[str, Any]:
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListObjectsV2")

@@ -1,8 +1,8 @@
 """Purge on change with ``origins``: an event from an extra bucket purges the variants in that bucket only."""
 
-from purge_on_change.handler import handler
-from tests.conftest import TEST_BUCKET, ConfigSetter, S3Client
-from tests.purge_on_change.test_handler import distribution, s3_event  # noqa: F401 (the fixture)
+from tests.conftest import TEST_BUCKET, S3Client, config_with
+from tests.purge_on_change.conftest import Purge
+from tests.purge_on_change.test_handler import s3_event
 
 AVATARS = "acme-profile-images"  # a bucket the stack creates lives in the stack's region, us-east-1
 
@@ -11,12 +11,8 @@ def keys(s3: S3Client, bucket: str) -> list[str]:
     return sorted(item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
 
 
-def test_an_extra_buckets_event_deletes_the_variants_in_that_bucket(
-    s3: S3Client,
-    distribution: str,  # noqa: F811 (the fixture)
-    use_config: ConfigSetter,
-) -> None:
-    use_config(origins=[{"prefix": "avatars/", "bucket": AVATARS, "region": "us-east-1"}])
+def test_an_extra_buckets_event_deletes_the_variants_in_that_bucket(s3: S3Client, purge: Purge) -> None:
+    handler = purge(config_with(origins=[{"prefix": "avatars/", "bucket": AVATARS, "region": "us-east-1"}]))
     s3.create_bucket(Bucket=AVATARS)
     for bucket in (AVATARS, TEST_BUCKET):  # the same keys in both buckets: only the event's bucket is purged
         s3.put_object(Bucket=bucket, Key="avatars/ann.jpg", Body=b"x")

@@ -1,25 +1,38 @@
 """The real viewer-request handler on documented CloudFront events."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from edge.config import Config
 from edge.marker import MARKER_HEADER
-from tests.conftest import ConfigSetter, load_event, viewer_event
-from viewer_request.handler import handler
+from tests.conftest import DEFAULT_CONFIG, ConfigSetter, Handlers, config_with, load_event, viewer_event
+from viewer_request.handler import handler as viewer_entry_point
 
 CHROME_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 SAFARI_15_ACCEPT = "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5"
 
-
-@pytest.fixture(autouse=True)
-def defaults(use_config: ConfigSetter) -> None:
-    """Every test starts from the default configuration."""
+Run = Callable[..., dict[str, Any]]
 
 
-def run(uri: str, query: str = "", **kwargs: Any) -> dict[str, Any]:
-    return handler(viewer_event(uri, query, **kwargs), None)
+@pytest.fixture
+def runner(handlers: Handlers) -> Callable[[Config], Run]:
+    """``runner(config)``: ``run(uri, query, accept=..., headers=...)`` through the handler of ``config``, on the
+    documented event with that URI and query."""
+
+    def bind(config: Config) -> Run:
+        handle = handlers.viewer(config)
+        return lambda uri, query="", **kwargs: handle(viewer_event(uri, query, **kwargs), None)
+
+    return bind
+
+
+@pytest.fixture
+def run(runner: Callable[[Config], Run]) -> Run:
+    """``run`` through the handler of the default configuration."""
+    return runner(DEFAULT_CONFIG)
 
 
 @pytest.mark.parametrize(
@@ -39,7 +52,7 @@ def run(uri: str, query: str = "", **kwargs: Any) -> dict[str, Any]:
         ("/photos/caf%c3%a9.jpg", "w=300", CHROME_ACCEPT, "/300/photos/caf%C3%A9.avif"),
     ],
 )
-def test_rewrites_to_the_canonical_variant_key(uri: str, query: str, accept: str, key: str) -> None:
+def test_rewrites_to_the_canonical_variant_key(run: Run, uri: str, query: str, accept: str, key: str) -> None:
     request = run(uri, query, accept=accept)
     assert request["uri"] == key
     assert request["querystring"] == ""
@@ -50,7 +63,7 @@ def test_rewrites_to_the_canonical_variant_key(uri: str, query: str, accept: str
     assert request["method"] == "GET"
 
 
-def test_equivalent_urls_share_one_key() -> None:
+def test_equivalent_urls_share_one_key(run: Run) -> None:
     spellings = [
         "w=300&h=200",
         "h=200&w=300",
@@ -64,22 +77,22 @@ def test_equivalent_urls_share_one_key() -> None:
     assert run("/a/b.jpg", "w=300&format=jpg")["uri"] == run("/a/b.jpg", "w=300&format=jpeg")["uri"]
 
 
-def test_request_without_imgedge_parameters_passes_through_untouched() -> None:
+def test_request_without_imgedge_parameters_passes_through_untouched(handlers: Handlers) -> None:
     event = viewer_event("/photos/cat.png", "utm_source=x")
-    request = handler(event, None)
+    request = handlers.viewer()(event, None)
     assert request == load_event("viewer-request")["Records"][0]["cf"]["request"] | {
         "uri": "/photos/cat.png",
         "querystring": "utm_source=x",
     }
 
 
-def test_documented_curl_event_passes_through() -> None:
+def test_documented_curl_event_passes_through(handlers: Handlers) -> None:
     event = load_event("viewer-request-curl")
-    assert handler(event, None) == load_event("viewer-request-curl")["Records"][0]["cf"]["request"]
+    assert handlers.viewer()(event, None) == load_event("viewer-request-curl")["Records"][0]["cf"]["request"]
 
 
 @pytest.mark.parametrize("query", ["", "w=300"])
-def test_marker_sent_by_the_viewer_is_always_removed(query: str) -> None:
+def test_marker_sent_by_the_viewer_is_always_removed(run: Run, query: str) -> None:
     request = run("/photos/cat.png", query, headers={"X-Imgedge-Original": "/secret/other.png"})
     values = [entry["value"] for entry in request["headers"].get(MARKER_HEADER, [])]
     assert "/secret/other.png" not in values
@@ -114,7 +127,7 @@ def test_marker_sent_by_the_viewer_is_always_removed(query: str) -> None:
         ("/" + "a" * 1000 + ".png", "w=300", "path too long"),
     ],
 )
-def test_invalid_input_gets_a_400_with_a_one_line_reason(uri: str, query: str, reason: str) -> None:
+def test_invalid_input_gets_a_400_with_a_one_line_reason(run: Run, uri: str, query: str, reason: str) -> None:
     response = run(uri, query)
     assert response["status"] == "400"
     assert response["headers"]["content-type"][0]["value"] == "text/plain; charset=utf-8"
@@ -125,32 +138,35 @@ def test_invalid_input_gets_a_400_with_a_one_line_reason(uri: str, query: str, r
     assert body.count("\n") == 1
 
 
-def test_strict_policy_refuses_sizes_outside_the_list(use_config: ConfigSetter) -> None:
-    use_config(size_policy="strict", sizes=[100, 200])
+def test_strict_policy_refuses_sizes_outside_the_list(runner: Callable[[Config], Run]) -> None:
+    run = runner(config_with(size_policy="strict", sizes=[100, 200]))
     assert run("/a.png", "w=200")["uri"] == "/200/a.avif"
     response = run("/a.png", "w=150")
     assert response["status"] == "400"
     assert response["body"] == "w=150 is not an allowed size\n"
 
 
-def test_any_policy_keeps_the_size_up_to_the_maximum(use_config: ConfigSetter) -> None:
-    use_config(size_policy="any", max_dimension=2000, sizes=[100])
+def test_any_policy_keeps_the_size_up_to_the_maximum(runner: Callable[[Config], Run]) -> None:
+    run = runner(config_with(size_policy="any", max_dimension=2000, sizes=[100]))
     assert run("/a.png", "w=1234&h=77")["uri"] == "/1234x77/a.avif"
     assert run("/a.png", "w=2001")["status"] == "400"
 
 
-def test_snap_policy_caps_at_the_largest_size() -> None:
+def test_snap_policy_caps_at_the_largest_size(run: Run) -> None:
     assert run("/a.png", "w=4000")["uri"] == "/3840/a.avif"
 
 
-def test_default_format_from_configuration(use_config: ConfigSetter) -> None:
-    use_config(default_format="webp")
+def test_default_format_from_configuration(runner: Callable[[Config], Run]) -> None:
+    run = runner(config_with(default_format="webp"))
     assert run("/a.png", "w=300")["uri"] == "/300/a.webp"
     assert run("/a.png", "w=300&format=auto")["uri"] == "/300/a.avif"
 
 
-def test_logs_one_json_line(capsys: pytest.CaptureFixture[str]) -> None:
-    run("/photos/cat.png", "w=300")
+def test_the_lambda_entry_point_logs_one_json_line(
+    bundled_config: ConfigSetter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through ``handler``, the function Lambda runs (the bundled configuration, here the defaults; stdout)."""
+    viewer_entry_point(viewer_event("/photos/cat.png", "w=300"), None)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1
     record = json.loads(lines[0])
@@ -184,7 +200,7 @@ def test_logs_one_json_line(capsys: pytest.CaptureFixture[str]) -> None:
         ("w=300&blur=0&grayscale=0", "/300/a.avif"),
     ],
 )
-def test_extended_parameters_rewrite_to_canonical_keys(query: str, key: str) -> None:
+def test_extended_parameters_rewrite_to_canonical_keys(run: Run, query: str, key: str) -> None:
     assert run("/a.png", query, accept=CHROME_ACCEPT)["uri"] == key
 
 
@@ -217,14 +233,16 @@ def test_extended_parameters_rewrite_to_canonical_keys(query: str, key: str) -> 
         ("w=300&preset=thumb", "unknown preset"),
     ],
 )
-def test_extended_parameters_refuse_bad_values(query: str, reason: str) -> None:
+def test_extended_parameters_refuse_bad_values(run: Run, query: str, reason: str) -> None:
     response = run("/a.png", query)
     assert response["status"] == "400"
     assert response["body"] == reason + "\n"
 
 
-def test_a_preset_shares_its_key_with_the_spelled_out_url(use_config: ConfigSetter) -> None:
-    use_config(presets={"ios_profile_image": {"w": 200, "h": 200, "gravity": "attention", "grayscale": True}})
+def test_a_preset_shares_its_key_with_the_spelled_out_url(runner: Callable[[Config], Run]) -> None:
+    run = runner(
+        config_with(presets={"ios_profile_image": {"w": 200, "h": 200, "gravity": "attention", "grayscale": True}})
+    )
     spelled = run("/a.png", "w=200&h=200&gravity=attention&grayscale=1", accept=CHROME_ACCEPT)["uri"]
     assert spelled == "/200x200-attention-gray/a.avif"
     assert run("/a.png", "preset=ios_profile_image", accept=CHROME_ACCEPT)["uri"] == spelled
@@ -234,14 +252,14 @@ def test_a_preset_shares_its_key_with_the_spelled_out_url(use_config: ConfigSett
     assert (response["status"], response["body"]) == ("400", "parameter w cannot be combined with a preset\n")
 
 
-def test_preset_overrides_follow_the_configuration(use_config: ConfigSetter) -> None:
-    use_config(presets={"hero": {"w": 1200, "q": 60}}, preset_overrides=["w"])
+def test_preset_overrides_follow_the_configuration(runner: Callable[[Config], Run]) -> None:
+    run = runner(config_with(presets={"hero": {"w": 1200, "q": 60}}, preset_overrides=["w"]))
     assert run("/a.jpg", "preset=hero&w=600", accept="*/*")["uri"] == "/600-q60/a.jpg"
     assert run("/a.jpg", "preset=hero&dpr=2")["status"] == "400"
 
 
-def test_presets_only_refuses_every_other_image_request(use_config: ConfigSetter) -> None:
-    use_config(presets={"thumb": {"w": 100}}, presets_only=True)
+def test_presets_only_refuses_every_other_image_request(runner: Callable[[Config], Run]) -> None:
+    run = runner(config_with(presets={"thumb": {"w": 100}}, presets_only=True))
     assert run("/a.png", "preset=thumb&utm_source=x", accept="*/*")["uri"] == "/100/a.png"
     for query in ("w=100", "w=100&preset=thumb", "grayscale=1"):
         response = run("/a.png", query)
@@ -252,12 +270,12 @@ def test_presets_only_refuses_every_other_image_request(use_config: ConfigSetter
 
 
 def test_under_presets_only_and_a_watermark_a_bare_original_gets_the_preset_rendition(
-    use_config: ConfigSetter,
+    runner: Callable[[Config], Run],
 ) -> None:
-    use_config(
+    run = runner(config_with(
         presets={"thumb": {"w": 100}, "large": {"w": 1600}}, presets_only=True, watermark="logo.png",
         watermark_rendition="preset=large",
-    )  # fmt: skip
+    ))  # fmt: skip
     for query in ("", "utm_source=x"):
         request = run("/a.png", query, accept="*/*")
         assert request["uri"] == "/1600/a.png"
@@ -267,13 +285,17 @@ def test_under_presets_only_and_a_watermark_a_bare_original_gets_the_preset_rend
         ]
     # A variant key asked for directly is still served as it is (never rewritten to a rendition of a variant).
     assert run("/1600/a.png", "")["uri"] == "/1600/a.png"
-    use_config(presets={"thumb": {"w": 100}}, presets_only=True, watermark="logo.png", watermark_passthrough="deny")
+    run = runner(
+        config_with(
+            presets={"thumb": {"w": 100}}, presets_only=True, watermark="logo.png", watermark_passthrough="deny"
+        )
+    )
     response = run("/a.png", "")
     assert (response["status"], response["body"]) == ("403", "originals are not served: ask for a size (w or h)\n")
 
 
-def test_disabled_parameters_are_a_400(use_config: ConfigSetter) -> None:
-    use_config(allowed_parameters=["w", "h", "fit", "q", "format", "dpr"])
+def test_disabled_parameters_are_a_400(runner: Callable[[Config], Run]) -> None:
+    run = runner(config_with(allowed_parameters=["w", "h", "fit", "q", "format", "dpr"]))
     assert run("/a.png", "w=300&q=60&format=png")["uri"] == "/300/a.png"
     response = run("/a.png", "w=300&grayscale=1")
     assert response["status"] == "400"
@@ -293,9 +315,9 @@ def test_disabled_parameters_are_a_400(use_config: ConfigSetter) -> None:
     ],
 )
 def test_image_parameters_on_a_variant_key_are_a_400_naming_variant_prefix(
-    use_config: ConfigSetter, uri: str, query: str
+    runner: Callable[[Config], Run], uri: str, query: str
 ) -> None:
-    use_config(presets={"thumb": {"w": 300}})
+    run = runner(config_with(presets={"thumb": {"w": 300}}))
     response = run(uri, query)
     assert response["status"] == "400"
     assert "variant_prefix" in response["body"]
@@ -303,9 +325,9 @@ def test_image_parameters_on_a_variant_key_are_a_400_naming_variant_prefix(
 
 
 def test_with_variant_prefix_originals_in_spec_folders_resize_and_the_prefix_is_refused(
-    use_config: ConfigSetter,
+    runner: Callable[[Config], Run],
 ) -> None:
-    use_config(variant_prefix="_v")
+    run = runner(config_with(variant_prefix="_v"))
     assert run("/2024/beach.jpg", "w=640&format=webp")["uri"] == "/_v/2024/beach/640.webp"
     response = run("/_v/2024/beach/640.webp", "w=300")
     assert response["status"] == "400"
@@ -326,7 +348,7 @@ def test_with_variant_prefix_originals_in_spec_folders_resize_and_the_prefix_is_
         ("w=300&rotate=" + "9" * 4400, "rotate is too large"),
     ],
 )
-def test_integers_of_thousands_of_digits_are_a_rewrite_or_a_400(query: str, reason: str | None) -> None:
+def test_integers_of_thousands_of_digits_are_a_rewrite_or_a_400(run: Run, query: str, reason: str | None) -> None:
     """Python's int() refuses strings of more than 4,300 digits (a ValueError, i.e. a Lambda error and a 5xx):
     every integer parameter is a rewrite (leading zeros) or the usual 400, whatever its length."""
     response = run("/a.png", query)
@@ -351,8 +373,10 @@ HINT_HEADERS = {"Sec-CH-Width": "828", "Sec-CH-DPR": "2.625", "Sec-CH-Viewport-W
         ("w=300", HINT_HEADERS, "/300/photos/cat.avif"),
     ],
 )
-def test_client_hints_fill_in_auto(use_config: ConfigSetter, query: str, headers: dict[str, str], key: str) -> None:
-    use_config(client_hints=True)
+def test_client_hints_fill_in_auto(
+    runner: Callable[[Config], Run], query: str, headers: dict[str, str], key: str
+) -> None:
+    run = runner(config_with(client_hints=True))
     request = run("/photos/cat.jpg", query, accept=CHROME_ACCEPT, headers=headers)
     assert request["uri"] == key
     # The marker keeps the query as written; the hint headers travel on untouched.
@@ -361,21 +385,21 @@ def test_client_hints_fill_in_auto(use_config: ConfigSetter, query: str, headers
         assert request["headers"][name.lower()] == [{"key": name, "value": value}]
 
 
-def test_repeated_hint_header_uses_the_last_value(use_config: ConfigSetter) -> None:
-    use_config(client_hints=True)
+def test_repeated_hint_header_uses_the_last_value(handlers: Handlers) -> None:
+    handle = handlers.viewer(config_with(client_hints=True))
     event = viewer_event("/photos/cat.jpg", "w=auto", accept=CHROME_ACCEPT)
     event["Records"][0]["cf"]["request"]["headers"]["sec-ch-width"] = [
         {"key": "Sec-CH-Width", "value": "300"},
         {"key": "Sec-CH-Width", "value": "500"},
     ]
-    assert handler(event, None)["uri"] == "/500/photos/cat.avif"
+    assert handle(event, None)["uri"] == "/500/photos/cat.avif"
 
 
 @pytest.mark.parametrize(
     ("query", "reason"),
     [("w=auto", "w must be a positive integer"), ("w=300&dpr=auto", "dpr must be a decimal number")],
 )
-def test_without_client_hints_auto_is_a_400(query: str, reason: str) -> None:
+def test_without_client_hints_auto_is_a_400(run: Run, query: str, reason: str) -> None:
     response = run("/photos/cat.jpg", query, headers=HINT_HEADERS)
     assert response["status"] == "400"
     assert response["body"] == reason + "\n"

@@ -2,9 +2,8 @@
 (the stdlib SigV4 client), and origin-response refusing unmarked renders while signatures are on."""
 
 import io
-import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -14,10 +13,19 @@ from PIL import Image
 from edge import signing
 from edge.config import Config
 from edge.signing import signature, signed_query
-from origin_response.handler import handler as origin_handler
-from tests.conftest import TEST_BUCKET, ConfigSetter, S3Client, origin_event, viewer_event
+from tests.conftest import (
+    TEST_BUCKET,
+    ConfigSetter,
+    Handler,
+    Handlers,
+    LogRecorder,
+    S3Client,
+    config_with,
+    origin_event,
+    viewer_event,
+)
 from tests.moto_server import moto_server
-from viewer_request.handler import handler as viewer_handler
+from viewer_request.handler import handler as viewer_entry_point
 
 SECRET = "imgedge/signing-e2e"
 NEW_KEY = "n" * 40
@@ -38,7 +46,8 @@ def server() -> Iterator[str]:
 
 
 @pytest.fixture
-def signed_config(server: str, use_config: ConfigSetter, monkeypatch: pytest.MonkeyPatch) -> Iterator[Config]:
+def secrets_manager(server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Moto's Secrets Manager and credentials in the environment, where the stdlib client finds them."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -46,8 +55,38 @@ def signed_config(server: str, use_config: ConfigSetter, monkeypatch: pytest.Mon
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": server,
     }.items():
         monkeypatch.setenv(name, value)
+    return server
+
+
+SIGNED = {"signature_mode": "required", "signature_secret_id": SECRET, "presets": {"thumb": {"w": 200, "h": 200}}}
+
+
+@pytest.fixture
+def signed_config(secrets_manager: str) -> Config:
+    return config_with(**SIGNED)
+
+
+def secret_keys(config: Config) -> signing.KeyCache:
+    """A new key cache for the secret of ``config``, made by the code of ``edge.signing.key_cache`` (fetching
+    through the stdlib client) but not through its per-container cache: the handler's own."""
+    secret_id = config.signing.signature_secret_id
+    assert secret_id is not None
+    return signing.key_cache.__wrapped__(
+        secret_id, config.signing.signature_secret_region, config.signing.signature_secret_ttl
+    )
+
+
+@pytest.fixture
+def viewer_of(handlers: Handlers) -> Callable[[Config], Handler]:
+    """``viewer_of(config)``: the viewer-request handler of ``config``, with a key cache of its own."""
+    return lambda config: handlers.viewer(config, signing_keys=secret_keys(config))
+
+
+@pytest.fixture
+def new_container(bundled_config: ConfigSetter) -> Iterator[ConfigSetter]:
+    """For the Lambda entry point: ``bundled_config``, and no signing keys cached in the container yet."""
     signing.key_cache.cache_clear()
-    yield use_config(signature_mode="required", signature_secret_id=SECRET, presets={"thumb": {"w": 200, "h": 200}})
+    yield bundled_config
     signing.key_cache.cache_clear()
 
 
@@ -55,7 +94,10 @@ def _status(result: dict[str, Any]) -> str:
     return str(result.get("status", "forwarded"))
 
 
-def test_a_signed_url_is_rewritten_for_every_browser(signed_config: Config) -> None:
+def test_a_signed_url_is_rewritten_for_every_browser(secrets_manager: str, new_container: ConfigSetter) -> None:
+    """Through ``handler``, the function Lambda runs: the secret of the bundled configuration, fetched once."""
+    signed_config = new_container(**SIGNED)
+    viewer_handler = viewer_entry_point
     query = signed_query("/photos/cat.jpg", "w=300", NEW_KEY.encode(), signed_config)
     avif = viewer_handler(viewer_event("/photos/cat.jpg", query, accept=AVIF), None)
     webp = viewer_handler(viewer_event("/photos/cat.jpg", query, accept=WEBP), None)
@@ -77,7 +119,10 @@ def test_a_signed_url_is_rewritten_for_every_browser(signed_config: Config) -> N
         ("preset=thumb", "signature required"),  # required mode: presets too
     ],
 )
-def test_missing_or_bad_signatures_are_a_403(signed_config: Config, query: str, reason: str) -> None:
+def test_missing_or_bad_signatures_are_a_403(
+    signed_config: Config, viewer_of: Callable[[Config], Handler], query: str, reason: str
+) -> None:
+    viewer_handler = viewer_of(signed_config)
     result = viewer_handler(viewer_event("/photos/cat.jpg", query), None)
     assert result["status"] == "403"
     assert result["body"] == f"{reason}\n"
@@ -85,27 +130,36 @@ def test_missing_or_bad_signatures_are_a_403(signed_config: Config, query: str, 
     assert result["headers"]["cache-control"][0]["value"] == "public, max-age=60"
 
 
-def test_a_tampered_url_is_a_403(signed_config: Config) -> None:
+def test_a_tampered_url_is_a_403(signed_config: Config, viewer_of: Callable[[Config], Handler]) -> None:
+    viewer_handler = viewer_of(signed_config)
     query = signed_query("/photos/cat.jpg", "w=300", NEW_KEY.encode(), signed_config)
     tampered = query.replace("w=300", "w=1200")
     assert viewer_handler(viewer_event("/photos/cat.jpg", tampered), None)["status"] == "403"
     assert viewer_handler(viewer_event("/photos/dog.jpg", query), None)["status"] == "403"
 
 
-def test_originals_and_bad_urls_are_unaffected(signed_config: Config) -> None:
+def test_originals_and_bad_urls_are_unaffected(signed_config: Config, viewer_of: Callable[[Config], Handler]) -> None:
+    viewer_handler = viewer_of(signed_config)
     assert _status(viewer_handler(viewer_event("/photos/cat.jpg", ""), None)) == "forwarded"
     assert viewer_handler(viewer_event("/photos/cat.jpg", "w=abc"), None)["status"] == "400"
 
 
 def test_outside_presets_mode_lets_presets_through(
-    server: str, signed_config: Config, use_config: ConfigSetter
+    server: str, signed_config: Config, viewer_of: Callable[[Config], Handler]
 ) -> None:
-    use_config(signature_mode="outside-presets", signature_secret_id=SECRET, presets={"thumb": {"w": 200, "h": 200}})
+    viewer_handler = viewer_of(
+        config_with(
+            signature_mode="outside-presets", signature_secret_id=SECRET, presets={"thumb": {"w": 200, "h": 200}}
+        )
+    )
     assert viewer_handler(viewer_event("/photos/cat.jpg", "preset=thumb"), None)["uri"] == "/200x200/photos/cat.avif"
     assert viewer_handler(viewer_event("/photos/cat.jpg", "w=200&h=200"), None)["status"] == "403"
 
 
-def test_an_expired_url_is_a_403_and_a_live_one_renders(signed_config: Config) -> None:
+def test_an_expired_url_is_a_403_and_a_live_one_renders(
+    signed_config: Config, viewer_of: Callable[[Config], Handler]
+) -> None:
+    viewer_handler = viewer_of(signed_config)
     live = signed_query("/photos/cat.jpg", "w=300", NEW_KEY.encode(), signed_config, expires=int(time.time()) + 600)
     assert viewer_handler(viewer_event("/photos/cat.jpg", live), None)["uri"] == "/300/photos/cat.avif"
     expired = signed_query("/photos/cat.jpg", "w=300", NEW_KEY.encode(), signed_config, expires=int(time.time()) - 1)
@@ -113,31 +167,35 @@ def test_an_expired_url_is_a_403_and_a_live_one_renders(signed_config: Config) -
     assert (result["status"], result["body"]) == ("403", "signature expired\n")
 
 
-def test_a_signature_for_one_extension_is_refused_for_another(signed_config: Config) -> None:
+def test_a_signature_for_one_extension_is_refused_for_another(
+    signed_config: Config, viewer_of: Callable[[Config], Handler]
+) -> None:
+    viewer_handler = viewer_of(signed_config)
     query = signed_query("/photos/cat.jpg", "w=300&format=webp", NEW_KEY.encode(), signed_config)
     assert viewer_handler(viewer_event("/photos/cat.jpg", query), None)["uri"] == "/300/photos/cat.webp"
     assert viewer_handler(viewer_event("/photos/cat.png", query), None)["status"] == "403"
 
 
 def test_a_503_logs_an_error_line(
-    signed_config: Config, use_config: ConfigSetter, capsys: pytest.CaptureFixture[str]
+    signed_config: Config, viewer_of: Callable[[Config], Handler], logs: LogRecorder
 ) -> None:
-    use_config(signature_mode="required", signature_secret_id="imgedge/no-such-secret")
+    viewer_handler = viewer_of(config_with(signature_mode="required", signature_secret_id="imgedge/no-such-secret"))
     query = signed_query("/photos/cat.jpg", "w=300", NEW_KEY.encode(), signed_config)
     assert viewer_handler(viewer_event("/photos/cat.jpg", query), None)["status"] == "503"
-    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    line = logs.records("viewer-request")[-1]
     assert (line["status"], line["level"]) == (503, "error")
     assert line["detail"]
 
 
 # Before the tests using the s3 fixture: leaving mock_aws resets the backends that the in-process moto server shares.
 def test_under_a_watermark_a_bare_original_needs_the_signature_of_its_rendition(
-    server: str, signed_config: Config, use_config: ConfigSetter
+    server: str, signed_config: Config, viewer_of: Callable[[Config], Handler]
 ) -> None:
-    config = use_config(
+    config = config_with(
         signature_mode="required", signature_secret_id=SECRET, watermark="brand/logo.png",
         watermark_rendition="w=640",
     )  # fmt: skip
+    viewer_handler = viewer_of(config)
     # The original is no longer served as it is: unsigned, the bare URL is refused like any image URL.
     assert viewer_handler(viewer_event("/photos/cat.jpg", ""), None)["status"] == "403"
     assert viewer_handler(viewer_event("/photos/cat.jpg", "utm_source=x"), None)["status"] == "403"
@@ -148,15 +206,18 @@ def test_under_a_watermark_a_bare_original_needs_the_signature_of_its_rendition(
     assert viewer_handler(viewer_event("/photos/dog.jpg", query), None)["status"] == "403"
 
 
-def test_keys_unavailable_fail_closed_with_a_503(signed_config: Config, use_config: ConfigSetter) -> None:
-    use_config(signature_mode="required", signature_secret_id="imgedge/no-such-secret")
+def test_keys_unavailable_fail_closed_with_a_503(signed_config: Config, viewer_of: Callable[[Config], Handler]) -> None:
+    viewer_handler = viewer_of(config_with(signature_mode="required", signature_secret_id="imgedge/no-such-secret"))
     query = "w=300&s=" + signature(NEW_KEY.encode(), "/300/photos/cat.jpg")
     result = viewer_handler(viewer_event("/photos/cat.jpg", query), None)
     assert result["status"] == "503"
     assert result["headers"]["cache-control"][0]["value"] == "no-store"
 
 
-def test_origin_response_refuses_unmarked_misses_while_signing(s3: S3Client, signed_config: Config) -> None:
+def test_origin_response_refuses_unmarked_misses_while_signing(
+    s3: S3Client, signed_config: Config, handlers: Handlers
+) -> None:
+    origin_handler = handlers.origin(signed_config)
     s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.png", Body=_png())
     # A variant key requested directly (no marker: viewer-request passed it through unsigned) never renders.
     unmarked = origin_handler(origin_event(403, "/300/photos/cat.avif", None), None)
@@ -168,9 +229,11 @@ def test_origin_response_refuses_unmarked_misses_while_signing(s3: S3Client, sig
 
 
 def test_oversize_redirects_go_to_the_variant_key_while_signing(
-    s3: S3Client, signed_config: Config, use_config: ConfigSetter
+    s3: S3Client, signed_config: Config, handlers: Handlers
 ) -> None:
-    use_config(signature_mode="required", signature_secret_id=SECRET, max_response_bytes=10)
+    origin_handler = handlers.origin(
+        config_with(signature_mode="required", signature_secret_id=SECRET, max_response_bytes=10)
+    )
     s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.png", Body=_png())
     result = origin_handler(origin_event(403, "/300/photos/cat.avif", "/photos/cat.png"), None)
     assert result["status"] == "302"

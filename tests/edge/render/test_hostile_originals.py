@@ -199,6 +199,15 @@ def test_animated_gif_with_thousands_of_frames_renders_its_first_frame_quickly()
     assert (outcome.width, outcome.height) == (16, 16)
 
 
+def test_animated_gif_with_thousands_of_frames_to_webp_is_its_first_frame_with_the_reason() -> None:
+    frames = [Image.new("P", (32, 32), index % 256) for index in range(3000)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=10, loop=0, optimize=False)
+    outcome = attempt(buffer.getvalue(), "gif-3000-frames", RenderSpec(16, None, Fit.INSIDE, OutputFormat.WEBP, 80))
+    assert isinstance(outcome, Rendered)
+    assert (outcome.frames, outcome.first_frame_reason) == (1, "3000 frames > max_frames 300")
+
+
 def test_zero_byte_and_wrong_signature_originals_are_415() -> None:
     for data in (b"", b"\x00", b"<html>not an image</html>", b"RIFF\x00\x00\x00\x00WAVEfmt "):
         outcome = attempt(data, "junk")

@@ -33,7 +33,8 @@ TRANSPARENCY_KEY_ROWS = frozenset({
     "edge-gif-animated-squares.gif", "edge-gif-grey-alpha-2x1.gif",
 })  # fmt: skip
 # Rows with an alpha band that is fully opaque: PNG keeps the band, but libwebp and libavif drop an opaque alpha
-# plane, so WebP and AVIF outputs read back as RGB.
+# plane, so WebP and AVIF outputs read back as RGB. (Only in the first frame of the animated WebP: its last frame
+# has transparent pixels, so its animated outputs keep alpha.)
 OPAQUE_ALPHA_ROWS = frozenset({"edge-png-displayp3.png", "edge-webp-animated-loop3.webp"})
 # What the huge rows do under the default limits (100 MP): the 99.6 MP JPEG renders (DCT-scaled while decoding),
 # the 280 MP JPEG and the 4.3 GP PNG are refused from their headers.
@@ -87,11 +88,13 @@ def displayed_size(row: CorpusImage) -> tuple[int, int]:
 
 def expected_mode(row: CorpusImage, fmt: OutputFormat) -> str:
     name = row.path.name
+    if "animated" in row.format and fmt is OutputFormat.WEBP:
+        return "RGBA"  # Pillow reads every animated WebP as RGBA
     grey = row.mode in ("L", "LA")
     alpha = row.mode in ("LA", "RGBA") or name in TRANSPARENCY_KEY_ROWS
     if fmt is OutputFormat.JPEG:
         return "L" if grey else "RGB"
-    if fmt in (OutputFormat.WEBP, OutputFormat.AVIF) and name in OPAQUE_ALPHA_ROWS:
+    if fmt in (OutputFormat.WEBP, OutputFormat.AVIF) and name in OPAQUE_ALPHA_ROWS and "animated" not in row.format:
         alpha = False
     if fmt is OutputFormat.PNG:
         return ("LA" if alpha else "L") if grey else ("RGBA" if alpha else "RGB")
