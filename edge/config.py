@@ -6,10 +6,10 @@ reads it once per container; every key is optional and has its declared default.
 environment variable may name another file (it is never set at the edge).
 
 Each setting is one field of a frozen section (``Sizing``, ``UrlPolicy``, ``Sources``, ``Storage``, ``Responses``,
-``Limits``, ``Signing``, ``Faces``, ``Watermarking``), declared with ``setting()``: its type, default, one-line
-meaning and value checks. Everything else is derived from those declarations: the flat JSON keys (a setting's
-name), ``Config.from_mapping``'s coercion, the docs' tables, and the CDK construct's properties and context keys
-(``imgedge_cdk.props``). Checks spanning settings live in the section's ``_check_together``, or in ``Config``
+``Limits``, ``Signing``, ``Faces``, ``Watermarking``, ``Warming``), declared with ``setting()``: its type, default,
+one-line meaning and value checks. Everything else is derived from those declarations: the flat JSON keys (a
+setting's name), ``Config.from_mapping``'s coercion, the docs' tables, and the CDK construct's properties and context
+keys (``imgedge_cdk.props``). Checks spanning settings live in the section's ``_check_together``, or in ``Config``
 when they span sections. Every failure is a ``ConfigError`` naming the key.
 """
 
@@ -705,6 +705,38 @@ class Watermarking(_Section):
     )
 
 
+class Warming(_Section):
+    """The variants prepared before any viewer asks (``edge.warming``): rendered into the bucket when an original
+    arrives (the purge-on-change function) or by ``imgedge warm``."""
+
+    warm_renditions: tuple[str, ...] = setting(
+        default=(),
+        doc="Image parameters (viewer query strings: `w=320`, `w=640&format=webp`, `preset=thumb`) rendered into the "
+        "bucket when an original arrives, each a query viewer-request accepts; `format=auto` (the default) warms "
+        "every format negotiation can pick. Non-empty: the purge-on-change function is deployed with Pillow and "
+        "warms (created bucket only; see [Warming](deploy.md#warming)). In the CDK context a JSON list.",
+        check=Check(
+            lambda v: (
+                isinstance(v, tuple)
+                and len(set(v)) == len(v)
+                and all(isinstance(q, str) and q.isascii() and q.isprintable() and 0 < len(q) <= 512 for q in v)
+            ),
+            "must be a list of distinct query strings such as w=320",
+        ),
+        shown="none",
+    )
+    warm_max_renditions: int = setting(
+        default=12,
+        doc="The most variants `warm_renditions` may give one original (each format `format=auto` warms counts).",
+        check=_integer(1, 50),
+    )
+
+    def _check_together(self) -> None:
+        # Each rendition gives at least one variant; edge.rewrite.check_warm_renditions counts the formats too.
+        _require(len(self.warm_renditions) <= self.warm_max_renditions, "warm_renditions",
+                 f"lists more renditions than warm_max_renditions ({self.warm_max_renditions})")  # fmt: skip
+
+
 #: The sections of ``Config``: attribute name and class, in the order the docs list them.
 SECTIONS: tuple[tuple[str, type[_Section]], ...] = (
     ("sizing", Sizing),
@@ -716,6 +748,7 @@ SECTIONS: tuple[tuple[str, type[_Section]], ...] = (
     ("signing", Signing),
     ("faces", Faces),
     ("watermarking", Watermarking),
+    ("warming", Warming),
 )
 #: Each setting's name (its JSON key) -> the attribute name of its section.
 SECTION_OF: dict[str, str] = {
@@ -741,6 +774,7 @@ class Config:
     signing: Signing = field(default_factory=Signing)
     faces: Faces = field(default_factory=Faces)
     watermarking: Watermarking = field(default_factory=Watermarking)
+    warming: Warming = field(default_factory=Warming)
 
     def __post_init__(self) -> None:
         prefix = self.storage.variant_prefix

@@ -268,6 +268,72 @@ def _inline(
     return responses.image(body, fmt, cache_control, extra={**inline_headers(body, time(), config), **(extra or {})})
 
 
+@dataclass(frozen=True, slots=True)
+class Produced:
+    """A rendered variant and the original its stored metadata names (``watermark_etag`` set when a watermark was
+    overlaid)."""
+
+    rendered: Rendered
+    source: Original
+
+
+def produce_variant(
+    store: Store,
+    bucket: str | None,
+    original: Original,
+    variant: VariantKey,
+    config: Config,
+    renderer: Renderer,
+    marker: str | None,
+    log: dict[str, Any],
+) -> Produced:
+    """Render ``variant`` from ``original`` (read from ``store``, the store of ``bucket``) as origin-response renders
+    a miss; the purge-on-change function's warming and ``imgedge warm`` call it too, so a warmed variant is the
+    variant a viewer's miss would have stored.
+
+    The configured watermark is overlaid (``watermark_for``); when ``variant``'s format cannot hold the output, the
+    alternatives ``marker`` (the viewer URL, ``edge.marker``) allows are tried (``format_alternatives``). Adds the
+    watermark's ETag, the stage timings (``ms_decode``...), ``bytes_out``, the size and the face detection to
+    ``log``. Raises ``NamespaceConflict`` when ``original`` is itself a stored variant, the renderer's
+    ``EdgeError`` otherwise, and ``StorageUnavailable`` when the configured watermark cannot be read.
+    """
+    if original.variant_source is not None:
+        # A variant of a variant would outlive its original's purge (it names the variant as its source).
+        raise NamespaceConflict(
+            "the original of this key is itself a stored variant: nothing renders from a variant",
+            detail=f"{original.key} carries {SOURCE_HEADER}: {original.variant_source}",
+        )
+    watermark = watermark_for(store, config, bucket)
+    alternatives = format_alternatives(variant.spec, marker, original.key.rpartition(".")[2], config)
+    rendered = _render(renderer, original.body, variant.spec, watermark, alternatives, log)
+    if watermark is not None:
+        log["watermark_etag"] = watermark.etag
+        original = replace(original, watermark_etag=watermark.etag)
+    log.update({f"ms_{stage}": ms for stage, ms in rendered.timings_ms.items()})
+    log.update(bytes_out=len(rendered.body), width=rendered.width, height=rendered.height)
+    if rendered.faces is not None:
+        faces = rendered.faces
+        log.update(faces=faces.outcome.value, faces_count=faces.faces, ms_rekognition=faces.ms)
+        if faces.detail:
+            log["faces_detail"] = faces.detail
+    return Produced(rendered, original)
+
+
+def store_variant(store: Store, variant: VariantKey, produced: Produced, config: Config) -> bool:
+    """Store ``produced`` as origin-response stores a miss: at ``variant``'s S3 key, with its format's
+    Content-Type, ``cache_control``, the source metadata (and tag) of ``Store.put_variant``, and only if nothing is
+    there (``If-None-Match``). ``True`` when written, ``False`` when an object was already there (left alone).
+    Raises ``StorageUnavailable``."""
+    rendered = produced.rendered
+    return store.put_variant(
+        variant_s3_key(variant, config),
+        rendered.body,
+        rendered.format.content_type,
+        config.responses.cache_control,
+        produced.source,
+    )
+
+
 def _serve_miss(
     event: OriginResponse,
     variant: VariantKey,
@@ -291,49 +357,25 @@ def _serve_miss(
     mark = perf_counter()
     original = find_original(store, candidate_keys(variant.stem, marker_extension, config))
     log.update(source=original.key, bytes_in=len(original.body), ms_fetch=(perf_counter() - mark) * 1000)
-    if original.variant_source is not None:
-        # A variant of a variant would outlive its original's purge (it names the variant as its source).
-        raise NamespaceConflict(
-            "the original of this key is itself a stored variant: nothing renders from a variant",
-            detail=f"{original.key} carries {SOURCE_HEADER}: {original.variant_source}",
-        )
-
-    watermark = watermark_for(store, config, bucket)
-    alternatives = format_alternatives(variant.spec, marker, original.key.rpartition(".")[2], config)
-    rendered = _render(renderer, original.body, variant.spec, watermark, alternatives, log)
-    if watermark is not None:
-        log["watermark_etag"] = watermark.etag
-        original = replace(original, watermark_etag=watermark.etag)
-    log.update({f"ms_{stage}": ms for stage, ms in rendered.timings_ms.items()})
-    log.update(bytes_out=len(rendered.body), width=rendered.width, height=rendered.height)
+    produced = produce_variant(store, bucket, original, variant, config, renderer, marker, log)
+    rendered = produced.rendered
     extra = _animation_headers(rendered, log)
-    if rendered.faces is not None:
-        faces = rendered.faces
-        log.update(faces=faces.outcome.value, faces_count=faces.faces, ms_rekognition=faces.ms)
-        if faces.detail:
-            log["faces_detail"] = faces.detail
-        if faces.outcome is FaceOutcome.FAILED:
-            # A failed detection (throttling, timeout...) is transient: its attention fallback is served for
-            # error_max_age and never stored, so that a later request detects again. Too large to return inline
-            # (a redirect needs a stored variant), it is not served either: a no-store 503 asks for a retry.
-            response = _inline(
-                rendered.body, rendered.format, f"public, max-age={config.responses.error_max_age}", config, extra
-            )
-            log["stored"] = "skipped"
-            if responses.generated_size(response) <= config.responses.max_response_bytes:
-                log["action"] = "inline"
-                return response
-            raise FaceDetectionUnavailable(detail=faces.detail or "")
+    if rendered.faces is not None and rendered.faces.outcome is FaceOutcome.FAILED:
+        # A failed detection (throttling, timeout...) is transient: its attention fallback is served for
+        # error_max_age and never stored, so that a later request detects again. Too large to return inline (a
+        # redirect needs a stored variant), it is not served either: a no-store 503 asks for a retry.
+        response = _inline(
+            rendered.body, rendered.format, f"public, max-age={config.responses.error_max_age}", config, extra
+        )
+        log["stored"] = "skipped"
+        if responses.generated_size(response) <= config.responses.max_response_bytes:
+            log["action"] = "inline"
+            return response
+        raise FaceDetectionUnavailable(detail=rendered.faces.detail or "")
 
     mark = perf_counter()
     try:
-        stored = store.put_variant(
-            variant_s3_key(variant, config),
-            rendered.body,
-            rendered.format.content_type,
-            config.responses.cache_control,
-            original,
-        )
+        stored = store_variant(store, variant, produced, config)
         log["stored"] = "written" if stored else "exists"
     except StorageUnavailable as err:
         stored = False

@@ -233,3 +233,43 @@ def check_rendition(config: Config) -> None:
         raise ConfigError(f"configuration key 'watermark_rendition': {err.reason}") from None
     if target is None:
         raise ConfigError("configuration key 'watermark_rendition': must give image parameters (w, h or preset)")
+
+
+def rendition_keys(uri: str, query: str, config: Config) -> tuple[str, ...]:
+    """The variant keys (URIs) the viewer URL ``uri?query`` rewrites to for each of ``REFERENCE_ACCEPTS``, in
+    that order, without repeats: one key when the query (or ``default_format``) fixes the format, else one per
+    format the negotiation can pick (``Rewrite.signed_keys``). Raises ``BadRequest`` or ``Forbidden`` where
+    viewer-request would refuse the URL, and ``BadRequest`` when the query has no image parameters."""
+    target = rewrite(uri, query, "", config, for_signing=True) if query_values(query) else None
+    if target is None or target.signed_keys is None:
+        raise BadRequest("must give image parameters (w, h or preset)")
+    return target.signed_keys
+
+
+def warm_rendition_count(config: Config) -> int:
+    """How many variants ``config.warming.warm_renditions`` give one original at most: their ``rendition_keys``
+    without repeats, for the source extension that gives the most (a ``format=auto`` query falls back to the
+    original's own family, so ``w=320&format=png`` repeats a key of ``w=320`` for a PNG original, not a JPEG).
+    Raises ``ConfigError`` naming ``warm_renditions`` and the query viewer-request would refuse."""
+    most = 0
+    for extension in config.sources.source_extensions:
+        keys: dict[str, None] = {}
+        for query in config.warming.warm_renditions:
+            try:
+                keys.update(dict.fromkeys(rendition_keys(f"/rendition.{extension}", query, config)))
+            except (BadRequest, Forbidden) as err:
+                raise ConfigError(f"configuration key 'warm_renditions': {query!r}: {err.reason}") from None
+        most = max(most, len(keys))
+    return most
+
+
+def check_warm_renditions(config: Config) -> None:
+    """Raise ``ConfigError`` naming ``warm_renditions`` unless each of them is a query with image parameters that
+    viewer-request accepts under ``config`` and together they give one original at most
+    ``warm_max_renditions`` variants (``warm_rendition_count``). Run where ``check_rendition`` runs."""
+    count = warm_rendition_count(config)
+    if count > config.warming.warm_max_renditions:
+        raise ConfigError(
+            f"configuration key 'warm_renditions': gives up to {count} variants per original, more than "
+            f"warm_max_renditions ({config.warming.warm_max_renditions}); each format of format=auto counts"
+        )

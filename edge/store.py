@@ -81,6 +81,20 @@ class S3Store:
             variant_source=answer.get("Metadata", {}).get(SOURCE_METADATA),
         )
 
+    def has_object(self, key: str) -> bool:
+        """Whether an object exists at ``key`` (HeadObject): warming's check before it renders. A 403 counts as
+        absent, as for ``get_original`` (S3 answers it for a missing key to a caller without ``s3:ListBucket``;
+        the conditional write still never overwrites). Raises ``StorageUnavailable`` after bounded retries."""
+        try:
+            self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as err:
+            if _error_code(err) in _MISSING:
+                return False
+            raise StorageUnavailable(detail=f"HeadObject {key}: {_error_code(err)}") from err
+        except BotoCoreError as err:
+            raise StorageUnavailable(detail=f"HeadObject {key}: {err}") from err
+        return True
+
     def put_variant(self, key: str, body: bytes, content_type: str, cache_control: str, source: Original) -> bool:
         extra: dict[str, Any] = {}
         metadata = {SOURCE_METADATA: quote(source.key, safe="/"), "imgedge-source-etag": source.etag}

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from edge.config import Config, load_config
 from edge.errors import ConfigError
-from edge.rewrite import check_rendition
+from edge.rewrite import check_rendition, check_warm_renditions
 
 
 def load_local_config(path: Path | None) -> Config:
     """The configuration in the JSON file ``path``, else the one the functions load (``load_config``, read
     afresh), checked as the CDK props check it (``check_rendition``: the watermark's default rendition is a URL
-    the edge accepts). Raises ``ConfigError`` (a missing file or a bad key), ``ValueError`` (not JSON) or
+    the edge accepts; ``check_warm_renditions``: so is each warm rendition, and they stay within
+    ``warm_max_renditions``). Raises ``ConfigError`` (a missing file or a bad key), ``ValueError`` (not JSON) or
     ``OSError``."""
     if path is not None:
         if not path.is_file():
@@ -22,4 +23,5 @@ def load_local_config(path: Path | None) -> Config:
     else:
         config = load_config.__wrapped__()  # read afresh, leaving the functions' per-container cache alone
     check_rendition(config)
+    check_warm_renditions(config)
     return config

@@ -6,11 +6,17 @@ of it), invalidates them and the original's own path in CloudFront, then deletes
 ``imgedge purge`` (``edge.purge``). Events for keys in the variant namespace (``edge.purge.in_variant_namespace``:
 the variants origin-response writes, and this function's own deletes) are ignored, so it can never loop.
 
+With ``warm_renditions`` the same function also warms (``make_handler``'s ``warm``, composed by the entry point
+``purge_on_change.warming.handler``, whose bundle carries Pillow): after the purge, each created original's
+variants are rendered into the bucket. This module's own entry point, ``handler``, only purges, and its bundle
+(its import closure) holds neither Pillow nor the render code.
+
 Settings: ``IMGEDGE_DISTRIBUTION_ID`` (environment; a regular Lambda may have one), and the bundled
 ``imgedge-config.json`` for the key grammar (the same file as the edge functions). Failures raise (an
 invalidation CloudFront kept refusing: ``edge.purge.InvalidationFailed``, before anything is deleted; keys S3
-could not delete: ``PurgeFailed``), so Lambda's asynchronous retries, then its on-failure destination, see them;
-a rerun finds whatever is still stored and purges it again.
+could not delete: ``PurgeFailed``; variants that could not be warmed: ``WarmFailed``), so Lambda's asynchronous
+retries, then its on-failure destination, see them; a rerun finds whatever is still stored and purges it again,
+then warms again.
 """
 
 import os
@@ -23,8 +29,9 @@ import boto3
 from botocore.config import Config as BotoConfig
 
 from edge.config import Config, per_configuration
+from edge.errors import ConfigError
 from edge.log import emit
-from edge.purge import HEAD_WORKERS, LIST_WORKERS, object_changes, originals_to_purge, purge
+from edge.purge import HEAD_WORKERS, LIST_WORKERS, ObjectChange, object_changes, originals_to_purge, purge
 
 if TYPE_CHECKING:
     from types_boto3_cloudfront import CloudFrontClient
@@ -44,6 +51,10 @@ class PurgeFailed(RuntimeError):
     """Some variants could not be deleted; raised so that Lambda retries the event."""
 
 
+class WarmFailed(RuntimeError):
+    """Some variants could not be warmed (rendered or stored); raised so that Lambda retries the event."""
+
+
 @cache
 def _clients() -> tuple[S3Client, CloudFrontClient]:
     session = boto3.session.Session()
@@ -52,6 +63,9 @@ def _clients() -> tuple[S3Client, CloudFrontClient]:
 
 Handler = Callable[[dict[str, Any], object], dict[str, Any]]
 LogSink = Callable[[str, dict[str, Any]], None]
+#: Warms the originals an event created (``purge_on_change.warming.make_warmer``): given the S3 client and the
+#: event's records, returns the members of the log line and the failures (``bucket/key: reason``).
+Warm = Callable[[S3Client, list[ObjectChange]], tuple[dict[str, Any], list[str]]]
 
 
 def make_handler(
@@ -60,11 +74,19 @@ def make_handler(
     distribution_id: str | None,
     clients: Callable[[], tuple[S3Client, CloudFrontClient]] = _clients,
     log: LogSink = emit,
+    warm: Warm | None = None,
 ) -> Handler:
     """The purge-on-change handler for ``config``: it purges the variants of every original an S3 event
-    notification names (invalidating them in ``distribution_id`` when given) and returns a summary, also passed
-    to ``log``. ``clients`` gives the S3 and CloudFront clients (default: boto3 with standard retries). Raises
-    ``InvalidationFailed`` or ``PurgeFailed`` (see the module docs)."""
+    notification names (invalidating them in ``distribution_id`` when given), then, with ``warm``, warms the
+    originals it created, and returns a summary, also passed to ``log`` (one line: the purge's variants and
+    invalidations, ``ms_purge``, the warming's members and ``ms``). ``clients`` gives the S3 and CloudFront clients
+    (default: boto3 with standard retries). Raises ``InvalidationFailed`` or ``PurgeFailed``, then ``WarmFailed``
+    (see the module docs), and ``ConfigError`` when ``config`` has ``warm_renditions`` but no ``warm`` is given
+    (this module's ``handler`` cannot render: ``purge_on_change.warming.handler`` is the entry point that can)."""
+    if config.warming.warm_renditions and warm is None:
+        raise ConfigError(
+            "configuration key 'warm_renditions': warming needs the entry point purge_on_change.warming.handler"
+        )
 
     def handle(event: dict[str, Any], context: object) -> dict[str, Any]:
         started = perf_counter()
@@ -85,10 +107,17 @@ def make_handler(
             invalidations += result.invalidations
             errors += result.errors
         summary.update(variants=variants, invalidations=invalidations, errors=errors)
+        failed_warms: list[str] = []
+        if warm is not None:
+            summary["ms_purge"] = (perf_counter() - started) * 1000
+            fields, failed_warms = warm(clients()[0], changes)
+            summary.update(fields)
         summary["ms"] = (perf_counter() - started) * 1000
         log("purge-on-change", summary)
         if errors:
             raise PurgeFailed(f"{len(errors)} variants could not be deleted: {errors[:3]}")
+        if failed_warms:
+            raise WarmFailed(f"{len(failed_warms)} variants could not be warmed: {failed_warms[:3]}")
         return summary
 
     return handle

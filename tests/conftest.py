@@ -209,8 +209,9 @@ class LogRecorder:
 
 @dataclass(frozen=True)
 class Handlers:
-    """The three functions composed as their Lambda entry points compose them (``make_handler``), but with a test's
-    own configuration and dependencies, all logging to ``log``. Unless given, a dependency is the production one
+    """The three functions composed as their Lambda entry points compose them (``make_handler``; the purge function
+    also as ``warming``, its entry point with warming), but with a test's own configuration and dependencies, all
+    logging to ``log``. Unless given, a dependency is the production one
     (``stores``: ``edge.store.store_for``; ``renderer``: ``edge.render.render``; ``signing_keys``: the Secrets
     Manager secret of the configuration)."""
 
@@ -240,6 +241,21 @@ class Handlers:
         from purge_on_change.handler import make_handler
 
         return make_handler(config, distribution_id=distribution_id, clients=clients, log=self.log)
+
+    def warming(
+        self,
+        config: Config,
+        *,
+        distribution_id: str | None,
+        clients: Callable[[], tuple[S3Client, CloudFrontClient]],
+        renderer: Renderer | None = None,
+    ) -> Handler:
+        """The purge-on-change function as its warming entry point (``purge_on_change.warming``) composes it."""
+        from purge_on_change.handler import make_handler
+        from purge_on_change.warming import make_warmer
+
+        warm = make_warmer(config, renderer=renderer)
+        return make_handler(config, distribution_id=distribution_id, clients=clients, log=self.log, warm=warm)
 
 
 @pytest.fixture

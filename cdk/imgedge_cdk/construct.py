@@ -210,11 +210,13 @@ class ImageEdge(Construct):
             else None
         )
         self.purge_on_change: PurgeOnChange | None = None
-        if props.purge_on_change and isinstance(self.bucket, s3.Bucket):
+        # Warming runs in the purge function (after the purge of an overwritten original's old variants).
+        wanted = props.purge_on_change or bool(self.config.warming.warm_renditions)
+        if wanted and isinstance(self.bucket, s3.Bucket):
             self.purge_on_change = PurgeOnChange(
-                self, "PurgeOnChange", bucket=self.bucket, distribution=self.distribution, config_json=config_json,
+                self, "PurgeOnChange", bucket=self.bucket, distribution=self.distribution, config=self.config,
                 staging=staging, log_retention_days=props.log_retention_days, runtime=RUNTIME,
-                variant_prefix=props.image.storage.variant_prefix, source_root=source_root,
+                source_root=source_root, docker_bundling=docker_bundling,
             )  # fmt: skip
         # After purge_on_change: created extra buckets notify the same purge function.
         self.extra_origins = ExtraOrigins(self, "ExtraOrigins", edge=self)

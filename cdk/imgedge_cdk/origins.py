@@ -16,7 +16,8 @@ For each entry (``imgedge_cdk.origin_props.ExtraOrigin``):
   configured, since every bucket carries its own copy) and ``s3:PutObject`` only with ``If-None-Match`` on the
   prefix's variant keys (``variant_key_patterns``: ``1*/<prefix>*`` ... ``x*/<prefix>*``); with
   purge-on-change, a created bucket also notifies the purge function, which may list it and delete its objects
-  (variants only, by code).
+  (variants only, by code), and, when it warms, read the prefix's originals and create their variants as
+  origin-response may.
 """
 
 from typing import Any, Protocol
@@ -230,18 +231,30 @@ class ExtraOrigins(Construct):
             return
         destination = s3n.LambdaDestination(purge.function)
         statements = []
-        for index, (_entry, bucket) in enumerate(created):
+        variant_prefix = self.edge.props.image.storage.variant_prefix
+        for index, (entry, bucket) in enumerate(created):
             bucket.add_event_notification(s3.EventType.OBJECT_CREATED, destination)
             bucket.add_event_notification(s3.EventType.OBJECT_REMOVED, destination)
             statements += [
                 iam.PolicyStatement(sid=f"FindVariants{index}", actions=["s3:ListBucket"],
                                     resources=[bucket.bucket_arn]),
                 iam.PolicyStatement(sid=f"ProveAndDeleteVariants{index}", actions=["s3:GetObject", "s3:DeleteObject"],
-                                    resources=[variant_objects(bucket, self.edge.props.image.storage.variant_prefix)]),
+                                    resources=[variant_objects(bucket, variant_prefix)]),
             ]  # fmt: skip
+            if purge.warming:
+                # Warming in this bucket: origin-response's grants on it (read the prefix's originals, create its
+                # variants only).
+                statements += [
+                    iam.PolicyStatement(sid=f"ReadOriginals{index}", actions=["s3:GetObject"],
+                                        resources=self._read_resources(entry, bucket)),
+                    *write_statements(self._variant_objects(entry.prefix), tag_variants=self.edge.props.tag_variants,
+                                      sid_suffix=f"Warm{index}"),
+                ]  # fmt: skip
         policy = iam.Policy(self, "PurgeBuckets", roles=[purge.role], statements=statements)
-        for _entry, bucket in created:
-            resource = nag_resource(self, variant_objects(bucket, self.edge.props.image.storage.variant_prefix))
+        acknowledged: set[str] = set()
+        for entry, bucket in created:
+            resource = nag_resource(self, variant_objects(bucket, variant_prefix))
+            acknowledged.add(resource)
             Validations.of(policy).acknowledge(
                 Acknowledgment(
                     id=f"AwsSolutions-IAM5[Resource::{resource}]",
@@ -251,6 +264,21 @@ class ExtraOrigins(Construct):
                     "(edge.purge.prove_variants; tested).",
                 )
             )
+            if not purge.warming:
+                continue
+            for objects in [bucket.arn_for_objects(f"{entry.prefix}*"), *self._variant_objects(entry.prefix)]:
+                warm_resource = nag_resource(self, objects)
+                if warm_resource in acknowledged:
+                    continue
+                acknowledged.add(warm_resource)
+                Validations.of(policy).acknowledge(
+                    Acknowledgment(
+                        id=f"AwsSolutions-IAM5[Resource::{warm_resource}]",
+                        reason="Warming reads the prefix's originals (GetObject only) and creates their variants "
+                        "({spec}/{prefix}... or under {variant_prefix}/{prefix}) with PutObject conditioned on "
+                        "If-None-Match (create, never overwrite), as origin-response does.",
+                    )
+                )
 
 
 def add_behavior(edge: EdgeParts, pattern: str, origin: cloudfront.IOrigin) -> None:

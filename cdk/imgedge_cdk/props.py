@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from edge.config import SECTION_OF, SECTIONS, Config, section_fields
 from edge.errors import ConfigError
-from edge.rewrite import check_rendition
+from edge.rewrite import check_rendition, check_warm_renditions
 from imgedge_cdk.origin_props import ExtraOrigin, ExtraOriginError, check_extra_origins, parse_extra_origins
 
 SizePolicyName = Literal["snap", "strict", "any"]
@@ -333,6 +333,7 @@ class ImageEdgeProps:
                 origins=tuple(origin.to_origin() for origin in self.extra_origins),
             )
             check_rendition(config)
+            check_warm_renditions(config)
         except (ConfigError, ValueError, TypeError) as exc:
             raise PropsError(f"invalid imgedge setting: {exc}") from None
         return config
@@ -419,6 +420,8 @@ def _validate(props: ImageEdgeProps) -> None:
     _require(isinstance(props.purge_on_change, bool), "purge_on_change", "must be true or false")
     _require(not (props.purge_on_change and name is not None), "purge_on_change",
              "only applies to a created bucket (imported bucket: see docs/deploy.md, Purge on change)")  # fmt: skip
+    _require(not (props.image.warming.warm_renditions and name is not None), "warm_renditions",
+             "only applies to a created bucket (imported bucket: see docs/deploy.md, Warming)")  # fmt: skip
     _require(isinstance(props.image, Config), "image", "must be an edge.config.Config")
     defaults = Config()
     for name, set_by in CONSTRUCT_SET.items():

@@ -1,7 +1,7 @@
 """The ``imgedge`` command: run the edge locally, debug URLs, and manage the bucket's originals and variants.
 
 The verbs live by what they act on: ``imgedge.cli.urls`` (url, sign, srcset, render: URLs, signing and what a URL
-renders), ``imgedge.cli.bucket`` (upload, ls, rm, purge: the bucket's originals and variants) and
+renders), ``imgedge.cli.bucket`` (upload, ls, rm, purge, warm: the bucket's originals and variants) and
 ``imgedge.cli.serving`` (serve, check: the emulator and a live deployment); ``imgedge.cli.options`` holds what
 they share.
 
@@ -25,13 +25,13 @@ def cli() -> None:
     """imgedge: on-the-fly image resizing at the CloudFront edge.
 
     Run the whole request path locally (serve), see what a URL maps to (url, srcset, render), and manage the
-    originals and variants of a bucket with your own AWS credentials (upload, ls, rm, purge).
+    originals and variants of a bucket with your own AWS credentials (upload, ls, rm, purge, warm).
     """
 
 
 for command in (
     serving.serve, urls.render_command, urls.url, urls.sign, urls.srcset,
-    bucket.upload, bucket.ls_command, bucket.rm, bucket.purge, serving.check,
+    bucket.upload, bucket.ls_command, bucket.rm, bucket.purge, bucket.warm, serving.check,
 ):  # fmt: skip
     cli.add_command(command)
 

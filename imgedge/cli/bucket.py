@@ -1,8 +1,9 @@
-"""``imgedge upload``, ``ls``, ``rm`` and ``purge`` (with ``--replay-failed``): the originals and variants of a
-bucket, with the caller's AWS credentials."""
+"""``imgedge upload``, ``ls``, ``rm``, ``purge`` (with ``--replay-failed``) and ``warm``: the originals and variants of
+a bucket, with the caller's AWS credentials."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,14 @@ from rich.table import Table
 
 from edge import purge as purge_ops
 from edge.config import Config
+from edge.errors import ConfigError, EdgeError
 from edge.keys import namespace_warning
+from edge.paths import OriginalPath
+from edge.ports import Renderer
+from edge.render import Limits, render
+from edge.rewrite import check_warm_renditions
+from edge.store import S3Store, face_locator_for
+from edge.warming import WarmReport, missing_targets, originals_to_warm, warm_original, warm_targets
 from imgedge import bucket as bucket_ops
 from imgedge import replay as replay_ops
 from imgedge import targets as targets_ops
@@ -277,7 +285,8 @@ def purge(
     run again. Without it CloudFront is not touched.
 
     With --replay-failed QUEUE_URL (and no KEY): purge again, as the purge-on-change function does, every event
-    in that queue (its on-failure destination), deleting each message once its purge succeeded.
+    in that queue (its on-failure destination), and warm again with warm_renditions, deleting each message once
+    that succeeded.
     """
     config = load_cli_config(config_path)
     if queue_url is not None:
@@ -298,19 +307,34 @@ def _replay(queue_url: str, config: Config, distribution_id: str | None, endpoin
     sqs = replay_ops.sqs_client(queue_url, endpoint_url)
     cloudfront = bucket_ops.cloudfront_client()
 
+    renderer = _renderer(config) if config.warming.warm_renditions else None
+
     def purge_event(event: dict[str, Any]) -> list[str]:
         errors: list[str] = []
         changes = purge_ops.object_changes(event)
-        for bucket, originals in purge_ops.originals_to_purge(changes, config).items():
+
+        def client_for(bucket: str) -> Any:
             regions = {change.region for change in changes if change.bucket == bucket}
-            client = bucket_ops.s3_client(endpoint_url, regions.pop() if len(regions) == 1 else None)
+            return bucket_ops.s3_client(endpoint_url, regions.pop() if len(regions) == 1 else None)
+
+        for bucket, originals in purge_ops.originals_to_purge(changes, config).items():
             result = purge_ops.purge(
-                client, bucket, originals, config,
+                client_for(bucket), bucket, originals, config,
                 cloudfront=cloudfront, distribution_id=distribution_id, invalidate_originals=True,
             )  # fmt: skip
             for key in result.variants:
                 click.echo(f"deleted s3://{bucket}/{key}")
             errors += result.errors
+        # With warm_renditions the function warms after the purge: so does its replay.
+        warm_with = renderer
+        if warm_with is None:
+            return errors
+        for bucket, originals in originals_to_warm(changes, config).items():
+            store = _store(client_for(bucket), bucket, config)
+            for original in originals:
+                report = warm_original(store, original, config, warm_with)
+                _print_report(report)
+                errors += [f"{bucket}/{failure}" for failure in report.failed]
         return errors
 
     with s3_errors(queue_url):
@@ -318,3 +342,146 @@ def _replay(queue_url: str, config: Config, distribution_id: str | None, endpoin
     info(f"{len(report.replayed)} failed events replayed and removed from the queue")
     if report.failed:
         raise click.ClickException("still failing (left in the queue):\n  " + "\n  ".join(report.failed))
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--rendition",
+    "renditions",
+    multiple=True,
+    metavar="QUERY",
+    help="Warm these image parameters (w=320, w=640&format=webp, preset=thumb) instead of the configuration's "
+    "warm_renditions; repeatable.",
+)
+@click.option("--dry-run", is_flag=True, help="Only list the variant keys that would be rendered (nothing is read "
+              "or written but HEADs of the variant keys).")  # fmt: skip
+@bucket_options
+@config_option
+def warm(
+    paths: tuple[str, ...],
+    renditions: tuple[str, ...],
+    dry_run: bool,
+    bucket: str | None,
+    endpoint_url: str | None,
+    region: str | None,
+    config_path: Path | None,
+) -> None:
+    """Render the warm variants of originals already in the bucket, as the purge-on-change function does when an
+    original arrives: the same variant keys, the same render and the same create-only write, so a variant already
+    stored is left alone (and a run can be repeated). PATH is an original's key (photos/cat.jpg) or a prefix
+    (photos/, or "" for the whole bucket).
+
+    The variants are those of warm_renditions in the configuration (--config: use the deployed one, whose
+    tag_variants and memory_mb the stored variants and the render budget follow), or of --rendition.
+    """
+    config = load_cli_config(config_path)
+    if renditions:
+        try:
+            config = config.replace(warm_renditions=renditions)
+            check_warm_renditions(config)
+        except ConfigError as err:
+            raise click.UsageError(str(err).replace("configuration key 'warm_renditions'", "--rendition")) from None
+    if not config.warming.warm_renditions:
+        raise click.UsageError("nothing to warm: the configuration has no warm_renditions (or give --rendition QUERY)")
+    places = _originals_to_warm([original_key(path) for path in paths], bucket, region, config, endpoint_url)
+    renderer = _renderer(config)
+    reports: list[WarmReport] = []
+    planned = 0
+    for (name, place_region), originals in places.items():
+        store = _store(bucket_ops.s3_client(endpoint_url, place_region), name, config)
+        with s3_errors(name), progress_bar() as progress:
+            task = progress.add_task("checking" if dry_run else "warming", total=len(originals))
+            for original in originals:
+                if dry_run:
+                    planned += _plan(store, original, config, reports)
+                else:
+                    reports.append(warm_original(store, original, config, renderer))
+                    _print_report(reports[-1])
+                progress.advance(task)
+    _summarise(reports, sum(len(originals) for originals in places.values()), planned, dry_run)
+
+
+def _store(client: Any, bucket: str, config: Config) -> S3Store:
+    """The bucket as origin-response's store (its byte limit, and the variant tag when ``tag_variants``)."""
+    return S3Store(
+        client, bucket, max_source_bytes=config.limits.max_source_bytes, tag_variants=config.storage.tag_variants
+    )
+
+
+def _renderer(config: Config) -> Renderer:
+    """origin-response's renderer: ``edge.render.render`` within ``config``'s limits, faces when enabled."""
+    return partial(render, limits=Limits.from_config(config), face_locator=face_locator_for(config))
+
+
+def _originals_to_warm(
+    paths: list[str], bucket: str | None, region: str | None, config: Config, endpoint_url: str | None
+) -> dict[tuple[str, str | None], list[OriginalPath]]:
+    """Per (bucket, region), the originals PATHs name: a PATH that is an original's key as itself (it need not exist:
+    its warming then reports it missing), any other PATH as a prefix, listed as ``imgedge ls`` lists it."""
+    found: dict[tuple[str, str | None], dict[str, OriginalPath]] = {}
+    keys: list[str] = []
+    for path in paths:
+        try:
+            bucket_ops.check_original_key(path, config)
+        except bucket_ops.BucketError:
+            try:
+                places = targets_ops.listing_targets(path, bucket, region, config)
+            except targets_ops.MissingBucket as err:
+                raise click.UsageError(str(err)) from None
+            for place in places:
+                with s3_errors(place.bucket):
+                    listed = bucket_ops.list_originals(
+                        bucket_ops.s3_client(endpoint_url, place.region), place.bucket, place.keys[0], config
+                    )
+                group = found.setdefault((place.bucket, place.region), {})
+                for item in listed:
+                    if not (place.exclude_origins and targets_ops.owned_elsewhere(item.key, config)):
+                        group[item.key] = bucket_ops.check_original_key(item.key, config)
+            if not any(found.get((place.bucket, place.region)) for place in places):
+                info(f"no originals under {path!r}")
+        else:
+            keys.append(path)
+    for target in bucket_targets(keys, bucket, region, config) if keys else []:
+        group = found.setdefault((target.bucket, target.region), {})
+        for key in target.keys:
+            group[key] = bucket_ops.check_original_key(key, config)
+    return {place: list(originals.values()) for place, originals in found.items() if originals}
+
+
+def _plan(store: S3Store, original: OriginalPath, config: Config, reports: list[WarmReport]) -> int:
+    """``--dry-run`` for one original: print the variant keys the bucket lacks; returns how many."""
+    report = WarmReport(store.bucket, original.key)
+    try:
+        missing, present = missing_targets(store, warm_targets(original, config))
+    except EdgeError as err:
+        report.failed.append(f"{original.key}: {err.reason}")
+        reports.append(report)
+        return 0
+    for target in missing:
+        click.echo(f"would render s3://{store.bucket}/{target.key}")
+    report.skipped = [target.key for target in present]
+    reports.append(report)
+    return len(missing)
+
+
+def _print_report(report: WarmReport) -> None:
+    for key in report.written:
+        click.echo(f"warmed s3://{report.bucket}/{key}")
+    if report.gone:
+        info(f"no such original: s3://{report.bucket}/{report.original}")
+
+
+def _summarise(reports: list[WarmReport], originals: int, planned: int, dry_run: bool) -> None:
+    skipped = sum(len(report.skipped) for report in reports)
+    failed = [f"s3://{report.bucket}/{failure}" for report in reports for failure in report.failed]
+    missing = [f"s3://{report.bucket}/{report.original}" for report in reports if report.gone]
+    if dry_run:
+        info(f"{planned} variants of {originals} originals would be rendered; {skipped} already stored")
+    else:
+        written = sum(len(report.written) for report in reports)
+        out = sum(report.bytes_out for report in reports)
+        info(f"{written} variants of {originals} originals warmed ({out:,} bytes); {skipped} already stored")
+    problems = failed + [f"{key}: no such original" for key in missing]
+    if problems:
+        raise click.ClickException("could not warm (run again once fixed):\n  " + "\n  ".join(problems))

@@ -47,6 +47,19 @@ VARIANTS: dict[str, dict[str, object]] = {
         "signature_secret_id": "imgedge/signing",
         "alarm_topic_arn": TOPIC_ARN,
     },
+    "warm": {
+        # Purge and warm (warm_renditions deploys the function without purge_on_change), with faces.
+        "warm_renditions": '["w=320", "w=640", "w=1280"]',
+        "origin_response_memory_mb": "2048",
+        "faces_enabled": "true",
+    },
+    "warm_prefixed": {
+        # Warming with variant_prefix, untagged variants, and a created extra bucket that notifies the function.
+        "warm_renditions": "w=320",
+        "variant_prefix": "_v",
+        "bucket_versioned": "false",
+        "extra_origins": '[{"prefix": "avatars/", "bucket_name": "acme-profile-images", "create": true}]',
+    },
     "waf_none": {"waf": "none", "cloudfront_additional_metrics": "false"},
     "waf_s3": {"waf_logging": "s3", "bucket_versioned": "false"},
     "prefixed": {"variant_prefix": "_v", "purge_on_change": "true", "variant_expiry_days": "30"},

@@ -1,4 +1,5 @@
-"""The two real code assets, from ONE synthesis with local bundling (pip for Linux x86_64, CPython 3.13).
+"""The real code assets (viewer-request, origin-response, and purge-on-change with warming), from ONE synthesis with
+local bundling (pip for Linux x86_64, CPython 3.13).
 
 The first run downloads Pillow and boto3 wheels from the package index into the pip cache
 (``$IMGEDGE_CDK_CACHE`` or ``~/.cache/imgedge-cdk``); later runs only copy them.
@@ -30,6 +31,7 @@ from imgedge_cdk.bundling import (
 )
 from imgedge_cdk.closure import import_closure
 from imgedge_cdk.props import props_from_context
+from imgedge_cdk.purge import WARM_HANDLER
 from tests.cdk.conftest import (
     REPO_ROOT,
     Synthesized,
@@ -48,6 +50,8 @@ CONTEXT: dict[str, object] = {
     "default_format": "webp",
     "cache_control": "public, max-age=604800",
     "variant_expiry_days": "30",
+    # Deploys the purge-on-change function with warming: its asset is bundled with Pillow as origin-response's is.
+    "warm_renditions": "w=320",
 }
 
 
@@ -64,6 +68,11 @@ def viewer_dir(bundled: Synthesized) -> Path:
 @pytest.fixture(scope="module")
 def origin_dir(bundled: Synthesized) -> Path:
     return bundled.asset_dir(ORIGIN_HANDLER)
+
+
+@pytest.fixture(scope="module")
+def warm_dir(bundled: Synthesized) -> Path:
+    return bundled.asset_dir(WARM_HANDLER)
 
 
 def _zip(directory: Path, tmp_path: Path) -> Path:
@@ -362,14 +371,54 @@ def test_origin_zip_is_exactly_what_its_handler_imports(origin_task: Path) -> No
     assert "edge.purge" not in loaded
 
 
-# --- both -----------------------------------------------------------------------------------------------------
+# --- purge-on-change with warming ---------------------------------------------------------------------------
 
 
-def test_both_bundles_carry_the_config_of_the_props(bundled: Synthesized, viewer_dir: Path, origin_dir: Path) -> None:
+def _third_party(directory: Path) -> set[str]:
+    return {entry.name for entry in directory.iterdir() if entry.name not in {*PROJECT_PACKAGES, CONFIG_FILE_NAME}}
+
+
+def test_warm_bundle_carries_origin_responses_pillow_and_boto3(warm_dir: Path, origin_dir: Path) -> None:
+    assert _third_party(warm_dir) == _third_party(origin_dir)  # the same pip install (pillow, pillow-heif, boto3)
+    (imaging,) = (warm_dir / "PIL").glob("_imaging.*.so")
+    assert imaging.name == "_imaging.cpython-313-x86_64-linux-gnu.so"
+    assert _elf_machine(imaging) == ELF_MACHINE_X86_64
+    assert (warm_dir / "PIL" / "_version.py").read_bytes() == (origin_dir / "PIL" / "_version.py").read_bytes()
+
+
+def test_warm_zip_is_under_the_origin_limit(warm_dir: Path, tmp_path: Path) -> None:
+    assert _zip_size(warm_dir, tmp_path) < ORIGIN_ZIP_LIMIT
+
+
+def test_warm_zip_is_exactly_what_its_handler_imports(warm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    task = _unzipped(warm_dir, tmp_path_factory.mktemp("warm-task"))
+    handler_module = WARM_HANDLER.rpartition(".")[0]
+    lazy = sorted(import_closure(handler_module, task, PROJECT_PACKAGES).lazy)
+    python = bytecode_python()
+    if python is not None:
+        # CPython 3.13 imports the asset exactly as Lambda would: its own cp313 Pillow and boto3, nothing else.
+        loaded = loaded_project_modules(task, [handler_module, *lazy], python=python)
+    else:
+        import boto3
+
+        site_packages = str(Path(PIL.__file__).parent.parent), str(Path(boto3.__file__).parent.parent)
+        loaded = loaded_project_modules(task, [handler_module, *lazy], extra_paths=site_packages)
+    assert_closure_matches(task, WARM_HANDLER, loaded)
+    # The purge, the warming core and origin-response's render and store code; not origin-response's handler.
+    assert {"edge.purge", "edge.warming", "edge.origin_flow", "edge.render", "edge.store"} <= set(loaded)
+    assert not {"origin_response.handler", "viewer_request.handler"} & set(loaded)
+
+
+# --- all -------------------------------------------------------------------------------------------------------
+
+
+def test_every_bundle_carries_the_config_of_the_props(
+    bundled: Synthesized, viewer_dir: Path, origin_dir: Path, warm_dir: Path
+) -> None:
     expected = props_from_context(CONTEXT).to_config()
     assert expected.storage.tag_variants is True
     assert expected == bundled.stack.image_edge.config
-    for directory in (viewer_dir, origin_dir):
+    for directory in (viewer_dir, origin_dir, warm_dir):
         bundled_config = json.loads((directory / CONFIG_FILE_NAME).read_text())
         assert Config.from_mapping(bundled_config) == expected
         assert bundled_config == json.loads(expected.to_json())

@@ -245,3 +245,15 @@ def test_url_dialects_parse_from_context_and_reach_the_config() -> None:
         props_from_context({"url_dialects": "thumbor"})  # needs variant_prefix
     with pytest.raises(PropsError, match="unknown dialect 'imgix'"):
         props_from_context({"url_dialects": '["imgix"]'})
+
+
+def test_warm_renditions_parse_from_context_and_are_checked_at_synthesis() -> None:
+    props = props_from_context({"warm_renditions": '["w=320", "w=300&h=200&fit=cover&focus=0.3,0.7"]'})
+    assert props.to_config().warming.warm_renditions == ("w=320", "w=300&h=200&fit=cover&focus=0.3,0.7")
+    assert props_from_context({"warm_renditions": "w=320,w=640"}).image.warming.warm_renditions == ("w=320", "w=640")
+    with pytest.raises(PropsError, match="'warm_renditions': 'w=320': w=320 is not an allowed size"):
+        props_from_context({"warm_renditions": "w=320", "size_policy": "strict", "sizes": "300,640"})
+    with pytest.raises(PropsError, match="'warm_renditions': gives up to 15 variants per original"):
+        props_from_context({"warm_renditions": "w=320,w=640,w=1280,w=1920,w=2560"})
+    with pytest.raises(PropsError, match="'warm_renditions': only applies to a created bucket"):
+        props_from_context({"warm_renditions": "w=320", "bucket_name": "my-images"})

@@ -15,28 +15,41 @@ from imgedge_cdk.props import PropsError
 from imgedge_cdk.purge import (
     DISTRIBUTION_ENV_VAR,
     PURGE_HANDLER,
+    PURGE_MEMORY_MB,
     PURGE_RESERVED_CONCURRENCY,
     PURGE_TIMEOUT_S,
+    WARM_HANDLER,
     purge_files,
+    timeout_s,
+    warm_files,
 )
 from tests.cdk.conftest import NO_BUNDLING, Synthesized, assert_closure_matches, loaded_project_modules
 
 Variant = Callable[[str], Synthesized]
 
 
-def _role_statements(synth: Synthesized) -> list[dict[str, Any]]:
-    _, function = synth.function(PURGE_HANDLER)
-    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
-    role = synth.template_json["Resources"][role_id]
+def _role_statements(synth: Synthesized, handler: str = PURGE_HANDLER) -> list[dict[str, Any]]:
+    role = synth.template_json["Resources"][_role_id(synth, handler)]
     statements = [s for p in role["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
-    attached = [
-        policy
-        for policy in synth.resources("AWS::IAM::Policy").values()
-        if {"Ref": role_id} in policy["Properties"]["Roles"]
-    ]
-    assert attached == []  # nothing beyond the inline policy (no grant() from CDK)
+    assert _attached_statements(synth, handler) == []  # nothing beyond the inline policy (no grant() from CDK)
     assert "ManagedPolicyArns" not in role["Properties"]
     return statements
+
+
+def _role_id(synth: Synthesized, handler: str) -> str:
+    _, function = synth.function(handler)
+    return str(function["Properties"]["Role"]["Fn::GetAtt"][0])
+
+
+def _attached_statements(synth: Synthesized, handler: str) -> list[dict[str, Any]]:
+    """The statements of the policies attached to the function's role (extra origins' buckets)."""
+    role_id = _role_id(synth, handler)
+    return [
+        statement
+        for policy in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
 
 
 def test_purge_function_is_a_regular_python_lambda_with_the_distribution_id(synth_variant: Variant) -> None:
@@ -189,3 +202,116 @@ def test_purge_function_has_a_reserved_concurrency_cap(variant: str, synth_varia
     # notifications are retried by Lambda up to the maximum event age, then land in the failure queue.
     _, function = synth_variant(variant).function(PURGE_HANDLER)
     assert function["Properties"]["ReservedConcurrentExecutions"] == PURGE_RESERVED_CONCURRENCY
+
+
+# --- warming --------------------------------------------------------------------------------------------------
+
+
+def test_warming_deploys_the_function_with_the_render_memory_and_a_timeout_per_variant(synth_variant: Variant) -> None:
+    synth = synth_variant("warm")  # purge_on_change is not set: warm_renditions alone deploys the function
+    function_id, function = synth.function(WARM_HANDLER)
+    props = function["Properties"]
+    assert [f for f in synth.resources("AWS::Lambda::Function").values()
+            if f["Properties"]["Handler"] == PURGE_HANDLER] == []  # fmt: skip
+    # origin_response_memory_mb (2048 here): the render's memory budget is the one origin-response renders with.
+    assert props["MemorySize"] == 2048
+    # 5 minutes for the purge, 30 s for each of the 9 variants (3 widths x AVIF, WebP, the original's family).
+    assert props["Timeout"] == 300 + 9 * 30
+    assert props["ReservedConcurrentExecutions"] == PURGE_RESERVED_CONCURRENCY
+    distribution_id, _ = synth.one("AWS::CloudFront::Distribution")
+    assert props["Environment"]["Variables"] == {DISTRIBUTION_ENV_VAR: {"Ref": distribution_id}}
+    (notifications,) = synth.resources("Custom::S3BucketNotifications").values()
+    configs = notifications["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]
+    assert sorted(c["Events"][0] for c in configs) == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+    assert all(c["LambdaFunctionArn"] == {"Fn::GetAtt": [function_id, "Arn"]} for c in configs)
+    # Failures go to the same on-failure queue as purges.
+    queue_id, _ = synth.one("AWS::SQS::Queue")
+    _, invoke = synth.one("AWS::Lambda::EventInvokeConfig")
+    assert invoke["Properties"]["FunctionName"] == {"Ref": function_id}
+    destination = invoke["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": [queue_id, "Arn"]}
+
+
+def test_the_timeout_is_capped_at_lambdas_fifteen_minutes() -> None:
+    widths = ("w=320", "w=640", "w=960", "w=1280", "w=1600", "w=1920", "w=2560", "w=3072")
+    assert timeout_s(Config()) == PURGE_TIMEOUT_S
+    assert timeout_s(Config.of(warm_renditions=widths[:1])) == 300 + 3 * 30
+    assert timeout_s(Config.of(warm_renditions=widths, warm_max_renditions=50)) == 900  # 300 + 24 x 30 = 1020
+
+
+def test_warm_role_adds_origin_responses_object_grants(synth_variant: Variant) -> None:
+    synth = synth_variant("warm")
+    bucket_id, _ = synth.one("AWS::S3::Bucket")
+    every_object = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+    statements = {s["Sid"]: s for s in _role_statements(synth, WARM_HANDLER)}
+    assert sorted(statements) == [
+        "CreateObjectsOnly",
+        "DetectFaces",
+        "FindVariants",
+        "InvalidateVariants",
+        "OwnLogs",
+        "ProveAndDeleteVariants",
+        "ReadOriginals",
+        "ReportFailures",
+        "TagVariantsOnly",
+    ]
+    assert (statements["ReadOriginals"]["Action"], statements["ReadOriginals"]["Resource"]) == (
+        "s3:GetObject",
+        every_object,
+    )
+    # Create only: PutObject needs If-None-Match, as origin-response's (never an overwrite of any object).
+    assert statements["CreateObjectsOnly"]["Action"] == "s3:PutObject"
+    assert statements["CreateObjectsOnly"]["Condition"] == {"Null": {"s3:if-none-match": "false"}}
+    assert statements["CreateObjectsOnly"]["Resource"] == every_object
+    assert statements["TagVariantsOnly"]["Condition"]["StringEquals"] == {"s3:RequestObjectTag/imgedge": "variant"}
+    assert (statements["DetectFaces"]["Action"], statements["DetectFaces"]["Resource"]) == (
+        "rekognition:DetectFaces",
+        "*",
+    )
+    assert not [s for s in statements.values() if "s3:PutObject" in s["Action"] and "Condition" not in s]
+
+
+def test_with_variant_prefix_warming_may_create_only_under_the_prefix(synth_variant: Variant) -> None:
+    synth = synth_variant("warm_prefixed")
+    buckets = synth.resources("AWS::S3::Bucket")
+    (main_id,) = [i for i, b in buckets.items() if "BucketName" not in b["Properties"]]
+    (avatars_id,) = [i for i, b in buckets.items() if b["Properties"].get("BucketName") == "acme-profile-images"]
+    role = synth.template_json["Resources"][_role_id(synth, WARM_HANDLER)]
+    statements = {s["Sid"]: s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]}
+    assert statements["CreateObjectsOnly"]["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [main_id, "Arn"]}, "/_v/*"]]
+    }
+    assert "TagVariantsOnly" not in statements  # bucket_versioned=false and no expiry: variants are not tagged
+    # The created extra bucket notifies the function, which reads its prefix's originals and creates their
+    # variants under _v/avatars/ only.
+    attached = {s["Sid"]: s for s in _attached_statements(synth, WARM_HANDLER)}
+    assert attached["ReadOriginals0"]["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [avatars_id, "Arn"]}, "/avatars/*"]]
+    }
+    assert attached["CreateObjectsOnlyWarm0"]["Resource"] == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [avatars_id, "Arn"]}, "/_v/avatars/*"]]
+    }
+    assert attached["CreateObjectsOnlyWarm0"]["Condition"] == {"Null": {"s3:if-none-match": "false"}}
+
+
+def test_purge_only_keeps_its_small_pure_python_function(synth_variant: Variant) -> None:
+    synth = synth_variant("purge")
+    props = synth.function(PURGE_HANDLER)[1]["Properties"]
+    assert (props["MemorySize"], props["Timeout"]) == (PURGE_MEMORY_MB, PURGE_TIMEOUT_S)
+    assert [f for f in synth.resources("AWS::Lambda::Function").values()
+            if f["Properties"]["Handler"] == WARM_HANDLER] == []  # fmt: skip
+    assert not [s for s in _role_statements(synth) if "s3:PutObject" in s["Action"]]
+
+
+def test_warm_asset_is_the_warming_closure_with_the_config(synth_variant: Variant) -> None:
+    synth = synth_variant("warm")
+    asset = synth.asset_dir(WARM_HANDLER)  # staged sources (bundling is off here; tests/cdk/test_bundles adds pip)
+    files = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file()}
+    assert {"purge_on_change/warming.py", "purge_on_change/handler.py", "edge/warming.py", "edge/store.py",
+            "edge/render/__init__.py", "edge/origin_flow.py"} <= files  # fmt: skip
+    assert set(warm_files()) == {f for f in files if f.endswith(".py")}
+    assert not [f for f in files if f.startswith(("imgedge/", "origin_response/", "viewer_request/"))]
+    config = Config.from_mapping(json.loads((asset / "imgedge-config.json").read_text()))
+    assert config == synth.stack.image_edge.config
+    assert config.warming.warm_renditions == ("w=320", "w=640", "w=1280")
+    assert config.limits.memory_mb == 2048

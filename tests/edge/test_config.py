@@ -27,7 +27,7 @@ from edge.config import (
 from edge.errors import ConfigError
 from edge.options import FormatChoice
 from edge.query import PARAMETERS
-from edge.rewrite import check_rendition
+from edge.rewrite import check_rendition, check_warm_renditions, rendition_keys, warm_rendition_count
 from tests.conftest import ConfigSetter
 
 
@@ -376,6 +376,108 @@ def test_watermark_passthrough_settings_round_trip() -> None:
         config = Config.from_mapping(data)
         check_rendition(config)
         assert Config.from_mapping(json.loads(config.to_json())) == config
+
+
+# --- warm_renditions ---------------------------------------------------------------------------------------------
+
+
+def test_warming_is_off_by_default_and_round_trips() -> None:
+    assert (Config().warming.warm_renditions, Config().warming.warm_max_renditions) == ((), 12)
+    config = Config.from_mapping({"warm_renditions": ["w=320", "preset=thumb"], "presets": {"thumb": {"w": 200}}})
+    assert config.warming.warm_renditions == ("w=320", "preset=thumb")
+    assert Config.from_mapping(json.loads(config.to_json())) == config
+    check_warm_renditions(Config())
+
+
+@pytest.mark.parametrize(
+    ("query", "keys"),
+    [
+        # format=auto (the default): AVIF, WebP, then the original's own family, as negotiated for
+        # edge.rewrite.REFERENCE_ACCEPTS.
+        ("w=320", ("/320/photos/cat.avif", "/320/photos/cat.webp", "/320/photos/cat.jpg")),
+        ("w=320&format=auto", ("/320/photos/cat.avif", "/320/photos/cat.webp", "/320/photos/cat.jpg")),
+        ("w=640&format=webp", ("/640/photos/cat.webp",)),
+        # The size policy applies: 333 snaps up to 384; utm is dropped as viewer-request drops it.
+        ("w=333&format=jpeg&utm_source=x", ("/384/photos/cat.jpg",)),
+        ("preset=thumb", ("/200x200/photos/cat.avif", "/200x200/photos/cat.webp", "/200x200/photos/cat.jpg")),
+    ],
+)
+def test_a_rendition_gives_the_keys_viewer_request_would(query: str, keys: tuple[str, ...]) -> None:
+    config = Config.of(presets={"thumb": {"w": 200, "h": 200}})
+    assert rendition_keys("/photos/cat.jpg", query, config) == keys
+
+
+@pytest.mark.parametrize(
+    ("renditions", "count"),
+    [
+        ((), 0),
+        (("w=320",), 3),
+        (("w=320", "w=640", "w=1280"), 9),
+        (("w=320", "w=320&format=webp"), 3),  # the WebP key of w=320 is warmed once
+        # A JPEG original gets avif, webp, jpg + 640 webp + 320 png = 5; a PNG original one fewer (its 320 png
+        # is format=auto's fallback too): the count is the largest.
+        (("w=320", "w=640&format=webp", "w=320&format=png"), 5),
+    ],
+)
+def test_the_count_is_the_variants_of_one_original(renditions: tuple[str, ...], count: int) -> None:
+    assert warm_rendition_count(Config.of(warm_renditions=renditions)) == count
+
+
+def test_a_fixed_default_format_warms_one_variant_per_rendition() -> None:
+    config = Config.from_mapping({"default_format": "webp", "warm_renditions": ["w=320", "w=640"]})
+    assert warm_rendition_count(config) == 2
+
+
+WARM_FOUR = ["w=320", "w=640", "w=1280", "w=1920"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"warm_renditions": "w=320"}, "'warm_renditions'"),
+        ({"warm_renditions": ["w=320", "w=320"]}, "'warm_renditions': must be a list of distinct query strings"),
+        ({"warm_renditions": [""]}, "'warm_renditions': must be a list of distinct query strings"),
+        ({"warm_max_renditions": 51}, "'warm_max_renditions': must be an integer from 1 to 50"),
+        ({"warm_max_renditions": 0}, "'warm_max_renditions': must be an integer from 1 to 50"),
+        ({"warm_renditions": WARM_FOUR, "warm_max_renditions": 3}, "'warm_renditions': lists more renditions"),
+    ],
+)
+def test_warm_settings_are_checked_by_config(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Config.from_mapping(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"warm_renditions": ["w=abc"]}, "'warm_renditions': 'w=abc': w must be a positive integer"),
+        ({"warm_renditions": ["utm_source=x"]}, "'warm_renditions': 'utm_source=x': must give image parameters"),
+        ({"warm_renditions": ["preset=none"]}, "'warm_renditions': 'preset=none': unknown preset"),
+        ({"warm_renditions": ["w=auto"]}, "'warm_renditions': 'w=auto': w must be a positive integer"),
+        (
+            {"warm_renditions": ["w=333"], "size_policy": "strict", "sizes": [320, 640]},
+            "'warm_renditions': 'w=333': w=333 is not",
+        ),
+        (
+            {"warm_renditions": ["w=320"], "presets": {"a": {"w": 100}}, "presets_only": True},
+            "'warm_renditions': 'w=320': only presets",
+        ),
+        # 4 widths x 3 formats = 12 is the default maximum; a fifth width is 15.
+        (
+            {"warm_renditions": [*WARM_FOUR, "w=2560"]},
+            "gives up to 15 variants per original, more than warm_max_renditions (12)",
+        ),
+        ({"warm_renditions": ["w=320", "w=640"], "warm_max_renditions": 5}, "gives up to 6 variants"),
+    ],
+)
+def test_warm_renditions_are_checked_against_the_configuration(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        check_warm_renditions(Config.from_mapping(data))
+
+
+def test_renditions_up_to_the_maximum_pass() -> None:
+    check_warm_renditions(Config.from_mapping({"warm_renditions": WARM_FOUR}))
+    check_warm_renditions(Config.from_mapping({"warm_renditions": ["w=320", "w=640"], "warm_max_renditions": 6}))
 
 
 # --- allowed_parameters ----------------------------------------------------------------------------------------

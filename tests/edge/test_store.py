@@ -69,6 +69,28 @@ def test_get_original_other_spellings_of_missing_are_none(s3: S3Client, code: st
         assert store.get_original("photos/absent.png") is None
 
 
+def test_has_object_tells_whether_a_key_holds_an_object(s3: S3Client) -> None:
+    s3.put_object(Bucket=TEST_BUCKET, Key="300/photos/cat.avif", Body=b"v")
+    assert _store(s3).has_object("300/photos/cat.avif") is True
+    assert _store(s3).has_object("640/photos/cat.avif") is False
+
+
+@pytest.mark.parametrize(("code", "status"), [("404", 404), ("403", 403), ("NotFound", 404)])
+def test_has_object_missing_answers_are_false(s3: S3Client, code: str, status: int) -> None:
+    # HeadObject errors carry no body: botocore's code is the status (403 without s3:ListBucket).
+    with Stubber(s3) as stub:
+        stub.add_client_error("head_object", service_error_code=code, http_status_code=status)
+        assert _store(s3).has_object("300/photos/cat.avif") is False
+
+
+def test_has_object_other_errors_are_storage_unavailable(s3: S3Client) -> None:
+    with Stubber(s3) as stub:
+        stub.add_client_error("head_object", service_error_code="400", http_status_code=400)
+        with pytest.raises(StorageUnavailable, match="storage") as caught:
+            _store(s3).has_object("300/photos/cat.avif")
+    assert "HeadObject 300/photos/cat.avif" in caught.value.detail
+
+
 @pytest.mark.parametrize(
     ("code", "status"), [("InvalidObjectState", 403), ("NoSuchBucket", 404), ("KMS.Disabled", 400)]
 )

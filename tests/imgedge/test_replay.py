@@ -1,11 +1,14 @@
 """``imgedge purge --replay-failed``: re-run failed purge-on-change events from the SQS failure queue (moto)."""
 
+import io
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from click.testing import CliRunner, Result
+from PIL import Image
 
 from imgedge import replay
 from imgedge.cli import cli
@@ -132,3 +135,21 @@ def test_usage_errors(queue: str) -> None:
 def test_queue_region_comes_from_the_url() -> None:
     assert replay.queue_region("https://sqs.eu-west-1.amazonaws.com/123456789012/q") == "eu-west-1"
     assert replay.queue_region("http://localhost:4566/000000000000/q") is None
+
+
+def test_replay_warms_again_under_warm_renditions(s3: S3Client, queue: str, tmp_path: Path) -> None:
+    # A warming that failed after its retries (S3 throttled the writes, say) lands in the same queue: its replay
+    # purges and then warms, as the function would have.
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), (10, 150, 90)).save(buffer, "JPEG")
+    s3.put_object(Bucket=TEST_BUCKET, Key="photos/cat.jpg", Body=buffer.getvalue())
+    config = tmp_path / "imgedge-config.json"
+    config.write_text(json.dumps({"warm_renditions": ["w=320&format=webp"]}), encoding="utf-8")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sqs.send_message(QueueUrl=queue, MessageBody=failure_record(s3_event("photos/cat.jpg")))
+    distribution = create_distribution()
+    result = run("purge", "--replay-failed", queue, "--distribution-id", distribution, "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert f"warmed s3://{TEST_BUCKET}/320/photos/cat.webp" in result.stdout
+    assert keys(s3) == {"photos/cat.jpg", "320/photos/cat.webp"}
+    assert waiting(queue) == 0

@@ -33,3 +33,14 @@ def purge(handlers: Handlers, distribution: str, clients: tuple[S3Client, CloudF
         return handlers.purge(config, distribution_id=distribution, clients=lambda: clients)
 
     return compose
+
+
+@pytest.fixture
+def warming(handlers: Handlers, distribution: str, clients: tuple[S3Client, CloudFrontClient]) -> Purge:
+    """``warming(config)``: the purge-on-change handler of ``config`` with warming (``purge_on_change.warming``'s
+    composition), invalidating in ``distribution``, with ``clients``."""
+
+    def compose(config: Config) -> Handler:
+        return handlers.warming(config, distribution_id=distribution, clients=lambda: clients)
+
+    return compose
