@@ -47,8 +47,12 @@ ACCEPTED_FORMATS: Final = ("JPEG", "PNG", "WEBP", "GIF", "AVIF", "TIFF", "HEIF")
 # What Image.open may try for data that does not start like HEIF (the HEIF plugin is registered only for HEIF).
 _NOT_HEIF_FORMATS: Final = tuple(fmt for fmt in ACCEPTED_FORMATS if fmt != "HEIF")
 #: JPEG files are decoded at no less than this multiple of the size the output needs, so the final
-#: high-quality resize still has pixels to filter (the same gap ``Image.thumbnail`` uses by default).
-DRAFT_GAP: Final = 2.0
+#: high-quality resize still has pixels to filter. libjpeg's DCT-scaled decode aliases fine detail: on the 8 corpus
+#: photos at 320, 640 and 1280 px (lossless outputs against a linear-light Lanczos of the full image), a gap of 2
+#: (``Image.thumbnail``'s default) left the 2725 px photo-saw at DSSIM 8.95e-3 at 640 px against sharp's 6.41e-3;
+#: 3 gives 2.54e-3 there and a lower DSSIM on 23 of the 24 photo x width cells, for 2-13 % more CPU per render at
+#: 320-640 px (docs/performance.md, "Resize quality").
+DRAFT_GAP: Final = 3.0
 
 _JPEG_FORMATS: Final = frozenset({"JPEG", "MPO"})
 # Leading bytes of the accepted formats (AVIF: an ISO-BMFF ``ftyp`` box whose major brand is avif or avis).

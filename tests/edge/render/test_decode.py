@@ -313,18 +313,18 @@ def test_upright(orientation: int, transform: Image.Transpose | None) -> None:
 # --- JPEG draft -----------------------------------------------------------------------------------------------
 
 
-def test_jpeg_is_dct_scaled_to_at_least_twice_the_need() -> None:
+def test_jpeg_is_dct_scaled_to_at_least_three_times_the_need() -> None:
     data = encoded(marked((1600, 1200)), "JPEG", quality=90)
     decoded = decode(data, Limits(10**7, 10**7), spec(100))
     assert decoded.size == (1600, 1200)
-    assert decoded.image.size == (200, 150)  # 1/8 scale: 200 >= 2 x 100
+    assert decoded.image.size == (400, 300)  # 1/4 scale: 400 >= 3 x 100, 1/8 (200) would not be
     assert is_red(corner(decoded.image, "tl"))
 
 
 def test_jpeg_draft_respects_orientation() -> None:
     data = with_orientation(marked((1600, 1200)), "JPEG", 6)
     decoded = decode(data, Limits(10**7, 10**7), spec(100))
-    # displayed 1200x1600 -> needs 100x133, i.e. 133x100 stored; 2x that is 266x200 -> 1/4 scale
+    # displayed 1200x1600 -> needs 100x133, i.e. 133x100 stored; 3x that is 399x300 -> 1/4 scale (400x300)
     assert decoded.size == (1200, 1600)
     assert decoded.image.size == (300, 400)
     assert is_red(corner(decoded.image, "tr"))
@@ -340,11 +340,12 @@ def test_no_draft_without_spec_or_for_other_formats() -> None:
 @pytest.mark.parametrize(
     ("size", "wanted", "orientation", "expected"),
     [
-        ((1600, 1200), spec(100), 1, (200, 150)),
-        ((1600, 1200), spec(400), 1, (800, 600)),
-        ((1600, 1200), spec(401), 1, None),  # 2 x 401 > 1600 / 2: no DCT scale applies
-        ((1200, 1600), spec(100), 6, (266, 200)),  # displayed size; the request is in stored orientation
-        ((2560, 1600), spec(300, 300, Fit.COVER), 1, (960, 600)),  # cover needs the pre-crop size
+        ((1600, 1200), spec(100), 1, (300, 225)),  # three times the output
+        ((1600, 1200), spec(266), 1, (798, 600)),
+        ((1600, 1200), spec(267), 1, None),  # 3 x 267 > 1600 / 2: no DCT scale applies
+        ((1200, 1600), spec(100), 6, (399, 300)),  # displayed size; the request is in stored orientation
+        ((2560, 1600), spec(200, 200, Fit.COVER), 1, (960, 600)),  # cover needs the pre-crop size
+        ((2560, 1600), spec(300, 300, Fit.COVER), 1, None),
         ((100, 100), spec(1000), 1, None),
     ],
 )
@@ -352,7 +353,7 @@ def test_draft_size(
     size: tuple[int, int], wanted: RenderSpec, orientation: int, expected: tuple[int, int] | None
 ) -> None:
     assert draft_size(size, wanted, orientation) == expected
-    assert DRAFT_GAP == 2.0
+    assert DRAFT_GAP == 3.0
 
 
 def test_is_lossless_jpeg() -> None:
