@@ -1,12 +1,21 @@
 """Fixtures of the purge-on-change tests: a moto distribution, and the function composed for a test."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from edge.config import Config
 from purge_on_change import handler as purge_module
-from tests.conftest import DEFAULT_CONFIG, CloudFrontClient, Handler, Handlers, S3Client, create_distribution
+from purge_on_change.handler import DISTRIBUTION_ENV_VAR
+from tests.conftest import (
+    DEFAULT_CONFIG,
+    CloudFrontClient,
+    ConfigSetter,
+    Handler,
+    Handlers,
+    S3Client,
+    create_distribution,
+)
 
 Purge = Callable[..., Handler]
 
@@ -44,3 +53,15 @@ def warming(handlers: Handlers, distribution: str, clients: tuple[S3Client, Clou
         return handlers.warming(config, distribution_id=distribution, clients=lambda: clients)
 
     return compose
+
+
+@pytest.fixture
+def new_container(
+    bundled_config: ConfigSetter, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ConfigSetter]:
+    """For the Lambda entry points: ``bundled_config``, the distribution in ``IMGEDGE_DISTRIBUTION_ID`` and no
+    clients cached in the container yet."""
+    monkeypatch.setenv(DISTRIBUTION_ENV_VAR, distribution)
+    purge_module._clients.cache_clear()
+    yield bundled_config
+    purge_module._clients.cache_clear()

@@ -1,7 +1,6 @@
 """The purge-on-change function: real S3 event JSON through the real handler, against moto S3 and CloudFront."""
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,8 +9,7 @@ from botocore.exceptions import ClientError
 from edge import purge as purge_api
 from edge.purge import InvalidationFailed
 from origin_response.handler import handler as origin_entry_point
-from purge_on_change import handler as purge_module
-from purge_on_change.handler import DISTRIBUTION_ENV_VAR, PurgeFailed
+from purge_on_change.handler import PurgeFailed
 from purge_on_change.handler import handler as purge_entry_point
 from tests.conftest import (
     TEST_BUCKET,
@@ -43,18 +41,6 @@ def s3_event(name: str, key: str, event_name: str | None = None) -> dict[str, An
 def handler(purge: Purge) -> Handler:
     """The purge-on-change handler of the default configuration."""
     return purge()
-
-
-@pytest.fixture
-def new_container(
-    bundled_config: ConfigSetter, distribution: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ConfigSetter]:
-    """For the Lambda entry points: ``bundled_config``, the distribution in ``IMGEDGE_DISTRIBUTION_ID`` and no
-    clients cached in the container yet."""
-    monkeypatch.setenv(DISTRIBUTION_ENV_VAR, distribution)
-    purge_module._clients.cache_clear()
-    yield bundled_config
-    purge_module._clients.cache_clear()
 
 
 def test_overwritten_original_loses_its_variants_and_is_invalidated(

@@ -4,7 +4,6 @@ stores are compared with those the viewer-request and origin-response functions 
 import io
 import json
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,8 +11,7 @@ from PIL import Image
 
 from edge.errors import ConfigError
 from edge.marker import MARKER_HEADER
-from purge_on_change import handler as purge_module
-from purge_on_change.handler import DISTRIBUTION_ENV_VAR, WarmFailed
+from purge_on_change.handler import WarmFailed
 from purge_on_change.handler import handler as purge_entry_point
 from purge_on_change.warming import handler as warming_entry_point
 from tests.conftest import (
@@ -70,18 +68,6 @@ def stored(s3: S3Client, bucket: str, key: str) -> dict[str, Any]:
 
 
 WARM = config_with(warm_renditions=RENDITIONS)
-
-
-@pytest.fixture
-def new_container(
-    bundled_config: ConfigSetter, distribution: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ConfigSetter]:
-    """For the Lambda entry points: ``bundled_config``, the distribution in ``IMGEDGE_DISTRIBUTION_ID`` and no
-    clients cached in the container yet."""
-    monkeypatch.setenv(DISTRIBUTION_ENV_VAR, distribution)
-    purge_module._clients.cache_clear()
-    yield bundled_config
-    purge_module._clients.cache_clear()
 
 
 def test_a_created_original_is_warmed_with_what_a_viewers_miss_stores(
