@@ -17,8 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from edge.config import Config
 from edge.errors import BadRequest, ConfigError
-from edge.options import Fit, Gravity
+from edge.options import BLUR_RADII, FOCUS_STEP, ROTATIONS, Fit, FormatChoice, Gravity
 from edge.rewrite import Rewrite, rewrite
+from edge.sizes import DPRS
 from imgedge import bucket as bucket_ops
 from imgedge import signing_keys
 from imgedge import targets as targets_ops
@@ -27,7 +28,8 @@ from imgedge.local_config import load_local_config
 F = TypeVar("F", bound=Callable[..., Any])
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["--help"], "max_content_width": 110}
-FORMAT_CHOICES = ("auto", "avif", "webp", "jpeg", "jpg", "png")
+FORMAT_CHOICES = (*(choice.value for choice in FormatChoice), "jpg")  # edge.query accepts jpg for jpeg
+_DPRS = ", ".join(f"{float(dpr):g}" for dpr in DPRS)
 #: What Chromium sends for <img> requests (the default of ``--accept`` is a plain HTTP client's ``*/*``).
 BROWSER_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 
@@ -72,18 +74,18 @@ spec_options = compose(
 )
 
 image_options = compose(
-    click.option("--dpr", help="Device pixel ratio 1-4 (snapped to 1, 1.5, 2, 3, 4); multiplies w and h."),
+    click.option("--dpr", help=f"Device pixel ratio 1-4 (snapped to {_DPRS}); multiplies w and h."),
     click.option(
         "--gravity",
         type=click.Choice([g.value for g in Gravity if g is not Gravity.FOCUS]),
         help="Crop position of fit=cover.",
     ),
-    click.option("--focus", help="Focal point of fit=cover: x,y fractions 0-1 (snapped to 0.05)."),
+    click.option("--focus", help=f"Focal point of fit=cover: x,y fractions 0-1 (snapped to {FOCUS_STEP / 100:g})."),
     click.option("--background", help="Background colour rgb or rrggbb (one of the configured backgrounds)."),
     click.option("--grayscale", is_flag=True, default=None, help="Grayscale."),
-    click.option("--blur", type=int, help="Blur radius in output px (snapped to 1, 2, 5, 10, 20)."),
+    click.option("--blur", type=int, help=f"Blur radius in output px (snapped to {', '.join(map(str, BLUR_RADII))})."),
     click.option("--sharpen", is_flag=True, default=None, help="Sharpen."),
-    click.option("--rotate", type=click.Choice(["0", "90", "180", "270"]), help="Rotate clockwise."),
+    click.option("--rotate", type=click.Choice([str(angle) for angle in ROTATIONS]), help="Rotate clockwise."),
     click.option("--flip", is_flag=True, default=None, help="Mirror top to bottom."),
     click.option("--flop", is_flag=True, default=None, help="Mirror left to right."),
     click.option(
