@@ -30,7 +30,6 @@ absent: the viewer cannot fix its browser, so it is never a 400.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,13 +48,35 @@ _DPR_STEPS = ((1000, "1"), (1500, "1.5"), (2000, "2"), (3000, "3"), (4000, "4"))
 _MAX_HINT_CHARS = 24
 
 
-@dataclass(frozen=True, slots=True)
 class ClientHints:
-    """The raw hint header values of a request (the last one of a repeated header), ``None`` when absent."""
+    """The raw hint header values of a request (the last one of a repeated header), ``None`` when absent.
 
-    width: str | None = None
-    viewport_width: str | None = None
-    dpr: str | None = None
+    An immutable ``__slots__`` record (a frozen dataclass would cost the viewer's cold start its code generation);
+    equal when its three values are."""
+
+    __slots__ = ("dpr", "viewport_width", "width")
+    width: str | None
+    viewport_width: str | None
+    dpr: str | None
+
+    def __init__(self, width: str | None = None, viewport_width: str | None = None, dpr: str | None = None) -> None:
+        object.__setattr__(self, "width", width)
+        object.__setattr__(self, "viewport_width", viewport_width)
+        object.__setattr__(self, "dpr", dpr)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"ClientHints is immutable: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ClientHints):
+            return NotImplemented
+        return (self.width, self.viewport_width, self.dpr) == (other.width, other.viewport_width, other.dpr)
+
+    def __hash__(self) -> int:
+        return hash((self.width, self.viewport_width, self.dpr))
+
+    def __repr__(self) -> str:
+        return f"ClientHints(width={self.width!r}, viewport_width={self.viewport_width!r}, dpr={self.dpr!r})"
 
 
 def asks_for_hints(values: Mapping[str, str]) -> bool:

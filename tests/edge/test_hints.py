@@ -167,3 +167,13 @@ def test_a_dpr_hint_becomes_an_allowed_dpr(text: str | None) -> None:
     if text is not None and not (text.isascii() and text.strip().replace(".", "", 1).isdigit()):
         expected = Fraction(1)
     assert snapped == expected
+
+
+def test_client_hints_are_an_immutable_value() -> None:
+    hints = ClientHints(width="828", dpr="2")
+    assert hints == ClientHints("828", None, "2")
+    assert hints != ClientHints(width="828")
+    assert len({hints, ClientHints(width="828", dpr="2")}) == 1
+    with pytest.raises(AttributeError, match="immutable"):
+        hints.width = "1"
+    assert repr(hints) == "ClientHints(width='828', viewport_width=None, dpr='2')"
