@@ -14,7 +14,7 @@ from PIL import Image
 from edge.errors import EdgeError, OutputTooLarge
 from edge.faces import FaceDetection, FaceLocator, FaceOutcome, oriented_box
 from edge.options import Gravity, OutputFormat, RenderSpec
-from edge.render.animation import Animation, frames, inspect
+from edge.render.animation import ANIMATED_SOURCES, Animation, frames, inspect
 from edge.render.context import Context
 from edge.render.decode import Limits as Limits
 from edge.render.decode import decode, pillow_errors, quiet_warnings, upright
@@ -135,7 +135,8 @@ def render(
                 context = replace(context, faces=oriented_box(detection.box, spec.rotate, spec.flop))
             timings["faces"] = _elapsed_ms(start)
             start = time.perf_counter()
-        animates = spec.format in ANIMATED_FORMATS and not spec.still
+        # Only a format that can hold frames is opened again to count them (a JPEG never is).
+        animates = spec.format in ANIMATED_FORMATS and not spec.still and decoded.source_format in ANIMATED_SOURCES
         animation = inspect(data, limits, math.prod(plan.canvas)) if animates else None
         # Only the steps hold the decoded pixels from here: each step's input is released when the next one
         # starts, so the full-size decode is gone after the resize (the first step that copies it).
