@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from PIL import Image
 
-from edge.errors import EdgeError, OutputTooLarge
+from edge.errors import EdgeError, InvalidImage, OutputTooLarge
 from edge.faces import FaceDetection, FaceLocator, FaceOutcome, oriented_box
 from edge.options import Gravity, OutputFormat, RenderSpec
 from edge.render.animation import ANIMATED_SOURCES, Animation, frames, inspect
@@ -145,7 +145,13 @@ def render(
         del decoded
         if animation is not None and animation.first_frame_reason is None:
             pixels.clear()
-            return _render_animation(data, spec, limits, context, animation, source_format, timings, start)
+            try:
+                return _render_animation(data, spec, limits, context, animation, source_format, timings, start)
+            except InvalidImage:
+                # A later frame is corrupt or truncated; the first one decoded: render it, as for a still (the
+                # reason reaches a response header, so it names no decoder detail).
+                animation = replace(animation, first_frame_reason="a later frame does not decode")
+                pixels.append(decode(data, limits, draft_spec, orient=False).image)
         with pillow_errors("transform"):
             image = apply_steps(pixels.pop(), context)
         timings["transform"] = _elapsed_ms(start)

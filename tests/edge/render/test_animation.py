@@ -147,3 +147,14 @@ def test_anim_0_asks_for_the_first_frame() -> None:
     frames = played(rendered.body)
     assert len(frames) == 1
     assert close(frames[0][0], COLOURS[0])
+
+
+@pytest.mark.parametrize("kept", [0.5, 0.98])
+def test_a_truncated_animation_is_its_first_frame_not_an_error(kept: float) -> None:
+    frames = [Image.effect_noise((64, 48), 60 + 20 * index).convert("RGB") for index in range(4)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    data = buffer.getvalue()
+    rendered = render(data[: int(len(data) * kept)], spec(OutputFormat.WEBP), LIMITS)
+    assert (rendered.frames, rendered.first_frame_reason) == (1, "a later frame does not decode")
+    assert len(played(rendered.body)) == 1
