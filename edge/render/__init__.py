@@ -137,7 +137,7 @@ def render(
             start = time.perf_counter()
         # Only a format that can hold frames is opened again to count them (a JPEG never is).
         animates = spec.format in ANIMATED_FORMATS and not spec.still and decoded.source_format in ANIMATED_SOURCES
-        animation = inspect(data, limits, math.prod(plan.canvas)) if animates else None
+        animation = inspect(data, limits, math.prod(plan.canvas), spec.format) if animates else None
         # Only the steps hold the decoded pixels from here: each step's input is released when the next one
         # starts, so the full-size decode is gone after the resize (the first step that copies it).
         source_format = decoded.source_format

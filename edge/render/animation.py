@@ -5,11 +5,11 @@ the original once more (no pixel decoded) and reads its frame count, which Pillo
 headers (GIF frames are skipped, not decoded). Then, for an animation:
 
 - within ``Limits.max_frames`` frames, ``Limits.max_animation_pixels`` decoded pixels in all (frames x width x
-  height) and the memory budget (every output frame is held until the encoder runs: frames x canvas x 4 bytes, on
-  top of one render's estimate), ``frames`` yields each frame, composited on the full canvas as the viewer sees
-  it (GIF disposal and transparency applied by Pillow), with its duration; the caller runs the same
-  steps on each (resize, crop, filters, watermark), and ``encode.encode_frames`` writes them with the durations
-  and the loop count;
+  height), ``MAX_ENCODED_PIXELS`` output pixels in all for the format (the encode's time) and the memory budget
+  (every output frame is held until the encoder runs: frames x canvas x 4 bytes, on top of one render's
+  estimate), ``frames`` yields each frame, composited on the full canvas as the viewer sees it (GIF disposal and
+  transparency applied by Pillow), with its duration; the caller runs the same steps on each (resize, crop,
+  filters, watermark), and ``encode.encode_frames`` writes them with the durations and the loop count;
 - over any of these, ``Animation.first_frame_reason`` says which, and the caller renders the first frame as for
   a still original (not an error): the response says so (``x-imgedge-animation``).
 
@@ -26,6 +26,7 @@ from typing import Final
 
 from PIL import Image, ImageSequence
 
+from edge.options import OutputFormat
 from edge.render import budget
 from edge.render.decode import Limits, detached, open_image, pillow_errors, quiet_warnings
 
@@ -35,6 +36,10 @@ ANIMATED_SOURCES: Final = frozenset({"GIF", "WEBP", "PNG", "AVIF"})
 FRAME_BYTES_PER_PIXEL: Final = 4
 #: Duration of a frame that declares none (or zero): the 100 ms browsers use for such GIF frames.
 DEFAULT_FRAME_MS: Final = 100
+#: The most output pixels (frames x canvas) one animation may encode, per format, so that the encode stays far
+#: inside origin-response's 30 s: measured on photo frames (20 frames at 320 and 640 px, one CPU) at 0.8-1.2 s of
+#: CPU per million pixels for AVIF (aom speed 6) and 0.16-0.18 s for WebP, i.e. about 10 s and 7 s at these bounds.
+MAX_ENCODED_PIXELS: Final = {OutputFormat.AVIF: 8_000_000, OutputFormat.WEBP: 40_000_000}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +54,12 @@ class Animation:
     first_frame_reason: str | None
 
 
-def inspect(data: bytes, limits: Limits, canvas_pixels: int) -> Animation | None:
+def inspect(data: bytes, limits: Limits, canvas_pixels: int, fmt: OutputFormat) -> Animation | None:
     """The animation ``data`` holds, or ``None`` for a still image (one frame, or a format that cannot animate).
 
-    ``canvas_pixels`` is the size of one output frame; with the frame count it decides whether the output frames
-    fit the memory budget. Raises what ``decode.open_image`` raises (the caller has decoded the first frame
-    already, so it does not).
+    ``canvas_pixels`` is the size of one output frame in ``fmt``; with the frame count it decides whether the
+    output frames fit the memory budget and ``MAX_ENCODED_PIXELS``. Raises what ``decode.open_image`` raises (the
+    caller has decoded the first frame already, so it does not).
     """
     image = open_image(data, limits)
     with quiet_warnings(), pillow_errors("decode"):
@@ -64,9 +69,8 @@ def inspect(data: bytes, limits: Limits, canvas_pixels: int) -> Animation | None
         if count < 2:
             return None
         width, height = image.size
-        return Animation(
-            count, (width, height), _plays(image), _over(count, width * height, canvas_pixels, data, limits)
-        )
+        reason = _over(count, width * height, canvas_pixels, data, limits, fmt)
+        return Animation(count, (width, height), _plays(image), reason)
 
 
 def _plays(image: Image.Image) -> int:
@@ -76,11 +80,15 @@ def _plays(image: Image.Image) -> int:
     return int(loop) if isinstance(loop, int) and loop >= 0 else 0
 
 
-def _over(count: int, source_pixels: int, canvas_pixels: int, data: bytes, limits: Limits) -> str | None:
+def _over(
+    count: int, source_pixels: int, canvas_pixels: int, data: bytes, limits: Limits, fmt: OutputFormat
+) -> str | None:
     if count > limits.max_frames:
         return f"{count} frames > max_frames {limits.max_frames}"
     if count * source_pixels > limits.max_animation_pixels:
         return f"{count} x {source_pixels} px > max_animation_pixels {limits.max_animation_pixels}"
+    if count * canvas_pixels > MAX_ENCODED_PIXELS.get(fmt, 0):
+        return f"{count} x {canvas_pixels} px too long to encode as {fmt.value} (at most {MAX_ENCODED_PIXELS[fmt]})"
     held = count * canvas_pixels * FRAME_BYTES_PER_PIXEL
     need = budget.estimated_peak_bytes("WEBP", "RGBA", source_pixels, canvas_pixels) + held
     have = budget.budget_bytes(limits.memory_mb, len(data))

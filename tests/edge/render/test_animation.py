@@ -93,12 +93,12 @@ def test_formats_that_cannot_animate_get_the_first_frame(fmt: OutputFormat) -> N
     [
         (Limits(10**8, 10**8, max_frames=3), "4 frames > max_frames 3"),
         (Limits(10**8, 10**8, max_animation_pixels=4 * 64 * 48 - 1), "max_animation_pixels"),
-        # 60 output frames of 1000 x 750 held for the encoder (172 MiB) do not fit 260 MB; the first frame alone does.
+        # 50 output frames of 1000 x 750 held for the encoder (143 MiB) do not fit 260 MB; the first frame alone does.
         (Limits(10**8, 10**8, memory_mb=260), "MiB > budget"),
     ],
 )
 def test_over_a_limit_the_first_frame_is_rendered_and_the_reason_given(limits: Limits, reason: str) -> None:
-    source = animation("GIF") if "budget" not in reason else animation("GIF", size=(1000, 750), count=60)
+    source = animation("GIF") if "budget" not in reason else animation("GIF", size=(1000, 750), count=50)
     rendered = render(source, spec(OutputFormat.WEBP, 1000), limits)
     assert rendered.frames == 1
     assert rendered.first_frame_reason is not None
@@ -158,3 +158,14 @@ def test_a_truncated_animation_is_its_first_frame_not_an_error(kept: float) -> N
     rendered = render(data[: int(len(data) * kept)], spec(OutputFormat.WEBP), LIMITS)
     assert (rendered.frames, rendered.first_frame_reason) == (1, "a later frame does not decode")
     assert len(played(rendered.body)) == 1
+
+
+def test_an_animation_too_long_to_encode_is_its_first_frame() -> None:
+    # 20 AVIF frames of 1000 x 750 are 15 million pixels to encode: over MAX_ENCODED_PIXELS (8 million), about
+    # 15 s of aom at speed 6. The same frames as WebP (5 times faster) are within its bound.
+    source = animation("GIF", size=(1000, 750), count=20)
+    avif = render(source, spec(OutputFormat.AVIF, 1000), LIMITS)
+    assert avif.frames == 1
+    assert avif.first_frame_reason == "20 x 750000 px too long to encode as avif (at most 8000000)"
+    webp = render(source, spec(OutputFormat.WEBP, 1000), LIMITS)
+    assert (webp.frames, webp.first_frame_reason) == (20, None)
