@@ -191,7 +191,7 @@ def encode_frames(
 ) -> bytes:
     """``frames`` (each L, LA, RGB or RGBA, no metadata, one size) encoded as one animation of ``fmt`` (one of
     ``ANIMATED_FORMATS``) with the module defaults, each frame shown for its ``durations`` ms, playing ``loop``
-    times (0: forever; AVIF ignores it, see ``edge.render.animation``).
+    times (0: forever; AVIF ignores it, see ``edge.render.animation``). The same frames always give the same bytes.
 
     Every frame is saved in one encoder mode (``encoder_mode``): the frames' own when they share it, else RGBA
     when any has alpha, else RGB; without the alpha band when no frame has a pixel that is not opaque. Raises
@@ -210,7 +210,43 @@ def encode_frames(
         options["loop"] = loop
     buffer = io.BytesIO()
     converted[0].save(buffer, save_all=True, append_images=converted[1:], duration=durations, **options)
-    return buffer.getvalue()
+    return buffer.getvalue() if fmt is OutputFormat.WEBP else without_times(buffer.getvalue())
+
+
+#: ISOBMFF boxes holding other boxes on the way to the movie, track and media headers, and those headers.
+_CONTAINER_BOXES: Final = frozenset({b"moov", b"trak", b"mdia"})
+_TIMED_BOXES: Final = frozenset({b"mvhd", b"tkhd", b"mdhd"})
+
+
+def without_times(data: bytes) -> bytes:
+    """An AVIF sequence with the creation and modification times of its movie, track and media headers set to 0.
+
+    libavif writes the encoding time there (Pillow offers no way to set it), so the same frames would give other
+    bytes, and another ETag, every second; a still AVIF has no such boxes and comes back unchanged."""
+    out = bytearray(data)
+    _zero_times(out, 0, len(out))
+    return bytes(out)
+
+
+def _zero_times(data: bytearray, start: int, end: int) -> None:
+    while start + 8 <= end:
+        size = int.from_bytes(data[start : start + 4], "big")
+        kind = bytes(data[start + 4 : start + 8])
+        header = 8
+        if size == 1 and start + 16 <= end:
+            size, header = int.from_bytes(data[start + 8 : start + 16], "big"), 16
+        elif size == 0:
+            size = end - start
+        if size < header or start + size > end:
+            return  # not a box structure this function understands: leave the rest as it is
+        if kind in _CONTAINER_BOXES:
+            _zero_times(data, start + header, start + size)
+        elif kind in _TIMED_BOXES and size >= header + 12:
+            width = 8 if data[start + header] == 1 else 4  # version 1: 64-bit times; version 0: 32-bit
+            times = start + header + 4
+            if times + 2 * width <= start + size:
+                data[times : times + 2 * width] = bytes(2 * width)
+        start += size
 
 
 def _opaque(frame: Image.Image) -> bool:

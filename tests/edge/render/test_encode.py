@@ -18,6 +18,7 @@ from edge.render.encode import (
     encode,
     encoder_mode,
     save_options,
+    without_times,
 )
 
 LOSSY = [OutputFormat.JPEG, OutputFormat.WEBP, OutputFormat.AVIF]
@@ -193,3 +194,22 @@ def test_avif_encodes_at_every_quality_up_to_lossless(mode: str, quality: int) -
     body = encode(image, OutputFormat.AVIF, quality)
     with Image.open(io.BytesIO(body)) as decoded:
         assert (decoded.format, decoded.size) == ("AVIF", (48, 32))
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+
+def test_without_times_zeroes_the_header_times_of_a_sequence_and_nothing_else() -> None:
+    # Built by hand: a version-1 mvhd (64-bit times) and, in trak/mdia, a version-0 mdhd (32-bit times).
+    mvhd = _box(b"mvhd", b"\x01\x00\x00\x00" + (7).to_bytes(8, "big") + (9).to_bytes(8, "big") + b"\xaa" * 8)
+    mdhd = _box(b"mdhd", b"\x00\x00\x00\x00" + (7).to_bytes(4, "big") + (9).to_bytes(4, "big") + b"\xbb" * 8)
+    data = _box(b"ftyp", b"avis") + _box(b"moov", mvhd + _box(b"trak", _box(b"mdia", mdhd))) + _box(b"mdat", b"x")
+    cleaned = without_times(data)
+    assert len(cleaned) == len(data)
+    assert cleaned == data.replace((7).to_bytes(8, "big") + (9).to_bytes(8, "big"), bytes(16)).replace(
+        (7).to_bytes(4, "big") + (9).to_bytes(4, "big"), bytes(8)
+    )
+    still = encode(Image.new("RGB", (16, 16), (9, 99, 199)), OutputFormat.AVIF, 50)
+    assert without_times(still) == still  # no movie header in a still AVIF
+    assert without_times(b"\x00\x00\x00\x05junk") == b"\x00\x00\x00\x05junk"  # not boxes: left as it is
