@@ -135,19 +135,21 @@ class SizePolicy(StrEnum):
     ANY = "any"
 
 
-class _Record:
-    """An immutable record with ``__slots__``: fields are set once in ``__init__``; assigning raises."""
+class Immutable:
+    """A record whose fields are set once, in ``__init__`` (with ``object.__setattr__``); assigning or deleting one
+    afterwards raises ``AttributeError``. The viewer's records use it where a frozen dataclass would cost its cold
+    start the dataclass's code generation."""
 
     __slots__ = ()
 
     def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
+        raise AttributeError(f"cannot assign to {type(self).__name__}.{name}: it is immutable")
 
     def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
+        raise AttributeError(f"cannot delete {type(self).__name__}.{name}: it is immutable")
 
 
-class Check(_Record):
+class Check(Immutable):
     """One value check of a setting: ``test(value)`` is true for a valid value; ``message`` says what is valid."""
 
     __slots__ = ("message", "test")
@@ -159,7 +161,7 @@ class Check(_Record):
         object.__setattr__(self, "message", message)
 
 
-class Setting(_Record):
+class Setting(Immutable):
     """One declared setting (made by ``setting()``): its name (the JSON key), default, one-line meaning (``doc``,
     Markdown, the docs' tables), checks, how the default reads in the docs (``shown``, when the value itself would
     not read well) and what sets it in a deployment (``set_by``, when the CDK construct writes it itself: it is then
@@ -251,7 +253,7 @@ def _require(condition: bool, key: str, message: str) -> None:
 
 
 @dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(setting,))
-class _Section:
+class _Section(Immutable):
     """A group of settings, declared as annotated class attributes made by ``setting()``. An instance holds one value
     per setting (keyword arguments, each defaulting to its declaration), is immutable and compares by value.
 
@@ -295,12 +297,6 @@ class _Section:
     def values(self) -> dict[str, Any]:
         """Every setting of the section by name."""
         return {item.name: getattr(self, item.name) for item in self._settings}
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to {type(self).__name__}.{name}: a configuration is immutable")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete {type(self).__name__}.{name}: a configuration is immutable")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Section) and type(other) is type(self) and self.values() == other.values()
@@ -851,7 +847,7 @@ def _coerce(key: str, value: Any) -> Any:
     """A JSON value as its setting holds it, by the kind of the setting's default."""
     if key == "origins":
         return _parse_origins(value)
-    default = _default_of(key)
+    default = default_of(key)
     try:
         if isinstance(default, StrEnum):
             return type(default)(value)
@@ -868,8 +864,9 @@ def _coerce(key: str, value: Any) -> Any:
     return value
 
 
-def _default_of(key: str) -> object:
-    return next(item.default for item in section_fields(dict(SECTIONS)[SECTION_OF[key]]) if item.name == key)
+def default_of(name: str) -> object:
+    """The declared default of the setting ``name`` (a key of ``SECTION_OF``); ``KeyError`` for another name."""
+    return next(item.default for item in section_fields(dict(SECTIONS)[SECTION_OF[name]]) if item.name == name)
 
 
 def _preset_value(value: object) -> str:

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from edge.config import Immutable
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from edge.config import Config
@@ -48,11 +50,10 @@ _DPR_STEPS = ((1000, "1"), (1500, "1.5"), (2000, "2"), (3000, "3"), (4000, "4"))
 _MAX_HINT_CHARS = 24
 
 
-class ClientHints:
+class ClientHints(Immutable):
     """The raw hint header values of a request (the last one of a repeated header), ``None`` when absent.
 
-    An immutable ``__slots__`` record (a frozen dataclass would cost the viewer's cold start its code generation);
-    equal when its three values are."""
+    An immutable ``__slots__`` record (``edge.config.Immutable``), equal when its three values are."""
 
     __slots__ = ("dpr", "viewport_width", "width")
     width: str | None
@@ -63,9 +64,6 @@ class ClientHints:
         object.__setattr__(self, "width", width)
         object.__setattr__(self, "viewport_width", viewport_width)
         object.__setattr__(self, "dpr", dpr)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"ClientHints is immutable: cannot set {name}")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ClientHints):

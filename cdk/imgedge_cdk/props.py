@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, Literal
 
-from edge.config import SECTION_OF, SECTIONS, Config, section_fields
+from edge.config import SECTION_OF, SECTIONS, Config, default_of, section_fields
 from edge.errors import ConfigError
 from edge.rewrite import check_rendition, check_warm_renditions
 from imgedge_cdk.origin_props import ExtraOrigin, ExtraOriginError, check_extra_origins, parse_extra_origins
@@ -25,7 +25,6 @@ from imgedge_cdk.origin_props import ExtraOrigin, ExtraOriginError, check_extra_
 SizePolicyName = Literal["snap", "strict", "any"]
 FormatName = Literal["auto", "avif", "webp", "jpeg", "png"]
 
-_DEFAULT_CONFIG = Config()
 
 # Lambda@Edge limits (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-restrictions.html):
 # origin-facing events allow the full Lambda memory range; viewer events are fixed at 128 MB / 5 s by the construct.
@@ -423,10 +422,8 @@ def _validate(props: ImageEdgeProps) -> None:
     _require(not (props.image.warming.warm_renditions and name is not None), "warm_renditions",
              "only applies to a created bucket (imported bucket: see docs/deploy.md, Warming)")  # fmt: skip
     _require(isinstance(props.image, Config), "image", "must be an edge.config.Config")
-    defaults = Config()
-    for name, set_by in CONSTRUCT_SET.items():
-        section = SECTION_OF[name]
-        _require(getattr(getattr(props.image, section), name) == getattr(getattr(defaults, section), name), name,
+    for key, set_by in CONSTRUCT_SET.items():
+        _require(getattr(getattr(props.image, SECTION_OF[key]), key) == default_of(key), key,
                  f"is set by the construct ({set_by}), not in image")  # fmt: skip
     props.to_config()
 
@@ -557,7 +554,7 @@ SETTING_NAMES: tuple[str, ...] = (*DEPLOYMENT_SETTING_NAMES, *IMAGE_SETTING_NAME
 def _image_parser(name: str) -> Callable[[object], Any]:
     """How a context value of an image setting is read, from the kind of the setting's declared default: numbers,
     booleans and names as words, lists comma-separated or JSON, objects as JSON or ``key=value,...`` pairs."""
-    default = Config().settings()[name]
+    default = default_of(name)
     if isinstance(default, bool):
         return _parse_bool
     if isinstance(default, int):

@@ -18,7 +18,7 @@ from edge.render.animation import ANIMATED_SOURCES, Animation, frames, inspect
 from edge.render.context import Context
 from edge.render.decode import Limits as Limits
 from edge.render.decode import decode, pillow_errors, quiet_warnings, upright
-from edge.render.encode import ANIMATED_FORMATS, MAX_SIDE, encode, encode_frames, holds
+from edge.render.encode import MAX_SIDE, encode, encode_frames, holds
 from edge.render.faces import detection_jpeg
 from edge.render.geometry import plan_for
 from edge.render.steps import apply_steps, normalise_mode
@@ -136,7 +136,7 @@ def render(
             timings["faces"] = _elapsed_ms(start)
             start = time.perf_counter()
         # Only a format that can hold frames is opened again to count them (a JPEG never is).
-        animates = spec.format in ANIMATED_FORMATS and not spec.still and decoded.source_format in ANIMATED_SOURCES
+        animates = spec.format.animates and not spec.still and decoded.source_format in ANIMATED_SOURCES
         animation = inspect(data, limits, math.prod(plan.canvas), spec.format) if animates else None
         # Only the steps hold the decoded pixels from here: each step's input is released when the next one
         # starts, so the full-size decode is gone after the resize (the first step that copies it).

@@ -182,22 +182,18 @@ def encode(image: Image.Image, fmt: OutputFormat, quality: int | None) -> bytes:
     return buffer.getvalue()
 
 
-#: The formats ``encode_frames`` writes as animations.
-ANIMATED_FORMATS: Final = frozenset({OutputFormat.WEBP, OutputFormat.AVIF})
-
-
 def encode_frames(
     frames: list[Image.Image], fmt: OutputFormat, quality: int | None, durations: list[int], loop: int
 ) -> bytes:
     """``frames`` (each L, LA, RGB or RGBA, no metadata, one size) encoded as one animation of ``fmt`` (one of
-    ``ANIMATED_FORMATS``) with the module defaults, each frame shown for its ``durations`` ms, playing ``loop``
+    ``OutputFormat.animates``) with the module defaults, each frame shown for its ``durations`` ms, playing ``loop``
     times (0: forever; AVIF ignores it, see ``edge.render.animation``). The same frames always give the same bytes.
 
     Every frame is saved in one encoder mode (``encoder_mode``): the frames' own when they share it, else RGBA
     when any has alpha, else RGB; without the alpha band when no frame has a pixel that is not opaque. Raises
     ``ValueError`` as ``encode`` does, and for a format that cannot animate.
     """
-    if fmt not in ANIMATED_FORMATS:
+    if not fmt.animates:
         raise ValueError(f"{fmt.value} cannot hold an animation")
     modes = {frame.mode for frame in frames}
     common = modes.pop() if len(modes) == 1 else "RGBA" if any("A" in mode for mode in modes) else "RGB"
