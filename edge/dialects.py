@@ -401,7 +401,7 @@ def translate_sih(uri: str, querystring: str, config: Config) -> tuple[str, str]
     ``origins`` entry whose prefix the key starts with, else ``bucket``), else ``Forbidden`` (403). Edits:
     ``resize`` {``width``, ``height`` (0 or null: not given), ``fit``, ``background``, ``position``,
     ``withoutEnlargement`` (true only: imgedge never enlarges)}, ``grayscale``/``greyscale``, ``toFormat`` (or the
-    top-level ``outputFormat``), ``{jpeg,png,webp,avif}.quality``, ``flip``, ``flop``, ``rotate`` (null: nothing),
+    top-level ``outputFormat``), ``{jpeg,png,webp,avif}.quality``, ``flip``, ``flop``, ``rotate`` (null or 0: nothing),
     ``blur`` (a sigma, rounded up), ``sharpen`` (true), ``flatten.background``. Raises ``BadRequest`` for anything
     else, naming it. A path whose base64 does not decode to text in ``{...}`` is returned unchanged.
     """
@@ -503,8 +503,9 @@ def _sih_native(edits: Mapping[str, object]) -> list[tuple[str, str]]:
                 raise BadRequest("SIH: give one quality")
             quality = given
         elif name == "rotate":
-            if value is not None:
-                native.append(("rotate", str(_sih_int(name, value))))
+            angle = None if value is None else _sih_int(name, value)
+            if angle:  # 0, like null, turns nothing: an edit list of no-ops is the original, as with none
+                native.append(("rotate", str(angle)))
         elif name == "blur":
             if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 1000:
                 raise BadRequest("SIH blur must be a sigma from 0.3 to 1000")
