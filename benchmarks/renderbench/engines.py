@@ -64,7 +64,12 @@ def imgedge_renderer(settings: str) -> Renderer:
 
 
 def pyvips_renderer() -> Renderer:
-    """libvips as imgproxy uses it: thumbnail_buffer (shrink-on-load, auto-rotate), sRGB, strip, save."""
+    """libvips as imgproxy uses it: thumbnail_buffer (shrink-on-load, auto-rotate), sRGB, strip, save.
+
+    The issue's settings: JPEG Q80 4:2:0 optimised Huffman, WebP Q80 effort 4, AVIF Q50 4:2:0 8-bit effort 4
+    (libheif's aom speed 9 - effort, 5). A job's ``quality`` replaces the Q (the rate-distortion sweeps), its
+    ``effort`` the AVIF effort.
+    """
     import pyvips  # type: ignore[import-not-found, import-untyped, unused-ignore]  # noqa: PLC0415
 
     pyvips.cache_set_max(0)
@@ -73,13 +78,19 @@ def pyvips_renderer() -> Renderer:
         image = pyvips.Image.thumbnail_buffer(data, width, height=10_000_000, size="down")
         if image.get_typeof("icc-profile-data"):
             image = image.icc_transform("srgb", embedded=True)
+        quality = job.get("quality")
         if fmt == "jpeg":
-            body = image.jpegsave_buffer(Q=80, optimize_coding=True, subsample_mode="on", keep=0)
+            body = image.jpegsave_buffer(Q=quality or 80, optimize_coding=True, subsample_mode="on", keep=0)
         elif fmt == "webp":
-            body = image.webpsave_buffer(Q=80, effort=4, keep=0)
+            body = image.webpsave_buffer(Q=quality or 80, effort=4, keep=0)
         else:
             body = image.heifsave_buffer(
-                Q=50, compression="av1", subsample_mode="on", bitdepth=8, effort=job.get("effort", 4), keep=0
+                Q=quality or 50,
+                compression="av1",
+                subsample_mode="on",
+                bitdepth=8,
+                effort=job.get("effort", 4),
+                keep=0,
             )
         return body, image.width, image.height
 
