@@ -11,9 +11,9 @@ codec thread, CPU time of each call: decode, resize and encode). Each output is 
 downscaled once in linear light (the render benchmark's reference) with
 
 - DSSIM, the render benchmark's (SSIM on CIELAB), as the score ``-10 log10(DSSIM)``;
-- SSIMULACRA2 from the ``ssimulacra2`` package (PyPI 0.3.0, github.com/Pacidus/py-ssimulacra2: a NumPy/SciPy
-  port of libjxl's ``tools/ssimulacra2``; its Gaussian is SciPy's, not libjxl's recursive one, so scores can
-  differ from the C++ tool's in the decimals; every engine is scored by the same code).
+- SSIMULACRA2 as libjxl's ``tools/ssimulacra2`` computes it (``renderbench.ssimulacra2``: the ``ssimulacra2``
+  package's pipeline, PyPI 0.3.0, with libjxl's blur and scale count; within 0.25 points of published C++
+  scores, ``benchmarks/ssimulacra2_check.py``).
 
 It prints, per format and width, each configuration against an anchor (``--anchor`` for AVIF, sharp at imgedge's
 aom speed by default; sharp for JPEG and WebP; imgedge's shipping configuration when the anchor is not in the
@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import rd
+from renderbench import ssimulacra2
 from renderbench.corpus import Photo, read_photos
 from renderbench.environment import ensure_python_packages, ensure_sharp
 from renderbench.processes import Worker, WorkerError, load_sources
@@ -228,22 +229,16 @@ def _score_photo(path: Path, points: list[Point], out_dir: Path) -> list[tuple[f
     """(DSSIM, SSIMULACRA2) of each of ``points`` (outputs of the photo at ``path``)."""
     import numpy as np  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
     from PIL import Image  # noqa: PLC0415
-    from ssimulacra2 import compute_ssimulacra2  # type: ignore[import-not-found, import-untyped, unused-ignore]  # noqa: PLC0415
 
     quality = Quality(path)
     scores = []
     for point in points:
         out = output_path(out_dir, point.engine, point.photo, point.width, point.quality, point.fmt)
         with Image.open(out) as image:
-            pixels = image.convert("RGB")
-        reference = quality.reference(pixels.size)
-        dssim = lab_dssim(np, np.asarray(pixels, dtype=np.float32) / 255.0, reference)
-        ref_png, out_png = io.BytesIO(), io.BytesIO()
-        Image.fromarray(np.round(reference * 255).astype(np.uint8)).save(ref_png, format="PNG", compress_level=0)
-        pixels.save(out_png, format="PNG", compress_level=0)
-        ref_png.seek(0)
-        out_png.seek(0)
-        scores.append((dssim, float(compute_ssimulacra2(ref_png, out_png))))
+            pixels = np.asarray(image.convert("RGB"))
+        reference = quality.reference((pixels.shape[1], pixels.shape[0]))
+        dssim = lab_dssim(np, pixels.astype(np.float32) / 255.0, reference)
+        scores.append((dssim, ssimulacra2.score(np.round(reference * 255).astype(np.uint8), pixels)))
     return scores
 
 

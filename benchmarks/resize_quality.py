@@ -2,12 +2,13 @@
 
     python benchmarks/resize_quality.py [--corpus ../shared/corpus] [--widths 320,640,1280] [--gaps 2,3]
 
-Needs the ``bench`` extra (numpy, scipy, ssimulacra2) and Node for sharp (installed into ``benchmarks/.bench``
-by the render benchmark's ``ensure_sharp``). For each corpus photo (MANIFEST.tsv rows of category ``photo``) and
-width it writes sharp's default resize (``resize({width})``, Lanczos 3 with shrink-on-load) and imgedge's render
-path (``edge.render.render`` to PNG, with ``edge.render.decode.DRAFT_GAP`` set to each of ``--gaps``) as
-lossless PNGs, scores each against ``renderbench.quality.Quality.reference`` (the full original resized with
-Lanczos in linear light), and prints a Markdown table with imgedge's median CPU ms of 3 renders.
+Needs the ``bench`` extra (numpy, scipy, ssimulacra2; SSIMULACRA2 scored as libjxl does,
+``renderbench.ssimulacra2``) and Node for sharp (installed into ``benchmarks/.bench`` by the render benchmark's
+``ensure_sharp``). For each corpus photo (MANIFEST.tsv rows of category ``photo``) and width it writes sharp's
+default resize (``resize({width})``, Lanczos 3 with shrink-on-load) and imgedge's render path
+(``edge.render.render`` to PNG, with ``edge.render.decode.DRAFT_GAP`` set to each of ``--gaps``) as lossless PNGs,
+scores each against ``renderbench.quality.Quality.reference`` (the full original resized with Lanczos in linear
+light), and prints a Markdown table with imgedge's median CPU ms of 3 renders.
 """
 
 import argparse
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from renderbench import ssimulacra2  # noqa: E402
 from renderbench.environment import ensure_sharp  # noqa: E402
 from renderbench.quality import Quality, dssim  # noqa: E402
 from renderbench.settings import NODE_DIR  # noqa: E402
@@ -51,18 +53,12 @@ def photos(corpus: Path) -> list[Path]:
 
 def scores(quality: Quality, png: bytes) -> tuple[float, float]:
     import numpy as np  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
-    from ssimulacra2 import compute_ssimulacra2  # type: ignore[import-not-found, import-untyped, unused-ignore]  # noqa: PLC0415
 
     with Image.open(io.BytesIO(png)) as image:
-        pixels = image.convert("RGB")
-    reference = quality.reference(pixels.size)
-    distance = dssim(np, np.asarray(pixels, dtype=np.float32) / 255.0, reference) * 1e3
-    ref_png, out_png = io.BytesIO(), io.BytesIO()
-    Image.fromarray(np.round(reference * 255).astype(np.uint8)).save(ref_png, format="PNG", compress_level=0)
-    pixels.save(out_png, format="PNG", compress_level=0)
-    ref_png.seek(0)
-    out_png.seek(0)
-    return distance, float(compute_ssimulacra2(ref_png, out_png))
+        pixels = np.asarray(image.convert("RGB"))
+    reference = quality.reference((pixels.shape[1], pixels.shape[0]))
+    distance = dssim(np, pixels.astype(np.float32) / 255.0, reference) * 1e3
+    return distance, ssimulacra2.score(np.round(reference * 255).astype(np.uint8), pixels)
 
 
 def main(argv: list[str]) -> int:

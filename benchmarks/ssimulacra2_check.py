@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageOps
+from renderbench.ssimulacra2 import score
 
 
 @dataclass(frozen=True)
@@ -197,12 +198,6 @@ FILE_PAIRS = (
     ),
 )
 
-#: libjxl's RecursiveGaussian for sigma 1.5 (radius 5), the blur of tools/ssimulacra2, is up to float rounding
-#: a symmetric 9-tap FIR filter with zeros outside the image: these taps (from the outer one to the centre) are
-#: its impulse response, measured by running its recursion on a unit impulse in float64. SciPy's
-#: ``gaussian_filter(sigma=1.5, truncate=3.33)``, which the package uses, is an 11-tap sampled Gaussian.
-JXL_BLUR_TAPS = (0.009414367809654, 0.036011114658364, 0.109335372777460, 0.212928592010422, 0.264621105488198)
-
 
 def git_blob_id(data: bytes) -> str:
     """The id git gives a file with these bytes (``git hash-object``)."""
@@ -337,42 +332,9 @@ def port_score(source: Any, distorted: Any) -> float:
 
 
 def wrapper_score(np: Any, source: Any, distorted: Any) -> float:
-    """The package's pipeline with the two differences from libjxl's tools/ssimulacra2 removed.
-
-    1. Blur: ``JXL_BLUR_TAPS`` on both axes with zeros outside the image, as libjxl's recursive Gaussian does.
-       The package convolves with SciPy's 11-tap Gaussian, reflecting at the left and right edges (zeros only
-       at the top and bottom).
-    2. Scales: the C++ loop tests the size of the previous scale before it downsamples, so it still scores a
-       last scale smaller than 8 pixels (a 64 px image: 64, 32, 16, 8 and 4; 6 scales from 113 px up). The
-       package tests the downsampled size and drops that scale (6 scales only from 225 px up).
-
-    Everything else (sRGB decoding, XYB, the SSIM and edge maps, weights, final mapping) is the package's own.
-    """
-    from scipy import ndimage  # type: ignore[import-not-found, import-untyped, unused-ignore]  # noqa: PLC0415
-    from ssimulacra2 import ssimulacra2 as s2  # type: ignore[import-not-found, import-untyped, unused-ignore]  # noqa: PLC0415
-
-    taps = np.asarray(JXL_BLUR_TAPS + JXL_BLUR_TAPS[-2::-1])
-
-    def blur(image: Any) -> Any:
-        rows = ndimage.convolve1d(image, taps, axis=0, mode="constant", cval=0.0)
-        return ndimage.convolve1d(rows, taps, axis=1, mode="constant", cval=0.0)
-
-    linear1 = s2.srgb_to_linear(np.asarray(source, dtype=np.float64))
-    linear2 = s2.srgb_to_linear(np.asarray(distorted, dtype=np.float64))
-    result = s2.Msssim()
-    for scale in range(s2.kNumScales):
-        if linear1.shape[0] < 8 or linear1.shape[1] < 8:
-            break
-        if scale:
-            linear1, linear2 = s2.downsample(linear1, 2, 2), s2.downsample(linear2, 2, 2)
-        img1 = s2.make_positive_xyb(s2.linear_rgb_to_xyb(linear1))
-        img2 = s2.make_positive_xyb(s2.linear_rgb_to_xyb(linear2))
-        mu1, mu2 = blur(img1), blur(img2)
-        maps = s2.MsssimScale()
-        maps.avg_ssim = s2.ssim_map(mu1, mu2, blur(img1 * img1), blur(img2 * img2), blur(img1 * img2))
-        maps.avg_edgediff = s2.edge_diff_map(img1, mu1, img2, mu2)
-        result.scales.append(maps)
-    return float(result.score())
+    """``renderbench.ssimulacra2.score``: the package's pipeline with its two differences from libjxl's
+    tools/ssimulacra2 removed (the blur and the number of scales; see that module), which the benchmarks score with."""
+    return score(source, distorted)
 
 
 # Rows and the report.
