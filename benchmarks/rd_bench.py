@@ -7,7 +7,8 @@ Run through the render benchmark (``./dev bench --rd [options]``) or directly::
 For every photo, width and format it renders the image with each configuration at each quality of
 ``--qualities`` (the URL quality: imgedge maps it through ``edge.render.encode``, sharp takes it as its
 ``quality``, pyvips as its ``Q``), in the render benchmark's workers (one process per engine pinned to CPU 1, one
-codec thread, CPU time of each call: decode, resize and encode). Each output is scored against the photo
+codec thread, imgedge's AVIF its shipping threads on that CPU; CPU time of each call: decode, resize and
+encode). Each output is scored against the photo
 downscaled once in linear light (the render benchmark's reference) with
 
 - DSSIM, the render benchmark's (SSIM on CIELAB), as the score ``-10 log10(DSSIM)``;
@@ -146,7 +147,7 @@ def configurations(
     configs: list[Configuration] = []
     if "imgedge" in engines:
         if fmt == "avif":
-            configs += [("imgedge:" + v, "imgedge", {"avif": {**AVIF_VARIANTS[v], "max_threads": 1}}) for v in variants]
+            configs += [("imgedge:" + v, "imgedge", {"avif": AVIF_VARIANTS[v]}) for v in variants]
         else:
             configs.append(("imgedge:shipping", "imgedge", {}))
     for engine, efforts, chosen in (("sharp", SHARP_EFFORTS, sharp), ("pyvips", PYVIPS_EFFORTS, pyvips)):

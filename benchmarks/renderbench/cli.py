@@ -114,8 +114,9 @@ def emit_machine(
         f"JPEG and WebP, {avif_rounds} of AVIF"
     )
     emit(
-        "- every engine in its own process pinned to CPU 1, one thread (sharp.concurrency(1), VIPS_CONCURRENCY=1, "
-        "AVIF max_threads 1); libvips operation caches off; originals in memory, decoded from their bytes on "
+        "- every engine in its own process pinned to CPU 1, one thread (sharp.concurrency(1), VIPS_CONCURRENCY=1; "
+        "imgedge's AVIF encoder its shipping 2 threads on that CPU, see edge.render.encode.AVIF_MIN_THREADS); "
+        "libvips operation caches off; originals in memory, decoded from their bytes on "
         f"every call; engines interleaved, order rotated per job; times ({clock} clock) are the mean over "
         "photos of per-photo medians"
     )

@@ -1,6 +1,7 @@
 """edge.render.encode: per-format options, encoder modes, and outputs free of metadata."""
 
 import io
+import random
 
 import pytest
 from PIL import Image, JpegImagePlugin
@@ -15,6 +16,7 @@ from edge.render.encode import (
     PNG_COMPRESS_LEVEL,
     WEBP_METHOD,
     avif_quality,
+    avif_threads,
     encode,
     encoder_mode,
     save_options,
@@ -97,8 +99,9 @@ def test_save_options_are_the_documented_defaults() -> None:
     }  # fmt: skip
     assert save_options(OutputFormat.AVIF, 50, "RGB") == {
         "format": "AVIF", "quality": 50, "speed": AVIF_SPEED, "codec": AVIF_CODEC, "advanced": AVIF_AOM_OPTIONS,
-        "exif": b"", "xmp": b"", "subsampling": "4:2:0",
+        "autotiling": False, "max_threads": avif_threads(), "exif": b"", "xmp": b"", "subsampling": "4:2:0",
     }  # fmt: skip
+    assert avif_threads() >= 2
     assert AVIF_AOM_OPTIONS == (("tune", "iq"), ("sharpness", "0"))
     assert "subsampling" not in save_options(OutputFormat.AVIF, 50, "L")  # 4:0:0, chosen by Pillow for grey
     assert save_options(OutputFormat.PNG, None, "RGB") == {
@@ -213,3 +216,19 @@ def test_without_times_zeroes_the_header_times_of_a_sequence_and_nothing_else() 
     still = encode(Image.new("RGB", (16, 16), (9, 99, 199)), OutputFormat.AVIF, 50)
     assert without_times(still) == still  # no movie header in a still AVIF
     assert without_times(b"\x00\x00\x00\x05junk") == b"\x00\x00\x00\x05junk"  # not boxes: left as it is
+
+
+def test_avif_bytes_do_not_depend_on_how_many_cpus_encode_them() -> None:
+    """The same image gives the same AVIF whatever the thread count the machine would give the encoder: no tiles
+    (libavif's autotiling would split this 0.77 MP image in 2 with 8 threads) and row-based threading always on."""
+    rng = random.Random(7)
+    noise = Image.frombytes("L", (1100, 700), bytes(rng.randrange(256) for _ in range(1100 * 700)))
+    image = Image.merge("RGB", (Image.linear_gradient("L").resize((1100, 700)), noise, noise.rotate(180)))
+    shipped = encode(image, OutputFormat.AVIF, 50)
+    for threads in (3, 8):
+        buffer = io.BytesIO()
+        image.save(buffer, **{**save_options(OutputFormat.AVIF, 50, "RGB"), "max_threads": threads})
+        assert buffer.getvalue() == shipped, threads
+    tiled = io.BytesIO()
+    image.save(tiled, **{**save_options(OutputFormat.AVIF, 50, "RGB"), "max_threads": 8, "autotiling": True})
+    assert tiled.getvalue() != shipped  # the test image is big enough for tiles to matter
