@@ -29,11 +29,13 @@ Engines (``--engines``, default all three; each one that cannot start is left ou
 - ``imgedge``: ``edge.render.render``. AVIF configurations (``--variants`` of ``AVIF_VARIANTS``) are aom option
   sets on imgedge's pipeline; ``shipping`` is ``edge/render/encode.py`` untouched (the only one for JPEG, WebP).
 - ``sharp`` (``benchmarks/sharp_worker.mjs``, npm-installed on first use): ``sharp`` for JPEG and WebP; for AVIF
-  ``--sharp`` efforts, ``sharp-e4`` its default (aom speed 5 through libheif), ``sharp-e3`` (aom speed 6,
-  imgedge's speed).
+  ``--sharp`` configurations (``SHARP_EFFORTS``): ``sharp-e4`` its default effort (aom speed 5 through libheif),
+  ``sharp-e3`` (aom speed 6, imgedge's speed), both at 4:2:0, and ``sharp-e4-444`` / ``sharp-e3-444`` at sharp's
+  default chroma, 4:4:4 (``sharp-e4-444`` is sharp's ``avif()`` with no options).
 - ``pyvips`` (``renderbench.engines.pyvips_renderer``, libvips from pyvips-binary, pip-installed on first use):
-  ``pyvips`` for JPEG and WebP; for AVIF ``--pyvips`` efforts, ``pyvips-e4`` its default (aom speed 5),
-  ``pyvips-e3`` (aom speed 6).
+  ``pyvips`` for JPEG and WebP; for AVIF ``--pyvips`` configurations, named as sharp's (``pyvips-e4``, ...).
+  With pyvips-binary 8.18.7 and sharp 0.35.5 both run the same libvips build: their outputs were byte-identical
+  at every point of a 2-photo sweep, so pyvips adds no independent point unless its libvips differs.
 """
 
 from __future__ import annotations
@@ -82,9 +84,18 @@ AVIF_VARIANTS: dict[str, dict[str, Any]] = {
 }
 #: The engines a sweep can run (``--engines``) and the worker engine of each (``renderbench.worker``, sharp's own).
 ENGINES = {"imgedge": "imgedge-avif", "sharp": "sharp", "pyvips": "pyvips"}
-#: sharp's and pyvips's AVIF efforts (libheif maps effort e to aom speed 9 - e); 4 is the default of both.
-SHARP_EFFORTS = {"sharp-e4": 4, "sharp-e3": 3}
-PYVIPS_EFFORTS = {"pyvips-e4": 4, "pyvips-e3": 3}
+#: sharp's and pyvips's AVIF configurations: name -> the worker message's effort (libheif maps effort e to aom
+#: speed 9 - e; 4 is the default of both) and chroma subsampling (4:2:0 unless "-444"; sharp's own default is 4:4:4,
+#: so ``sharp-e4-444`` is sharp's ``avif()`` untouched, and ``sharp-e3-444`` is its effort at imgedge's aom speed).
+SHARP_EFFORTS: dict[str, dict[str, Any]] = {
+    f"{engine}-e{effort}{suffix}": {"effort": effort, "subsampling": subsampling}
+    for engine in ("sharp",)
+    for effort in (4, 3)
+    for suffix, subsampling in (("", "4:2:0"), ("-444", "4:4:4"))
+}
+PYVIPS_EFFORTS: dict[str, dict[str, Any]] = {
+    name.replace("sharp", "pyvips", 1): message for name, message in SHARP_EFFORTS.items()
+}
 DEFAULT_QUALITIES = (25, 35, 45, 55, 65, 75, 85, 95)
 
 
@@ -154,7 +165,7 @@ def configurations(
         if engine not in engines:
             continue
         if fmt == "avif":
-            configs += [(name, engine, {"effort": efforts[name]}) for name in chosen]
+            configs += [(name, engine, efforts[name]) for name in chosen]
         else:
             configs.append((engine, engine, {}))
     return configs

@@ -4,7 +4,8 @@
 //   BENCH_THREADS=N                      sharp.concurrency(N) (libvips threads); default 1
 //
 // Requests: {"op":"hello"} -> versions; {"op":"load","name":..,"path":..} reads an original into memory once;
-// {"op":"render","name":..,"format":"jpeg"|"webp"|"avif","width":..,"out":path|null[,"quality":..][,"effort":..]}
+// {"op":"render","name":..,"format":"jpeg"|"webp"|"avif","width":..,"out":path|null[,"quality":..][,"effort":..]
+//  [,"subsampling":"4:4:4"|"4:2:0"]}
 // decodes the in-memory
 // original from its bytes, auto-orients, resizes to width (never enlarging) and encodes it, and answers the
 // wall-clock and CPU milliseconds of that call alone (process start-up and file reads are never timed);
@@ -25,11 +26,13 @@ sharp.cache(false);
 
 // The settings: JPEG q80 4:2:0 optimised Huffman; WebP q80 effort 4; AVIF q50 4:2:0 8-bit effort 4
 // (libheif/aom speed 5). These are sharp's defaults apart from the explicit subsampling.
-// A request's "quality" (and, for AVIF, "effort") replaces these, for the rate-distortion sweeps (rd_bench.py).
+// A request's "quality" (and, for AVIF, "effort" and "subsampling": sharp's own default is 4:4:4) replaces these,
+// for the rate-distortion sweeps (rd_bench.py).
 const ENCODE = {
   jpeg: (p, q = 80) => p.jpeg({ quality: q, chromaSubsampling: '4:2:0', optimiseCoding: true }),
   webp: (p, q = 80) => p.webp({ quality: q, effort: 4 }),
-  avif: (p, q = 50, effort = 4) => p.avif({ quality: q, chromaSubsampling: '4:2:0', bitdepth: 8, effort }),
+  avif: (p, q = 50, effort = 4, subsampling = '4:2:0') =>
+    p.avif({ quality: q, chromaSubsampling: subsampling, bitdepth: 8, effort }),
 };
 
 const sources = new Map();
@@ -47,7 +50,7 @@ async function handle(msg) {
       const cpuStart = process.cpuUsage();
       const started = process.hrtime.bigint();
       let pipeline = sharp(data).autoOrient().resize({ width: msg.width, withoutEnlargement: true });
-      pipeline = ENCODE[msg.format](pipeline, msg.quality ?? undefined, effort ?? undefined);
+      pipeline = ENCODE[msg.format](pipeline, msg.quality ?? undefined, effort ?? undefined, msg.subsampling ?? undefined);
       const { data: body, info } = await pipeline.toBuffer({ resolveWithObject: true });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const cpu = process.cpuUsage(cpuStart);

@@ -68,7 +68,7 @@ def pyvips_renderer() -> Renderer:
 
     The issue's settings: JPEG Q80 4:2:0 optimised Huffman, WebP Q80 effort 4, AVIF Q50 4:2:0 8-bit effort 4
     (libheif's aom speed 9 - effort, 5). A job's ``quality`` replaces the Q (the rate-distortion sweeps), its
-    ``effort`` the AVIF effort.
+    ``effort`` the AVIF effort, its ``subsampling`` ("4:4:4") the AVIF chroma.
     """
     import pyvips  # type: ignore[import-not-found, import-untyped, unused-ignore]  # noqa: PLC0415
 
@@ -87,7 +87,7 @@ def pyvips_renderer() -> Renderer:
             body = image.heifsave_buffer(
                 Q=quality or 50,
                 compression="av1",
-                subsample_mode="on",
+                subsample_mode="off" if job.get("subsampling") == "4:4:4" else "on",
                 bitdepth=8,
                 effort=job.get("effort", 4),
                 keep=0,

@@ -38,7 +38,9 @@ FRAME_BYTES_PER_PIXEL: Final = 4
 DEFAULT_FRAME_MS: Final = 100
 #: The most output pixels (frames x canvas) one animation may encode, per format, so that the encode stays far
 #: inside origin-response's 30 s: measured on photo frames (20 frames at 320 and 640 px, one CPU) at 0.8-1.2 s of
-#: CPU per million pixels for AVIF (aom speed 6) and 0.16-0.18 s for WebP, i.e. about 10 s and 7 s at these bounds.
+#: CPU per million pixels for AVIF (aom speed 6, 4:2:0; full-resolution chroma adds 8-18 %: 0.25 to 0.29 and 0.31
+#: to 0.33 s per million pixels on 20 crops of one photo) and 0.16-0.18 s for WebP, i.e. about 10-12 s and 7 s at
+#: these bounds.
 MAX_ENCODED_PIXELS: Final = {OutputFormat.AVIF: 8_000_000, OutputFormat.WEBP: 40_000_000}
 
 

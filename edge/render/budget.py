@@ -17,7 +17,8 @@ imports-only baseline, for a 1280 px AVIF (the resize of an image with alpha pre
 
 - WebP: libwebp decodes into its own RGBA canvas, Pillow copies that into a ``bytes`` object and then into the
   image (three full-size buffers at once, 4 bytes per pixel each, with or without alpha);
-- AVIF: libavif's YUV planes (8-bit 4:2:0 to 4:4:4, plus alpha), an RGB(A) buffer, its ``bytes`` copy, the image;
+- AVIF: libavif's YUV planes (8-bit, 4:2:0 to 4:4:4 as the original has them, plus alpha), an RGB(A) buffer,
+  its ``bytes`` copy, the image;
 - PNG, GIF and TIFF decode straight into the image (Pillow holds RGB as 4 bytes per pixel, palette and grey as 1,
   16-bit grey as 2, then converts it: 16-bit to 32-bit to 8-bit, a palette to RGB(A));
 - JPEG decodes into the image (drafted when the output is small), CMYK at 4 bytes per pixel.
@@ -59,9 +60,11 @@ SOURCE_BYTES_PER_PIXEL: Final[dict[tuple[str, str], float]] = {
 _DIRECT_FORMATS: Final = frozenset({"PNG", "JPEG", "MPO", "GIF", "TIFF"})
 _DIRECT_DEFAULT: Final = 10.0
 _WORST: Final = max(SOURCE_BYTES_PER_PIXEL.values())
-#: Measured peak bytes per output pixel (the encoder's buffers and the output-sized working images; the
-#: costliest format, WebP with alpha at 3840 x 3840, before ``MARGIN``).
-OUTPUT_BYTES_PER_PIXEL: Final = 27.0
+#: Measured peak bytes per output pixel (the encoder's buffers and the output-sized working images, before
+#: ``MARGIN``): 27.0 for the costliest format with AVIF at 4:2:0 (WebP with alpha at 3840 x 3840), plus the
+#: 6.3-6.6 that full-resolution chroma adds to AVIF (3840 x 3840 with alpha: libavif's 4:4:4 planes and aom's
+#: buffers for them, measured 4:2:0 against 4:4:4 in one fresh process each, encoder alone and whole render).
+OUTPUT_BYTES_PER_PIXEL: Final = 33.5
 
 
 def bytes_per_pixel(source_format: str, mode: str) -> float:

@@ -11,8 +11,8 @@ Defaults (``quality`` is ``RenderSpec.quality``, 1-100, for the lossy formats):
 |--------|----------------------------------------------------------------------------------------------|
 | JPEG   | ``quality``, 4:2:0 chroma, ``optimize=True`` (optimal Huffman tables), ``progressive=True``  |
 | WebP   | ``quality``, ``method=4`` (libwebp's default speed/size balance), lossy, lossless alpha      |
-| AVIF   | ``avif_quality(quality)`` (= ``quality``), 4:2:0 (4:0:0 for grey), 8-bit, ``speed=6``, full  |
-|        | range, aom with ``tune=iq``, ``sharpness=0`` (``AVIF_AOM_OPTIONS``)                          |
+| AVIF   | ``avif_quality(quality)``, 4:4:4 (4:0:0 for grey), 8-bit, ``speed=6``, full range, aom with  |
+|        | ``tune=iq``, ``sharpness=0`` (``AVIF_AOM_OPTIONS``), no tiles, at least 2 threads            |
 | PNG    | ``compress_level=6``, ``optimize=False``; ``quality`` must be ``None``                       |
 
 Why these (measured with Pillow 13.0.0 on 2 cores, q=80 JPEG/WebP, q=50 AVIF, the corpus photos
@@ -25,42 +25,30 @@ Why these (measured with Pillow 13.0.0 on 2 cores, q=80 JPEG/WebP, q=50 AVIF, th
   41-61 ms. Speed 6 is the knee.
 - WebP ``method=4`` took 5-7 ms at 300 px and 81-102 ms at 1280 px.
 
-AVIF tuning (``AVIF_AOM_OPTIONS``, ``avif_quality``), chosen by rate-distortion on SSIMULACRA2 and DSSIM (issue
-19), measured 2026-12-06 with ``./dev bench --rd`` (``benchmarks/rd_bench.py``: quality sweeps 25-95 through
-``render()``, one thread pinned, CPU time of each call; BD-rate from PCHIP of log bytes over the common score range,
-per photo, then the mean; SSIMULACRA2 from the ``ssimulacra2`` 0.3.0 package) against sharp 0.35.5 at effort 3,
-aom speed 6 like ours (load average 3-5: the machine was shared, CPU times are per process):
+AVIF tuning, chosen by rate-distortion on SSIMULACRA2 and DSSIM (issue 19): quality sweeps through ``render()``
+(``benchmarks/rd_bench.py``; BD-rate from PCHIP of log bytes over the common score range, per photo, then the
+mean), against sharp 0.35.5 (libheif, aom 3.x), one CPU per engine, CPU time of each call.
 
-| aom options at speed 6, 640 px, 8 photos      | BD-rate DSSIM | BD-rate SSIMULACRA2 | CPU at equal SSIMULACRA2 |
-|-----------------------------------------------|--------------:|--------------------:|-------------------------:|
-| ``tune=ssim, enable-cdef=3, deltaq-mode=6``   |      -2.7 %   |             +6.8 %  |                    0.89x |
-| ``tune=iq`` (libavif 1.4's default)           |      +1.4 %   |             +2.1 %  |                    1.02x |
-| ``tune=iq, sharpness=0`` (shipping)           |      +0.3 %   |             +0.8 %  |                    1.03x |
-| ``tune=ssimulacra2``                          |      +5.4 %   |             +1.4 %  |                    1.03x |
-| sharp effort 4 (aom speed 5, its default)     |      -6.1 %   |             -5.8 %  |                    3.36x |
-
-After the change, ``./dev bench --rd --photos 8`` (its default sweep, the new settings sampled at other libavif
-qualities; load 6.4 falling to 3.1) printed +0.5 % / +0.8 % at 1.05x for the shipping settings, and -2.4 % / +6.9 %
-at 0.89x for 0.2.0's. At 1280 px (4 photos, qualities 30-90) ``tune=iq, sharpness=0`` gives -0.2 % / +1.4 % at 1.08x
-sharp's CPU (``tune=ssim``...: -2.3 % / +6.2 % at 0.93x; ``tune=iq``: +1.7 % / +3.8 %); with both encoders given the
-same pixels (``--encoder-only``, imgedge's 640 px render as the source and the reference, 8 photos) +0.2 % / +0.3 %
-at 1.07x (``tune=ssim``...: -2.3 % / +8.2 % at 0.90x).
-
-- No speed-6 setting reached both BD-rates <= 0 at <= 1.0x sharp's CPU. ``tune=ssim``... (0.2.0) is the
-  cheapest of these and the best on DSSIM, the SSIM-type metric it was tuned on, and needs 6.8 % more bytes than
-  sharp at equal SSIMULACRA2. ``tune=iq`` with aom's default sharpness 7 lowered to 0 needs the fewest bytes at
-  equal SSIMULACRA2 of the speed-6 settings, for 3-8 % more CPU than sharp (16 % more than ``tune=ssim``...); it
-  is 5.2 % smaller than ``tune=ssim``... at equal SSIMULACRA2 and 3.3 % larger at equal DSSIM.
-- Per photo (SSIMULACRA2) ``tune=iq, sharpness=0`` is within -2.8..+1.9 % of sharp on 7 of 8 photos; on
-  ``photo-saw`` it is +9.2 %, and +0.8 % with the encoders given the same pixels: the gap there is in the resize,
-  not in the encoder (``benchmarks/RESULTS.md``, "AVIF rate-distortion").
-- Tried and not better at speed 6: sharpness 1 or 3 (+3.4 / +2.9 % SSIMULACRA2 on 4 photos, against +1.6 % for 0);
-  ``deltaq-mode`` 0 or 3 (+4.0 / +5.5 %); ``enable-cdef=3``, ``deltaq-mode=6`` and ``enable-chroma-deltaq`` with
-  ``tune=iq`` give output byte-identical to ``tune=iq`` alone; ``tune=ssimulacra2`` with sharpness 0
-  or 3. Speed 5 with ``tune=iq``: -2.1 % SSIMULACRA2 BD-rate for 3.5x sharp effort 3's CPU.
-- ``avif_quality`` is the identity: with this tuning libavif's quality q gives, on the mean of the 8 photos, the
-  SSIMULACRA2 that 0.2.0's tuning gave at URL quality q (needed libavif quality 26 / 34 / 44 / 55 / 64 / 74 / 84 / 93
-  for URL quality 25 / 35 / ... / 95), so a URL quality looks as it did, for fewer bytes.
+- Chroma ``AVIF_SUBSAMPLING``, 4:4:4 (sharp's own default; 0.2.0 wrote 4:2:0): at equal SSIMULACRA2 it needs 5 %
+  fewer bytes than 4:2:0 at 640 px and 2 % fewer at 1280 px (and 18-20 % / 9 % fewer at equal DSSIM), for 12-17 %
+  more CPU (encoder-only sweeps, 8 photos, 2026-12-07). A variant is encoded once and served many times.
+- ``avif_quality`` keeps what a URL quality looks like: 4:4:4 at libavif quality ``avif_quality(q)`` gives the mean
+  SSIMULACRA2 (8 photos, 640 and 1280 px) that 4:2:0 gave at libavif quality q, which in turn gave what 0.2.0's
+  tuning gave at URL quality q: 2 below q up to 60, then up to 6 below (``AVIF_QUALITY_KNOTS``); 100 is lossless.
+- Threads and tiles: libavif's autotiling split a 1280 px image in 2 on a 2-thread machine for 0.9-1.0 % more bytes
+  and no gain in time, so there are no tiles (aom still splits wider than 4096 px, as AV1 requires), and at least
+  ``AVIF_MIN_THREADS`` so that the bytes do not depend on the machine.
+- aom options at speed 6 (640 px, 8 photos, 2026-12-06, SSIMULACRA2 then from the unpatched ``ssimulacra2``
+  package, which scores 0.1-1.6 points low at 640 px): ``tune=iq`` with aom's default sharpness 7 lowered to 0
+  needed the fewest bytes at equal SSIMULACRA2 (+0.8 % against sharp at effort 3; ``tune=iq`` alone +2.1 %,
+  ``tune=ssimulacra2`` +1.4 %, 0.2.0's ``tune=ssim, enable-cdef=3, deltaq-mode=6`` +6.8 % at 0.89x the CPU).
+  Tried since and not better (4 photos, 640 px, against the shipping options): ``enable-rect-partitions=0``
+  (+0.7 % bytes for 10-15 % less CPU), ``deltaq-strength`` 40-80 (-0.5..+0.0 %), ``enable-filter-intra=0``
+  (-0.2 %), ``disable-trellis-quant=2`` (+2.5 %), ``reduced-tx-type-set`` (+0 %), ``enable-angle-delta=0`` or
+  ``enable-diagonal-intra=0`` (+8..10 %), speed 7 (+10 % for 0.6x the CPU); ``enable-qm=0`` (+6 %);
+  ``enable-restoration``, ``enable-ab-partitions``, ``enable-palette``, ``enable-tx64``, ``qm-min``/``qm-max``,
+  ``auto-intra-tools-off``, ``coeff-cost-upd-freq``, ``sb-size=64``: the same bytes at speed 6. Speed 5 with
+  ``tune=iq``: -2.1 % for 3.5x sharp effort 3's CPU.
 """
 
 import io
@@ -79,7 +67,9 @@ AVIF_CODEC: Final = "aom"
 #: aom's options (``aomenc`` names, set through libavif on the colour and the alpha planes).
 AVIF_AOM_OPTIONS: Final = (("tune", "iq"), ("sharpness", "0"))
 #: ``(spec quality, libavif quality)`` points of ``avif_quality``, linear in between.
-AVIF_QUALITY_KNOTS: Final = ((0, 0), (100, 100))
+AVIF_QUALITY_KNOTS: Final = ((0, 0), (40, 38), (60, 58), (80, 76), (95, 89), (100, 100))
+#: Chroma of colour AVIF: full resolution (grey is 4:0:0, chosen by Pillow).
+AVIF_SUBSAMPLING: Final = "4:4:4"
 #: libavif's lossless quality, and the aom options that remain valid there (``tune`` is refused in lossless mode).
 AVIF_LOSSLESS: Final = 100
 AVIF_LOSSLESS_AOM_OPTIONS: Final = tuple(option for option in AVIF_AOM_OPTIONS if option[0] != "tune")
@@ -181,7 +171,7 @@ def save_options(fmt: OutputFormat, quality: int | None, mode: str) -> dict[str,
         "xmp": b"",
     }
     if mode != "L":
-        options["subsampling"] = "4:2:0"
+        options["subsampling"] = AVIF_SUBSAMPLING
     return options
 
 
