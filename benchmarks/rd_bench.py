@@ -22,7 +22,8 @@ sweep): BD-rate on DSSIM and on SSIMULACRA2 (``benchmarks/rd.py``: PCHIP of log 
 common score range, per photo, then the mean over photos), the CPU time at matched SSIMULACRA2 (the same integral
 on log CPU ms), the per-photo BD-rates (one row per photo, one column per configuration) with the sign flips
 called out under them (a configuration better than the anchor on the mean but worse on some photos, or the
-reverse), and the mean curves. Raw points go to ``--json``.
+reverse), and the mean curves. Raw points go to ``--json``; ``--tables-from JSON`` prints a saved sweep's tables
+against another ``--anchor`` without rendering.
 
 Engines (``--engines``, default all three; each one that cannot start is left out, with a line on stderr):
 
@@ -444,6 +445,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--corpus", type=Path, default=ROOT / DEFAULT_CORPUS)
     parser.add_argument("--out", type=Path, default=WORK / "rd", help="the outputs (one folder per configuration)")
     parser.add_argument("--json", type=Path, default=WORK / "rd.json", help="raw points (JSON)")
+    parser.add_argument(
+        "--tables-from",
+        type=Path,
+        metavar="JSON",
+        help="render nothing: print the tables of a saved sweep (its --json) against --anchor",
+    )
     args = parser.parse_args(argv)
     for option, known in (
         ("engines", ENGINES),
@@ -458,8 +465,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def print_tables(points: list[Point], avif_anchor: str) -> None:
+    """Every table of ``points``, per format and width, in the order the sweep ran them."""
+    for fmt in dict.fromkeys(p.fmt for p in points):
+        anchor = anchor_for(points, fmt, avif_anchor)
+        for width in dict.fromkeys(p.width for p in points if p.fmt == fmt):
+            print(bd_table(points, fmt, width, anchor))
+            print(photo_table(points, fmt, width, anchor))
+            print(curve_table(points, fmt, width))
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.tables_from:
+        print_tables([Point(**point) for point in json.loads(args.tables_from.read_text())], args.anchor)
+        return 0
     photos = read_photos(args.corpus, args.photos)
     formats, widths = _names(args.formats), [int(w) for w in _names(args.widths)]
     qualities = [int(q) for q in _names(args.qualities)]
@@ -479,12 +499,7 @@ def main(argv: list[str]) -> int:
     score(points, photos, out_dir)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps([asdict(p) for p in points], indent=1))
-    for fmt in formats:
-        anchor = anchor_for(points, fmt, args.anchor)
-        for width in widths:
-            print(bd_table(points, fmt, width, anchor))
-            print(photo_table(points, fmt, width, anchor))
-            print(curve_table(points, fmt, width))
+    print_tables(points, args.anchor)
     return 0
 
 

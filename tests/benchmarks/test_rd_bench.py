@@ -99,6 +99,14 @@ def test_an_imgedge_only_sweep_gives_rising_curves_zero_self_bd_rates_and_a_row_
     assert "| imgedge:iq-s5 |" in printed  # the BD-rate table's row
     assert printed.count("sign flips:") == 2
 
+    # The saved sweep printed again against another AVIF anchor, rendering nothing: the anchor's own BD-rates are 0.
+    assert rd_bench.main(["--tables-from", str(json_path), "--anchor", "imgedge:iq-s5"]) == 0
+    again = capsys.readouterr().out
+    assert "AVIF 256 px per photo: BD-rate SSIMULACRA2 / DSSIM (%) against imgedge:iq-s5" in again
+    assert "WEBP 256 px per photo: BD-rate SSIMULACRA2 / DSSIM (%) against imgedge:shipping" in again
+    assert "| imgedge:iq-s5 | +0.0 % (+0.0..+0.0) | +0.0 % (+0.0..+0.0) | 1.00x |" in again
+    assert json.loads(json_path.read_text()) == [rd_bench.asdict(p) for p in points]  # left as it was
+
 
 def test_sign_flips_name_the_photos_on_the_other_side_of_the_mean() -> None:
     metrics = {
