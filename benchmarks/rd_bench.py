@@ -16,14 +16,14 @@ downscaled once in linear light (the render benchmark's reference) with
   package's pipeline, PyPI 0.3.0, with libjxl's blur and scale count; within 0.25 points of published C++
   scores, ``benchmarks/ssimulacra2_check.py``).
 
-It prints, per format and width, each configuration against an anchor (``--anchor`` for AVIF, sharp at imgedge's
-aom speed by default; sharp for JPEG and WebP; imgedge's shipping configuration when the anchor is not in the
-sweep): BD-rate on DSSIM and on SSIMULACRA2 (``benchmarks/rd.py``: PCHIP of log bytes against the score, over the
-common score range, per photo, then the mean over photos), the CPU time at matched SSIMULACRA2 (the same integral
-on log CPU ms), the per-photo BD-rates (one row per photo, one column per configuration) with the sign flips
-called out under them (a configuration better than the anchor on the mean but worse on some photos, or the
-reverse), and the mean curves. Raw points go to ``--json``; ``--tables-from JSON`` prints a saved sweep's tables
-against another ``--anchor`` without rendering.
+It prints, per format and width, each configuration against an anchor (``--anchor`` for AVIF, by default
+``sharp-e3-444``, sharp at imgedge's aom speed and chroma; sharp for JPEG and WebP; imgedge's shipping
+configuration when the anchor is not in the sweep): BD-rate on DSSIM and on SSIMULACRA2 (``benchmarks/rd.py``:
+PCHIP of log bytes against the score, over the common score range, per photo, then the mean over photos), the CPU
+time at matched SSIMULACRA2 (the same integral on log CPU ms), the per-photo BD-rates (one row per photo, one
+column per configuration) with the sign flips called out under them (a configuration better than the anchor on the
+mean but worse on some photos, or the reverse), and the mean curves. Raw points go to ``--json``;
+``--tables-from JSON`` prints a saved sweep's tables against another ``--anchor`` without rendering.
 
 Engines (``--engines``, default all three; each one that cannot start is left out, with a line on stderr):
 
@@ -82,6 +82,8 @@ AVIF_VARIANTS: dict[str, dict[str, Any]] = {
     "s2-sharp3": {"advanced": {"tune": "ssimulacra2", "sharpness": "3"}},
     "iq-dq6": {"advanced": {"tune": "iq", "deltaq-mode": "6"}},
     "s2": {"advanced": {"tune": "ssimulacra2"}},
+    "yuv420": {"subsampling": "4:2:0"},  # 0.2.0's chroma, with the shipping aom options
+    "norect": {"advanced": {"tune": "iq", "sharpness": "0", "enable-rect-partitions": "0"}},
 }
 #: The engines a sweep can run (``--engines``) and the worker engine of each (``renderbench.worker``, sharp's own).
 ENGINES = {"imgedge": "imgedge-avif", "sharp": "sharp", "pyvips": "pyvips"}
@@ -432,11 +434,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--qualities", default=",".join(map(str, DEFAULT_QUALITIES)), help="URL qualities")
     parser.add_argument("--engines", default=",".join(ENGINES), help=f"comma-separated engines ({', '.join(ENGINES)})")
     parser.add_argument(
-        "--variants", default="shipping,ssim-cdef3-dq6", help=f"imgedge AVIF variants of {', '.join(AVIF_VARIANTS)}"
+        "--variants", default="shipping,yuv420", help=f"imgedge AVIF variants of {', '.join(AVIF_VARIANTS)}"
     )
-    parser.add_argument("--sharp", default="sharp-e4,sharp-e3", help=f"sharp AVIF efforts ({', '.join(SHARP_EFFORTS)})")
-    parser.add_argument("--pyvips", default="pyvips-e4", help=f"pyvips AVIF efforts ({', '.join(PYVIPS_EFFORTS)})")
-    parser.add_argument("--anchor", default="sharp-e3", help="AVIF anchor configuration")
+    parser.add_argument(
+        "--sharp", default="sharp-e4-444,sharp-e3-444", help=f"sharp AVIF configurations ({', '.join(SHARP_EFFORTS)})"
+    )
+    parser.add_argument(
+        "--pyvips", default="pyvips-e4-444", help=f"pyvips AVIF configurations ({', '.join(PYVIPS_EFFORTS)})"
+    )
+    parser.add_argument(
+        "--anchor", default="sharp-e3-444", help="AVIF anchor: sharp at imgedge's aom speed and chroma by default"
+    )
     parser.add_argument(
         "--encoder-only",
         action="store_true",

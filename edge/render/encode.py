@@ -29,9 +29,10 @@ AVIF tuning, chosen by rate-distortion on SSIMULACRA2 and DSSIM (issue 19): qual
 (``benchmarks/rd_bench.py``; BD-rate from PCHIP of log bytes over the common score range, per photo, then the
 mean), against sharp 0.35.5 (libheif, aom 3.x), one CPU per engine, CPU time of each call.
 
-- Chroma ``AVIF_SUBSAMPLING``, 4:4:4 (sharp's own default; 0.2.0 wrote 4:2:0): at equal SSIMULACRA2 it needs 5 %
-  fewer bytes than 4:2:0 at 640 px and 2 % fewer at 1280 px (and 18-20 % / 9 % fewer at equal DSSIM), for 12-17 %
-  more CPU (encoder-only sweeps, 8 photos, 2026-12-07). A variant is encoded once and served many times.
+- Chroma ``AVIF_SUBSAMPLING``, 4:4:4 (sharp's own default; 0.2.0 wrote 4:2:0): at equal SSIMULACRA2 it needs
+  3.2-3.7 % fewer bytes than 4:2:0 at 640 px and 1.3-1.6 % fewer at 1280 px (19 % and 9 % fewer at equal DSSIM),
+  for 13-14 % more CPU (encoder-only sweeps, 8 photos, 2026-12-07; ``benchmarks/RESULTS.md``, "AVIF at 4:4:4",
+  which also gives the Pareto front). A variant is encoded once and served many times, so the bytes win.
 - ``avif_quality`` keeps what a URL quality looks like: 4:4:4 at libavif quality ``avif_quality(q)`` gives the mean
   SSIMULACRA2 (8 photos, 640 and 1280 px) that 4:2:0 gave at libavif quality q, which in turn gave what 0.2.0's
   tuning gave at URL quality q: 2 below q up to 60, then up to 6 below (``AVIF_QUALITY_KNOTS``); 100 is lossless.

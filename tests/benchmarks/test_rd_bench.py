@@ -105,7 +105,7 @@ def test_an_imgedge_only_sweep_gives_rising_curves_zero_self_bd_rates_and_a_row_
     assert "AVIF 256 px per photo: BD-rate SSIMULACRA2 / DSSIM (%) against imgedge:iq-s5" in again
     assert "WEBP 256 px per photo: BD-rate SSIMULACRA2 / DSSIM (%) against imgedge:shipping" in again
     assert "| imgedge:iq-s5 | +0.0 % (+0.0..+0.0) | +0.0 % (+0.0..+0.0) | 1.00x |" in again
-    assert json.loads(json_path.read_text()) == [rd_bench.asdict(p) for p in points]  # left as it was
+    assert [rd_bench.Point(**record) for record in json.loads(json_path.read_text())] == points  # left as it was
 
 
 def test_sign_flips_name_the_photos_on_the_other_side_of_the_mean() -> None:
