@@ -43,10 +43,11 @@ mean), against sharp 0.35.5 (libheif, aom 3.x), one CPU per engine, CPU time of 
   package, which scores 0.1-1.6 points low at 640 px): ``tune=iq`` with aom's default sharpness 7 lowered to 0
   needed the fewest bytes at equal SSIMULACRA2 (+0.8 % against sharp at effort 3; ``tune=iq`` alone +2.1 %,
   ``tune=ssimulacra2`` +1.4 %, 0.2.0's ``tune=ssim, enable-cdef=3, deltaq-mode=6`` +6.8 % at 0.89x the CPU).
-  Tried since and not better (4 photos, 640 px, against the shipping options): ``enable-rect-partitions=0``
-  (+0.7 % bytes for 10-15 % less CPU), ``deltaq-strength`` 40-80 (-0.5..+0.0 %), ``enable-filter-intra=0``
-  (-0.2 %), ``disable-trellis-quant=2`` (+2.5 %), ``reduced-tx-type-set`` (+0 %), ``enable-angle-delta=0`` or
-  ``enable-diagonal-intra=0`` (+8..10 %), speed 7 (+10 % for 0.6x the CPU); ``enable-qm=0`` (+6 %);
+  Tried since (4 photos, 640 px, SSIMULACRA2 as libjxl scores it, bytes at equal SSIMULACRA2 against these
+  options at 4:2:0): ``enable-rect-partitions=0`` +0.7 % for 14 % less CPU, ``deltaq-strength`` 40 / 60 / 80
+  -1.2 / -0.5 / -0.5 % for up to 4 % more CPU, ``enable-filter-intra=0`` -0.2 %, ``disable-trellis-quant=2``
+  +2.5 %, ``reduced-tx-type-set`` +0 %, speed 7 +10 % for 0.6x the CPU, ``enable-qm=0`` +6 %; at 4:4:4,
+  ``enable-angle-delta=0`` or ``enable-diagonal-intra=0`` +8..11 %, ``min-partition-size=8`` -0.2 %;
   ``enable-restoration``, ``enable-ab-partitions``, ``enable-palette``, ``enable-tx64``, ``qm-min``/``qm-max``,
   ``auto-intra-tools-off``, ``coeff-cost-upd-freq``, ``sb-size=64``: the same bytes at speed 6. Speed 5 with
   ``tune=iq``: -2.1 % for 3.5x sharp effort 3's CPU.
