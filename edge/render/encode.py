@@ -47,7 +47,8 @@ mean), against sharp 0.35.5 (libheif, aom 3.x), one CPU per engine, CPU time of 
   options at 4:2:0): ``enable-rect-partitions=0`` +0.7 % for 14 % less CPU, ``deltaq-strength`` 40 / 60 / 80
   -1.2 / -0.5 / -0.5 % for up to 4 % more CPU, ``enable-filter-intra=0`` -0.2 %, ``disable-trellis-quant=2``
   +2.5 %, ``reduced-tx-type-set`` +0 %, speed 7 +10 % for 0.6x the CPU, ``enable-qm=0`` +6 %; at 4:4:4,
-  ``enable-angle-delta=0`` or ``enable-diagonal-intra=0`` +8..11 %, ``min-partition-size=8`` -0.2 %;
+  ``enable-angle-delta=0`` or ``enable-diagonal-intra=0`` +8..11 %, ``min-partition-size=8`` -0.2 %,
+  ``deltaq-strength`` 40 / 25 -0.3 / +0.3 % (8 photos; -1.0 / -1.2 % at equal DSSIM);
   ``enable-restoration``, ``enable-ab-partitions``, ``enable-palette``, ``enable-tx64``, ``qm-min``/``qm-max``,
   ``auto-intra-tools-off``, ``coeff-cost-upd-freq``, ``sb-size=64``: the same bytes at speed 6. Speed 5 with
   ``tune=iq``: -2.1 % for 3.5x sharp effort 3's CPU.
