@@ -1,5 +1,6 @@
 """Headless Chromium loads the demo page from the emulator: every variant decodes at its width, and Chromium's
-own Accept header gets AVIF. Skipped (with the reason shown) only where no Chromium is installed."""
+own Accept header gets AVIF; an animated variant animates; a still AVIF shows the original's colours and its
+full-resolution chroma. Skipped (with the reason shown) only where no Chromium is installed."""
 
 import io
 import shutil
@@ -134,3 +135,42 @@ def test_an_animated_variant_animates_in_chromium(browser: Browser, tmp_path: Pa
         with Image.open(io.BytesIO(shot)) as image:
             colours.append(image.convert("RGB").getpixel((60, 45)))
     assert colours[0] != colours[1], colours  # the image changed between the two screenshots
+
+
+def test_a_still_avif_shows_its_colours_and_chroma_detail_in_chromium(browser: Browser, tmp_path: Path) -> None:
+    # Four flat quadrants and, on the green one, a red stripe 2 px wide: chroma at 4:2:0 (half resolution) would
+    # blend the stripe with the green beside it; AVIF at 4:4:4 keeps it red. The original's own pixels are the
+    # oracle, read back from Chromium's screenshot of the variant at its natural size.
+    quadrants = [(200, 40, 40), (40, 170, 60), (50, 70, 210), (235, 215, 40)]
+    original = Image.new("RGB", (160, 120))
+    for index, colour in enumerate(quadrants):
+        x, y = (index % 2) * 80, (index // 2) * 60
+        original.paste(colour, (x, y, x + 80, y + 60))
+    original.paste((220, 30, 30), (119, 4, 121, 56))  # the stripe: columns 119 and 120 of the green quadrant
+    originals = tmp_path / "originals"
+    (originals / "still").mkdir(parents=True)
+    original.save(originals / "still" / "quadrants.png")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(CONFIG_ENV_VAR, raising=False)
+        with Emulator(Settings(port=0, originals=originals), log=lambda _: None) as emulator:
+            context = browser.new_context(viewport={"width": 400, "height": 300}, device_scale_factor=1)
+            page = context.new_page()
+            url = f"{emulator.url}/still/quadrants.png?w=160&q=90"
+            page.set_content(f'<img id="still" src="{url}" width="160" height="120" style="display:block">')
+            page.wait_for_function("document.getElementById('still').complete", timeout=60_000)
+            shot = page.locator("#still").screenshot()
+            record = next(r for r in emulator.recent(50) if r.path == "/still/quadrants.png?w=160&q=90")
+            context.close()
+    assert record.content_type == "image/avif"  # Chromium's Accept negotiated AVIF
+    with Image.open(io.BytesIO(shot)) as image:
+        shown = image.convert("RGB")
+    assert shown.size == (160, 120)
+
+    def near(got: tuple[int, ...], want: tuple[int, ...], tolerance: int) -> bool:
+        return all(abs(a - b) <= tolerance for a, b in zip(got, want, strict=True))
+
+    for index, colour in enumerate(quadrants):
+        centre = ((index % 2) * 80 + 20, (index // 2) * 60 + 30)
+        assert near(shown.getpixel(centre), colour, 8), (index, shown.getpixel(centre), colour)
+    stripe = [shown.getpixel((x, 30)) for x in (119, 120)]
+    assert all(near(pixel, (220, 30, 30), 40) for pixel in stripe), stripe
