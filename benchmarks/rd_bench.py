@@ -91,8 +91,7 @@ ENGINES = {"imgedge": "imgedge-avif", "sharp": "sharp", "pyvips": "pyvips"}
 #: speed 9 - e; 4 is the default of both) and chroma subsampling (4:2:0 unless "-444"; sharp's own default is 4:4:4,
 #: so ``sharp-e4-444`` is sharp's ``avif()`` untouched, and ``sharp-e3-444`` is its effort at imgedge's aom speed).
 SHARP_EFFORTS: dict[str, dict[str, Any]] = {
-    f"{engine}-e{effort}{suffix}": {"effort": effort, "subsampling": subsampling}
-    for engine in ("sharp",)
+    f"sharp-e{effort}{suffix}": {"effort": effort, "subsampling": subsampling}
     for effort in (4, 3)
     for suffix, subsampling in (("", "4:2:0"), ("-444", "4:4:4"))
 }
