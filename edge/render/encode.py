@@ -36,6 +36,7 @@ mean), against sharp 0.35.5 (libheif, aom 3.x), one CPU per engine, CPU time of 
 - ``avif_quality`` keeps what a URL quality looks like: 4:4:4 at libavif quality ``avif_quality(q)`` gives the mean
   SSIMULACRA2 (8 photos, 640 and 1280 px) that 4:2:0 gave at libavif quality q, which in turn gave what 0.2.0's
   tuning gave at URL quality q: 2 below q up to 60, then up to 6 below (``AVIF_QUALITY_KNOTS``); 100 is lossless.
+  Grey images have no chroma to pay for and keep q itself.
 - Threads and tiles: libavif's autotiling split a 1280 px image in 2 on a 2-thread machine for 0.9-1.0 % more bytes
   and no gain in time, so there are no tiles (aom still splits wider than 4096 px, as AV1 requires), and at least
   ``AVIF_MIN_THREADS`` so that the bytes do not depend on the machine.
@@ -119,11 +120,17 @@ def encoder_mode(mode: str, fmt: OutputFormat) -> str:
         raise ValueError(f"cannot encode mode {mode} as {fmt.value}") from None
 
 
-def avif_quality(quality: int) -> int:
-    """libavif's quality for the spec's ``quality`` (1-100): linear between ``AVIF_QUALITY_KNOTS``, rounded half up.
+def avif_quality(quality: int, mode: str = "RGB") -> int:
+    """libavif's quality for the spec's ``quality`` (1-100) of an image saved in ``mode``: for colour, linear
+    between ``AVIF_QUALITY_KNOTS``, rounded half up; for grey (``L``, saved as 4:0:0, where full-resolution chroma
+    costs nothing) ``quality`` itself, the scale grey was encoded on before 4:4:4.
 
     It keeps 1 at 1 and 100 at 100 and never decreases; ``save_options`` checks the range first.
     """
+    if mode == "L":
+        if quality > AVIF_LOSSLESS:
+            raise ValueError(f"AVIF quality above {AVIF_LOSSLESS}: {quality}")
+        return quality
     for (low, low_avif), (high, high_avif) in itertools.pairwise(AVIF_QUALITY_KNOTS):
         if quality <= high:
             span = high - low
@@ -159,13 +166,14 @@ def save_options(fmt: OutputFormat, quality: int | None, mode: str) -> dict[str,
         }
     if fmt is OutputFormat.WEBP:
         return {"format": "WEBP", "quality": quality, "method": WEBP_METHOD, "exif": b"", "xmp": b""}
+    libavif_quality = avif_quality(quality, mode)
     options: dict[str, Any] = {
         "format": "AVIF",
-        "quality": avif_quality(quality),
+        "quality": libavif_quality,
         "speed": AVIF_SPEED,
         "codec": AVIF_CODEC,
         # libavif's quality 100 is lossless, where aom refuses any tune: only the tuning-free options apply.
-        "advanced": AVIF_AOM_OPTIONS if avif_quality(quality) < AVIF_LOSSLESS else AVIF_LOSSLESS_AOM_OPTIONS,
+        "advanced": AVIF_AOM_OPTIONS if libavif_quality < AVIF_LOSSLESS else AVIF_LOSSLESS_AOM_OPTIONS,
         # No tiles: libavif's autotiling splits a 1280 px image in 2 when it has 2 threads, for 0.9 % more bytes
         # and no gain in time (row-based multithreading already uses both); aom still splits wider than 4096 px.
         "autotiling": False,

@@ -122,6 +122,15 @@ def test_avif_quality_maps_onto_libavifs_scale(quality: int, expected: int) -> N
     assert save_options(OutputFormat.AVIF, quality, "RGB")["quality"] == expected
 
 
+@pytest.mark.parametrize("quality", [1, 30, 50, 80, 95, 100])
+def test_grey_avif_keeps_the_url_quality(quality: int) -> None:
+    # 4:0:0 has no chroma for 4:4:4 to pay for: grey keeps the scale it had at 4:2:0, the URL quality itself.
+    assert avif_quality(quality, "L") == quality
+    assert save_options(OutputFormat.AVIF, quality, "L")["quality"] == quality
+    with pytest.raises(ValueError, match="above"):
+        avif_quality(101, "L")
+
+
 def test_avif_quality_is_monotonic_and_keeps_the_ends() -> None:
     mapped = [avif_quality(quality) for quality in range(1, 101)]
     assert mapped == sorted(mapped)
