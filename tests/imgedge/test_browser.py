@@ -5,6 +5,7 @@ full-resolution chroma. Skipped (with the reason shown) only where no Chromium i
 import io
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,7 +13,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from edge.config import CONFIG_ENV_VAR
 from imgedge.emulator import Emulator, Settings
@@ -51,6 +52,29 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         yield launched
         launched.close()
+
+
+@contextmanager
+def one_image_page(
+    browser: Browser, originals: Path, path: str, size: tuple[int, int]
+) -> Iterator[tuple[Emulator, Page]]:
+    """The emulator over ``originals`` (default configuration) and a Chromium page holding one ``<img id=shown>``
+    of ``path`` at ``size`` CSS px (device scale 1), loaded; the page's context closes on the way out."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(CONFIG_ENV_VAR, raising=False)
+        with Emulator(Settings(port=0, originals=originals), log=lambda _: None) as emulator:
+            context = browser.new_context(viewport={"width": 400, "height": 300}, device_scale_factor=1)
+            try:
+                page = context.new_page()
+                width, height = size
+                page.set_content(
+                    f'<img id="shown" src="{emulator.url}{path}" width="{width}" height="{height}" '
+                    'style="display:block">'
+                )
+                page.wait_for_function("document.getElementById('shown').complete", timeout=60_000)
+                yield emulator, page
+            finally:
+                context.close()
 
 
 @pytest.fixture
@@ -109,24 +133,16 @@ def test_an_animated_variant_animates_in_chromium(browser: Browser, tmp_path: Pa
     (originals / "anim").mkdir(parents=True)
     frames = [Image.new("RGB", (160, 120), colour) for colour in ANIMATION_COLOURS]
     frames[0].save(originals / "anim" / "spin.gif", save_all=True, append_images=frames[1:], duration=250, loop=0)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv(CONFIG_ENV_VAR, raising=False)
-        with Emulator(Settings(port=0, originals=originals), log=lambda _: None) as emulator:
-            context = browser.new_context(viewport={"width": 400, "height": 300}, device_scale_factor=1)
-            page = context.new_page()
-            url = f"{emulator.url}/anim/spin.gif?w=120"
-            page.set_content(f'<img id="anim" src="{url}" width="120" height="90">')
-            page.wait_for_function("document.getElementById('anim').complete", timeout=60_000)
-            shots = []
-            for _ in range(2):
-                shots.append(page.locator("#anim").screenshot())
-                page.wait_for_timeout(500)  # half the cycle: the other side of the animation
-            record = next(r for r in emulator.recent(50) if r.path == "/anim/spin.gif?w=120")
-            accept = record.accept
-            context.close()
-            with urlopen(Request(url, headers={"Accept": accept})) as answer:
-                body = answer.read()
-                content_type = answer.headers["Content-Type"]
+    with one_image_page(browser, originals, "/anim/spin.gif?w=120", (120, 90)) as (emulator, page):
+        shots = []
+        for _ in range(2):
+            shots.append(page.locator("#shown").screenshot())
+            page.wait_for_timeout(500)  # half the cycle: the other side of the animation
+        record = next(r for r in emulator.recent(50) if r.path == "/anim/spin.gif?w=120")
+        request = Request(f"{emulator.url}/anim/spin.gif?w=120", headers={"Accept": record.accept})
+        with urlopen(request) as answer:
+            body = answer.read()
+            content_type = answer.headers["Content-Type"]
     assert content_type == "image/avif"  # what Chromium's Accept negotiated
     with Image.open(io.BytesIO(body)) as variant:
         assert getattr(variant, "n_frames", 1) == 4
@@ -150,17 +166,9 @@ def test_a_still_avif_shows_its_colours_and_chroma_detail_in_chromium(browser: B
     originals = tmp_path / "originals"
     (originals / "still").mkdir(parents=True)
     original.save(originals / "still" / "quadrants.png")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv(CONFIG_ENV_VAR, raising=False)
-        with Emulator(Settings(port=0, originals=originals), log=lambda _: None) as emulator:
-            context = browser.new_context(viewport={"width": 400, "height": 300}, device_scale_factor=1)
-            page = context.new_page()
-            url = f"{emulator.url}/still/quadrants.png?w=160&q=90"
-            page.set_content(f'<img id="still" src="{url}" width="160" height="120" style="display:block">')
-            page.wait_for_function("document.getElementById('still').complete", timeout=60_000)
-            shot = page.locator("#still").screenshot()
-            record = next(r for r in emulator.recent(50) if r.path == "/still/quadrants.png?w=160&q=90")
-            context.close()
+    with one_image_page(browser, originals, "/still/quadrants.png?w=160&q=90", (160, 120)) as (emulator, page):
+        shot = page.locator("#shown").screenshot()
+        record = next(r for r in emulator.recent(50) if r.path == "/still/quadrants.png?w=160&q=90")
     assert record.content_type == "image/avif"  # Chromium's Accept negotiated AVIF
     with Image.open(io.BytesIO(shot)) as image:
         shown = image.convert("RGB")
