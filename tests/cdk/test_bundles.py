@@ -351,20 +351,24 @@ def test_origin_code_imports_only_what_the_bundle_carries(origin_dir: Path) -> N
     assert missing == []
 
 
-def test_origin_zip_is_exactly_what_its_handler_imports(origin_task: Path) -> None:
-    handler_module = ORIGIN_HANDLER.rpartition(".")[0]
-    lazy = sorted(import_closure(handler_module, origin_task, PROJECT_PACKAGES).lazy)
+def _pillow_handler_closure(task: Path, handler: str) -> dict[str, str | None]:
+    """The project modules that importing ``handler`` (and its lazy imports) loads from the unzipped ``task``."""
+    handler_module = handler.rpartition(".")[0]
+    lazy = sorted(import_closure(handler_module, task, PROJECT_PACKAGES).lazy)
     python = bytecode_python()
     if python is not None:
         # CPython 3.13 imports the asset exactly as Lambda would: its own cp313 Pillow and boto3, nothing else.
-        loaded = loaded_project_modules(origin_task, [handler_module, *lazy], python=python)
-    else:
-        # This interpreter cannot load the cp313 Pillow: third-party packages come from this environment's
-        # site-packages (which holds no imgedge module: the editable install only maps them through site).
-        import boto3
+        return loaded_project_modules(task, [handler_module, *lazy], python=python)
+    # This interpreter cannot load the cp313 Pillow: third-party packages come from this environment's
+    # site-packages (which holds no imgedge module: the editable install only maps them through site).
+    import boto3
 
-        site_packages = str(Path(PIL.__file__).parent.parent), str(Path(boto3.__file__).parent.parent)
-        loaded = loaded_project_modules(origin_task, [handler_module, *lazy], extra_paths=site_packages)
+    site_packages = str(Path(PIL.__file__).parent.parent), str(Path(boto3.__file__).parent.parent)
+    return loaded_project_modules(task, [handler_module, *lazy], extra_paths=site_packages)
+
+
+def test_origin_zip_is_exactly_what_its_handler_imports(origin_task: Path) -> None:
+    loaded = _pillow_handler_closure(origin_task, ORIGIN_HANDLER)
     assert_closure_matches(origin_task, ORIGIN_HANDLER, loaded)
     # The optional modes (faces, watermark) are part of its closure; the purge function's module is not.
     assert {"edge.faces", "edge.watermarks", "edge.render.faces", "edge.render.overlay"} <= set(loaded)
@@ -392,17 +396,7 @@ def test_warm_zip_is_under_the_origin_limit(warm_dir: Path, tmp_path: Path) -> N
 
 def test_warm_zip_is_exactly_what_its_handler_imports(warm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     task = _unzipped(warm_dir, tmp_path_factory.mktemp("warm-task"))
-    handler_module = WARM_HANDLER.rpartition(".")[0]
-    lazy = sorted(import_closure(handler_module, task, PROJECT_PACKAGES).lazy)
-    python = bytecode_python()
-    if python is not None:
-        # CPython 3.13 imports the asset exactly as Lambda would: its own cp313 Pillow and boto3, nothing else.
-        loaded = loaded_project_modules(task, [handler_module, *lazy], python=python)
-    else:
-        import boto3
-
-        site_packages = str(Path(PIL.__file__).parent.parent), str(Path(boto3.__file__).parent.parent)
-        loaded = loaded_project_modules(task, [handler_module, *lazy], extra_paths=site_packages)
+    loaded = _pillow_handler_closure(task, WARM_HANDLER)
     assert_closure_matches(task, WARM_HANDLER, loaded)
     # The purge, the warming core and origin-response's render and store code; not origin-response's handler.
     assert {"edge.purge", "edge.warming", "edge.origin_flow", "edge.render", "edge.store"} <= set(loaded)
