@@ -8,8 +8,9 @@ It also creates the one other AWS client origin-response uses, Rekognition's for
 (``face_locator_for``), so that ``edge.faces`` stays free of boto3.
 """
 
+from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import boto3
@@ -33,8 +34,24 @@ _MISSING = frozenset({"NoSuchKey", "404", "NotFound", "AccessDenied", "403"})
 _EXISTS = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 
 
+_Answer = TypeVar("_Answer")
+
+
 def _error_code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def _s3_call(operation: str, key: str, expected: frozenset[str], call: Callable[[], _Answer]) -> _Answer | None:
+    """``call()``'s answer, or ``None`` when S3 refuses it with one of the ``expected`` error codes; any other
+    error (after botocore's bounded retries) raises ``StorageUnavailable`` naming ``operation`` and ``key``."""
+    try:
+        return call()
+    except ClientError as err:
+        if _error_code(err) in expected:
+            return None
+        raise StorageUnavailable(detail=f"{operation} {key}: {_error_code(err)}") from err
+    except BotoCoreError as err:
+        raise StorageUnavailable(detail=f"{operation} {key}: {err}") from err
 
 
 class S3Store:
@@ -55,14 +72,9 @@ class S3Store:
         return self._bucket
 
     def get_original(self, key: str) -> Original | None:
-        try:
-            answer = self._client.get_object(Bucket=self._bucket, Key=key)
-        except ClientError as err:
-            if _error_code(err) in _MISSING:
-                return None
-            raise StorageUnavailable(detail=f"GetObject {key}: {_error_code(err)}") from err
-        except BotoCoreError as err:
-            raise StorageUnavailable(detail=f"GetObject {key}: {err}") from err
+        answer = _s3_call("GetObject", key, _MISSING, lambda: self._client.get_object(Bucket=self._bucket, Key=key))
+        if answer is None:
+            return None
         stream = answer["Body"]
         try:
             if answer.get("ContentLength", 0) > self._max_source_bytes:
@@ -85,15 +97,8 @@ class S3Store:
         """Whether an object exists at ``key`` (HeadObject): warming's check before it renders. A 403 counts as
         absent, as for ``get_original`` (S3 answers it for a missing key to a caller without ``s3:ListBucket``;
         the conditional write still never overwrites). Raises ``StorageUnavailable`` after bounded retries."""
-        try:
-            self._client.head_object(Bucket=self._bucket, Key=key)
-        except ClientError as err:
-            if _error_code(err) in _MISSING:
-                return False
-            raise StorageUnavailable(detail=f"HeadObject {key}: {_error_code(err)}") from err
-        except BotoCoreError as err:
-            raise StorageUnavailable(detail=f"HeadObject {key}: {err}") from err
-        return True
+        head = _s3_call("HeadObject", key, _MISSING, lambda: self._client.head_object(Bucket=self._bucket, Key=key))
+        return head is not None
 
     def put_variant(self, key: str, body: bytes, content_type: str, cache_control: str, source: Original) -> bool:
         extra: dict[str, Any] = {}
@@ -102,8 +107,11 @@ class S3Store:
             metadata["imgedge-watermark-etag"] = source.watermark_etag
         if self._tag_variants:
             extra["Tagging"] = urlencode({VARIANT_TAG_KEY: VARIANT_TAG_VALUE})
-        try:
-            self._client.put_object(
+        written = _s3_call(
+            "PutObject",
+            key,
+            _EXISTS,
+            lambda: self._client.put_object(
                 Bucket=self._bucket,
                 Key=key,
                 Body=body,
@@ -113,14 +121,9 @@ class S3Store:
                 # S3 metadata is sent as HTTP headers and must be ASCII: the key is percent-encoded as in URIs.
                 Metadata=metadata,
                 **extra,
-            )
-        except ClientError as err:
-            if _error_code(err) in _EXISTS:
-                return False
-            raise StorageUnavailable(detail=f"PutObject {key}: {_error_code(err)}") from err
-        except BotoCoreError as err:
-            raise StorageUnavailable(detail=f"PutObject {key}: {err}") from err
-        return True
+            ),
+        )
+        return written is not None
 
 
 @cache
