@@ -56,12 +56,10 @@ from pathlib import Path
 from typing import Any
 
 import rd
-from renderbench import ssimulacra2
 from renderbench.corpus import Photo, read_photos
 from renderbench.environment import ensure_python_packages, ensure_sharp
 from renderbench.processes import Worker, WorkerError, load_sources
 from renderbench.quality import Quality
-from renderbench.quality import dssim as lab_dssim
 from renderbench.settings import DEFAULT_CORPUS, ROOT, WORK, log
 
 #: imgedge AVIF configurations: name -> Pillow save options merged over the shipping ones (``advanced`` replaces
@@ -241,19 +239,8 @@ def score(points: list[Point], photos: list[Photo], out_dir: Path) -> None:
 
 def _score_photo(path: Path, points: list[Point], out_dir: Path) -> list[tuple[float, float]]:
     """(DSSIM, SSIMULACRA2) of each of ``points`` (outputs of the photo at ``path``)."""
-    import numpy as np  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
-    from PIL import Image  # noqa: PLC0415
-
     quality = Quality(path)
-    scores = []
-    for point in points:
-        out = output_path(out_dir, point.engine, point.photo, point.width, point.quality, point.fmt)
-        with Image.open(out) as image:
-            pixels = np.asarray(image.convert("RGB"))
-        reference = quality.reference((pixels.shape[1], pixels.shape[0]))
-        dssim = lab_dssim(np, pixels.astype(np.float32) / 255.0, reference)
-        scores.append((dssim, ssimulacra2.score(np.round(reference * 255).astype(np.uint8), pixels)))
-    return scores
+    return [quality.scores(output_path(out_dir, p.engine, p.photo, p.width, p.quality, p.fmt)) for p in points]
 
 
 def stage_sources(photos: list[Photo], width: int, out_dir: Path) -> list[Photo]:

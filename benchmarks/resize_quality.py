@@ -22,15 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from renderbench import ssimulacra2  # noqa: E402
 from renderbench.environment import ensure_sharp  # noqa: E402
-from renderbench.quality import Quality, dssim  # noqa: E402
+from renderbench.quality import Quality  # noqa: E402
 from renderbench.settings import NODE_DIR  # noqa: E402
 
 from edge.config import Config  # noqa: E402
@@ -52,13 +49,9 @@ def photos(corpus: Path) -> list[Path]:
 
 
 def scores(quality: Quality, png: bytes) -> tuple[float, float]:
-    import numpy as np  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
-
-    with Image.open(io.BytesIO(png)) as image:
-        pixels = np.asarray(image.convert("RGB"))
-    reference = quality.reference((pixels.shape[1], pixels.shape[0]))
-    distance = dssim(np, pixels.astype(np.float32) / 255.0, reference) * 1e3
-    return distance, ssimulacra2.score(np.round(reference * 255).astype(np.uint8), pixels)
+    """(DSSIM x1e3, SSIMULACRA2) of the PNG ``png`` against ``quality``'s reference of its size."""
+    distance, score = quality.scores(io.BytesIO(png))
+    return distance * 1e3, score
 
 
 def main(argv: list[str]) -> int:

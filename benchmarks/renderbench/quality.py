@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 class Quality:
@@ -41,12 +41,27 @@ class Quality:
 
     def distance(self, output: Path) -> float:
         """DSSIM = 1/SSIM - 1 of ``output`` against the reference of its size (lower is better; see ``dssim``)."""
-        from PIL import Image  # noqa: PLC0415
+        pixels = self._pixels(output)
+        reference = self.reference((pixels.shape[1], pixels.shape[0]))
+        return dssim(self.np, pixels.astype(self.np.float32) / 255.0, reference)
+
+    def scores(self, output: Path | IO[bytes]) -> tuple[float, float]:
+        """(DSSIM, SSIMULACRA2) of ``output`` (an image file) against the reference of its size: DSSIM as
+        ``distance``, SSIMULACRA2 as libjxl computes it (``renderbench.ssimulacra2``; needs scipy)."""
+        from renderbench import ssimulacra2  # noqa: PLC0415
 
         np = self.np
+        pixels = self._pixels(output)
+        reference = self.reference((pixels.shape[1], pixels.shape[0]))
+        distance = dssim(np, pixels.astype(np.float32) / 255.0, reference)
+        return distance, ssimulacra2.score(np.round(reference * 255).astype(np.uint8), pixels)
+
+    def _pixels(self, output: Path | IO[bytes]) -> Any:
+        """The image file ``output`` as an RGB uint8 array."""
+        from PIL import Image  # noqa: PLC0415
+
         with Image.open(output) as image:
-            pixels = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
-        return dssim(np, pixels, self.reference((pixels.shape[1], pixels.shape[0])))
+            return self.np.asarray(image.convert("RGB"))
 
 
 #: Weights of the L*, a* and b* SSIMs in ``dssim``: lightness carries most of what the eye resolves.
