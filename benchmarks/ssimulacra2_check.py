@@ -7,9 +7,9 @@
 
 Needs the ``bench`` extra (numpy, scipy, ``ssimulacra2==0.3.0``: PyPI, github.com/Pacidus/py-ssimulacra2, a
 NumPy/SciPy port of libjxl's ``tools/ssimulacra2``). For each pair it prints the package's score (``port``: its
-``compute_ssimulacra2`` on PNG/JPEG bytes, the call ``rd_bench.py`` and ``resize_quality.py`` make), the
-reference score, their difference, and the same for ``wrapper``: the package's own colour conversion, SSIM and
-edge maps and weights, with the two things changed that make it differ from the C++ tool (see ``wrapper_score``).
+``compute_ssimulacra2`` on PNG/JPEG bytes), the reference score, their difference, and the same for ``wrapper``:
+``renderbench.ssimulacra2.score``, which the benchmarks score with: the package's own colour conversion, SSIM and
+edge maps and weights, with the two things changed that make it differ from the C++ tool.
 
 Reference scores (SSIMULACRA 2.1, the C++ tool's 8-decimal output):
 
@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageOps
-from renderbench.ssimulacra2 import score
+from renderbench.ssimulacra2 import score as libjxl_score
 
 
 @dataclass(frozen=True)
@@ -331,12 +331,6 @@ def port_score(source: Any, distorted: Any) -> float:
     return float(compute_ssimulacra2(_png(source), _png(distorted)))
 
 
-def wrapper_score(np: Any, source: Any, distorted: Any) -> float:
-    """``renderbench.ssimulacra2.score``: the package's pipeline with its two differences from libjxl's
-    tools/ssimulacra2 removed (the blur and the number of scales; see that module), which the benchmarks score with."""
-    return score(source, distorted)
-
-
 # Rows and the report.
 
 
@@ -365,7 +359,7 @@ def synthetic_rows(np: Any, only: str = "") -> Iterator[Row]:
         got = (hashlib.sha256(source.tobytes()).hexdigest()[:16], hashlib.sha256(distorted.tobytes()).hexdigest()[:16])
         if got != (hash1, hash2):
             row.note = f"generated images differ from the reference's (sha256 {got[0]}/{got[1]})"
-        row.port, row.wrapper = port_score(source, distorted), wrapper_score(np, source, distorted)
+        row.port, row.wrapper = port_score(source, distorted), libjxl_score(source, distorted)
         yield row
 
 
@@ -394,7 +388,7 @@ def file_rows(np: Any, directory: Path, only: str = "") -> Iterator[Row]:
             source, distorted = np.asarray(s.convert("RGB")), np.asarray(d.convert("RGB"))
         row.kind = "port-vs-port" if pair.key == "rust-av-tank" else kind(pair.name, source, distorted)
         row.port = float(compute_ssimulacra2(str(paths[0]), str(paths[1])))
-        row.wrapper = wrapper_score(np, source, distorted)
+        row.wrapper = libjxl_score(source, distorted)
         yield row
 
 
@@ -448,7 +442,7 @@ def ladder(np: Any, photo: Path, widths: list[int], qualities: list[int], out: A
             Image.fromarray(source).save(data, format="JPEG", quality=q)
             data.seek(0)
             distorted = np.asarray(_rgb_bytes(data))
-            port, wrapper = port_score(source, distorted), wrapper_score(np, source, distorted)
+            port, wrapper = port_score(source, distorted), libjxl_score(source, distorted)
             print(f"| {size[0]}x{size[1]} | {q} | {port:.3f} | {wrapper:.3f} | {port - wrapper:+.3f} |", file=out)
 
 
